@@ -1,0 +1,129 @@
+// Command wcpd runs the vSphere Supervisor control plane: `wcpd serve` starts the server,
+// `wcpd coverage` prints which operations of the vCenter API are implemented.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wcpd/wcpd/internal/server"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `wcpd — an open implementation of the vSphere Supervisor control plane.
+
+Usage:
+  wcpd serve [flags]     start the server (run "wcpd serve -h" for flags)
+  wcpd coverage          list the vCenter API operations and whether wcpd implements them
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "coverage":
+		fmt.Fprint(stdout, server.NewRegistry().CoverageTable())
+		return 0
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "wcpd: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	var etcd, logLevel, logFormat string
+	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "HTTPS listen address")
+	fs.StringVar(&cfg.DataDir, "data-dir", server.DefaultDataDir, "directory for identity, TLS material and the embedded etcd")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "certificate file (PEM); default: self-signed, kept in the data dir")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key file (PEM) for --tls-cert")
+	fs.StringVar(&etcd, "etcd-endpoints", "", "comma-separated etcd endpoints; default: embedded etcd in the data dir")
+	fs.StringVar(&cfg.InventoryFile, "inventory", "", "YAML inventory description; default: the built-in inventory (docs/inventory.md)")
+	fs.DurationVar(&cfg.SessionIdleTimeout, "session-idle-timeout", server.DefaultSessionIdleTimeout, "end sessions idle this long")
+	fs.DurationVar(&cfg.TaskDuration, "task-duration", server.DefaultTaskDuration, "how long simulated work (enable, upgrade, install) takes")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&logFormat, "log-format", "text", "text or json")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if etcd != "" {
+		cfg.EtcdEndpoints = strings.Split(etcd, ",")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		fmt.Fprintf(stderr, "wcpd: --log-level: %v\n", err)
+		return 2
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch logFormat {
+	case "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, opts))
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, opts))
+	default:
+		fmt.Fprintf(stderr, "wcpd: --log-format must be text or json, not %q\n", logFormat)
+		return 2
+	}
+	cfg.AdminPassword = os.Getenv("WCPD_ADMIN_PASSWORD")
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "wcpd: %v\n", err)
+		return 1
+	}
+	printBanner(stdout, srv)
+	<-ctx.Done()
+	cfg.Logger.Info("shutting down")
+	done := make(chan error, 1)
+	go func() { done <- srv.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			fmt.Fprintf(stderr, "wcpd: shutdown: %v\n", err)
+			return 1
+		}
+	case <-time.After(30 * time.Second):
+		fmt.Fprintln(stderr, "wcpd: shutdown timed out")
+		return 1
+	}
+	return 0
+}
+
+func printBanner(w io.Writer, srv *server.Server) {
+	fmt.Fprintf(w, "wcpd is ready at %s (started in %.2fs)\n", srv.URL(), srv.StartupDuration().Seconds())
+	fmt.Fprintf(w, "  vCenter API   %s/api\n", srv.URL())
+	fmt.Fprintf(w, "  vSphere SDK   %s/sdk\n", srv.URL())
+	fmt.Fprintf(w, "  data dir      %s\n", srv.DataDir())
+	fmt.Fprintf(w, "  user          administrator@vsphere.local\n")
+	if srv.GeneratedAdminPassword != "" {
+		fmt.Fprintf(w, "  password      %s   (%s)\n", srv.GeneratedAdminPassword, srv.AdminPasswordSource)
+	} else {
+		fmt.Fprintf(w, "  password      %s\n", srv.AdminPasswordSource)
+	}
+}

@@ -1,0 +1,179 @@
+package auth
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFirstStartGeneratesAdminPasswordStoredHashed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d, res, err := Open(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.GeneratedPassword) < 16 {
+		t.Fatalf("generated password %q", res.GeneratedPassword)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if strings.Contains(string(raw), res.GeneratedPassword) || !strings.Contains(string(raw), "password_hash: $2") {
+		t.Fatalf("password not stored hashed:\n%s", raw)
+	}
+	for _, name := range []string{"administrator@vsphere.local", `VSPHERE.LOCAL\Administrator`, "administrator"} {
+		p, ok := d.Authenticate(name, res.GeneratedPassword)
+		if !ok || p.String() != "administrator@vsphere.local" {
+			t.Fatalf("login as %s: %v %v", name, p, ok)
+		}
+	}
+	if _, ok := d.Authenticate("administrator@vsphere.local", "wrong"); ok {
+		t.Fatal("wrong password accepted")
+	}
+	if _, ok := d.Authenticate("administrator@other.local", res.GeneratedPassword); ok {
+		t.Fatal("other domain accepted")
+	}
+	// Second start: nothing generated, same password works.
+	d2, res2, err := Open(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.GeneratedPassword != "" {
+		t.Fatal("password generated twice")
+	}
+	if _, ok := d2.Authenticate("administrator@vsphere.local", res.GeneratedPassword); !ok {
+		t.Fatal("stored password lost")
+	}
+	// The environment replaces it.
+	d3, res3, err := Open(dir, "from-env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res3.GeneratedPassword != "" || !strings.Contains(res3.PasswordSource, "WCPD_ADMIN_PASSWORD") {
+		t.Fatalf("env password result %+v", res3)
+	}
+	if _, ok := d3.Authenticate("administrator@vsphere.local", "from-env"); !ok {
+		t.Fatal("env password refused")
+	}
+	if _, ok := d3.Authenticate("administrator@vsphere.local", res.GeneratedPassword); ok {
+		t.Fatal("old password still accepted")
+	}
+}
+
+func TestPermissionsThroughNestedGroups(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	content := `users:
+- name: alice
+  password: alice-pw
+- name: bob@vsphere.local
+  password: bob-pw
+- name: carol
+  password: carol-pw
+groups:
+- name: DevOps
+  members: [alice, group:Platform]
+- name: Platform
+  members: [bob]
+roles:
+- name: NamespaceOperator
+  privileges: [System.Read, Namespaces.Manage]
+permissions:
+- group: DevOps
+  role: NamespaceOperator
+- user: carol
+  role: ReadOnly
+`
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := Open(dir, "admin-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if strings.Contains(string(raw), "bob-pw") {
+		t.Fatal("plain-text password kept after start")
+	}
+	bob, ok := d.Authenticate("bob", "bob-pw")
+	if !ok {
+		t.Fatal("bob cannot log in")
+	}
+	if !bob.InGroup("devops") || !bob.InGroup("Platform") {
+		t.Fatalf("bob's groups %v", bob.Groups)
+	}
+	carol, _ := d.Authenticate("carol", "carol-pw")
+	admin, _ := d.Authenticate("administrator", "admin-pw")
+	checks := []struct {
+		who  Principal
+		priv Privilege
+		want bool
+	}{
+		{bob, NamespacesManage, true},
+		{bob, NamespacesUpgrade, false},
+		{carol, SystemRead, true},
+		{carol, NamespacesManage, false},
+		{admin, SupervisorServicesManage, true},
+	}
+	for _, c := range checks {
+		if got := d.HasPrivilege(c.who, c.priv); got != c.want {
+			t.Errorf("%s has %s: %v, want %v", c.who, c.priv, got, c.want)
+		}
+	}
+	if !d.UserExists("ALICE@vsphere.local") || d.UserExists("dave") || !d.GroupExists("devops") || d.GroupExists("nobody") {
+		t.Fatal("existence checks")
+	}
+}
+
+func TestBadIdentityFileNamesTheField(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"users:\n- name: a\n  password: x\npermissions:\n- user: a\n  role: Wizard\n":               "permissions[0].role",
+		"users:\n- name: a\n  password: x\ngroups:\n- name: g\n  members: [zed]\n":                  "groups[0].members[0]",
+		"users:\n- name: a\n  password: x\nroles:\n- name: R\n  privileges: [Magic.Wand]\n":         "roles[0].privileges[0]",
+		"users:\n- name: a@other.local\n  password: x\n":                                            "users[0].name",
+		"users:\n- name: a\n  pasword: x\n":                                                         "pasword",
+		"users:\n- name: a\n  password: x\npermissions:\n- user: a\n  group: g\n  role: ReadOnly\n": "permissions[0]",
+	}
+	for content, want := range cases {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, FileName), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := Open(dir, "pw")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want mention of %s", content, err, want)
+		}
+	}
+}
+
+func TestUpdateIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d, _, err := Open(dir, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, FileName))
+	err = d.Update(func(f *File) error {
+		f.Users = append(f.Users, UserEntry{Name: "eve", Password: "x"})
+		f.Permissions = append(f.Permissions, PermissionEntry{User: "eve", Role: "Nope"})
+		return nil
+	})
+	if err == nil {
+		t.Fatal("invalid update accepted")
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if string(before) != string(after) || d.UserExists("eve") {
+		t.Fatal("failed update changed something")
+	}
+	if err := d.Update(func(f *File) error {
+		f.Users = append(f.Users, UserEntry{Name: "eve", Password: "eve-pw"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.Authenticate("eve", "eve-pw"); !ok {
+		t.Fatal("added user cannot log in")
+	}
+}

@@ -1,0 +1,90 @@
+// Package clock owns wcpd's notion of time. Everything that waits or stamps times takes a Clock, so
+// tests advance a Fake instead of sleeping.
+package clock
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// Clock is the time source used by sessions, controllers and anything that records when things happened.
+type Clock interface {
+	Now() time.Time
+	// After delivers the clock's time once d has elapsed on this clock.
+	After(d time.Duration) <-chan time.Time
+}
+
+// Real is the wall clock.
+type Real struct{}
+
+// Now returns the current wall-clock time.
+func (Real) Now() time.Time { return time.Now() }
+
+// After waits on the wall clock.
+func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Fake is a manually advanced clock for tests.
+type Fake struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+// NewFake returns a fake clock standing at start.
+func NewFake(start time.Time) *Fake { return &Fake{now: start} }
+
+// Now returns the fake's current time.
+func (f *Fake) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+// After returns a channel that fires when the fake has been advanced past d from now.
+func (f *Fake) After(d time.Duration) <-chan time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	at := f.now.Add(d)
+	if d <= 0 {
+		ch <- f.now
+		return ch
+	}
+	f.waiters = append(f.waiters, waiter{at: at, ch: ch})
+	return ch
+}
+
+// Waiters reports how many After calls are pending, so tests can wait until a goroutine is parked
+// on the clock before advancing it.
+func (f *Fake) Waiters() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.waiters)
+}
+
+// Advance moves the fake forward by d and fires every waiter that is due, earliest first.
+func (f *Fake) Advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	now := f.now
+	var due, pending []waiter
+	for _, w := range f.waiters {
+		if !w.at.After(now) {
+			due = append(due, w)
+		} else {
+			pending = append(pending, w)
+		}
+	}
+	f.waiters = pending
+	f.mu.Unlock()
+	sort.Slice(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
+	for _, w := range due {
+		w.ch <- now
+	}
+}

@@ -1,0 +1,114 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// taskTracker follows the simulator's tasks while the inventory is built.
+//
+// Simulator tasks finish on their own goroutines, and a task may start
+// further tasks (creating a switch adds its uplink port group). Morefs come
+// from one counter per registry, so the inventory only gets the same morefs
+// on every start if each step waits for every task it caused. The tracker is
+// a registry handler: it hears each task being registered and each state
+// change, so waiting is a signal, not a poll.
+type taskTracker struct {
+	mu      sync.Mutex
+	pending map[types.ManagedObjectReference]bool
+	failed  []string
+	changed chan struct{} // closed and replaced on every completion
+}
+
+func newTaskTracker() *taskTracker {
+	return &taskTracker{
+		pending: map[types.ManagedObjectReference]bool{},
+		changed: make(chan struct{}),
+	}
+}
+
+// Reference names the tracker in the registry's handler table.
+func (t *taskTracker) Reference() types.ManagedObjectReference {
+	return types.ManagedObjectReference{Type: "WcpdTaskTracker", Value: "build"}
+}
+
+// PutObject records a task as soon as it is registered, before it runs.
+func (t *taskTracker) PutObject(_ *simulator.Context, obj mo.Reference) {
+	task, ok := obj.(*simulator.Task)
+	if !ok {
+		return
+	}
+	t.mu.Lock()
+	t.pending[task.Self] = true
+	t.mu.Unlock()
+}
+
+// UpdateObject notices a task reaching success or error.
+func (t *taskTracker) UpdateObject(_ *simulator.Context, obj mo.Reference, changes []types.PropertyChange) {
+	ref := obj.Reference()
+	if ref.Type != "Task" {
+		return
+	}
+	var state string
+	var fault any
+	for _, c := range changes {
+		switch c.Name {
+		case "info.state":
+			state = fmt.Sprint(c.Val)
+		case "info.error":
+			fault = c.Val
+		}
+	}
+	if state != string(types.TaskInfoStateSuccess) && state != string(types.TaskInfoStateError) {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.pending, ref)
+	if state == string(types.TaskInfoStateError) {
+		t.failed = append(t.failed, fmt.Sprintf("%s: %v", ref.Value, faultText(fault)))
+	}
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
+
+// RemoveObject is part of simulator.RegisterObject; removals need no tracking.
+func (t *taskTracker) RemoveObject(*simulator.Context, types.ManagedObjectReference) {}
+
+// settle waits until every task started so far has finished and reports
+// the first failure, if any.
+func (t *taskTracker) settle(ctx context.Context) error {
+	for {
+		t.mu.Lock()
+		pending, changed := len(t.pending), t.changed
+		var failure error
+		if len(t.failed) > 0 {
+			failure = fmt.Errorf("simulator task failed: %s", t.failed[0])
+		}
+		t.mu.Unlock()
+		if pending == 0 {
+			return failure
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %d simulator task(s): %w", pending, ctx.Err())
+		}
+	}
+}
+
+// faultText renders a task's fault; the simulator stores a LocalizedMethodFault value.
+func faultText(fault any) string {
+	switch f := fault.(type) {
+	case types.LocalizedMethodFault:
+		return fmt.Sprintf("%T %s", f.Fault, f.LocalizedMessage)
+	case *types.LocalizedMethodFault:
+		return fmt.Sprintf("%T %s", f.Fault, f.LocalizedMessage)
+	}
+	return fmt.Sprint(fault)
+}

@@ -1,0 +1,289 @@
+package inventory
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// vapiSessionHeader carries a vAPI session id; the simulator also reads a
+// cookie of the same name.
+const vapiSessionHeader = "vmware-api-session-id"
+
+// vapiPrefixes are the simulator's vAPI services that wcpd exposes. The
+// simulator's session endpoints (/rest/com/vmware/cis/session, /api/session)
+// and its JSON-RPC endpoint (POST /api) are deliberately absent: wcpd owns
+// sessions and the JSON-RPC wire.
+var vapiPrefixes = []string{
+	"/rest/com/vmware/content/",     // content libraries, items, update/download sessions
+	"/rest/com/vmware/cis/tagging/", // tag categories, tags, associations
+	"/rest/com/vmware/cis/data/",    // library file upload/download
+	"/rest/com/vmware/vcenter/ovf/", // deploy OVF library items
+	"/rest/vcenter/vm-template/",    // VM template library items
+	"/api/content/",                 // library usages, security policies, trusted certificates
+}
+
+// VAPIPrefixes lists the path prefixes (ServeMux patterns) that belong to
+// VAPIHandler; wcpd routes everything else under /api and /rest itself.
+func (inv *Inventory) VAPIPrefixes() []string { return append([]string(nil), vapiPrefixes...) }
+
+// VAPIHandler serves the simulator's vAPI services for requests wcpd has
+// already authenticated. Whatever vmware-api-session-id header or cookie
+// the request carries is replaced by the inventory's own session with the
+// simulator (renewed if it is gone), and loopback URLs in responses (upload
+// and download endpoints) are rewritten to the host the client used.
+func (inv *Inventory) VAPIHandler() http.Handler { return inv.vapi }
+
+// vapiProxy puts the inventory's internal session on requests for the
+// simulator's vAPI handler.
+type vapiProxy struct {
+	sim      http.Handler
+	internal string // the loopback listener's base URL, as it appears in responses
+	login    *url.Userinfo
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	session string
+}
+
+func newVAPIProxy(sim http.Handler, server *url.URL, login *url.Userinfo, log *slog.Logger) *vapiProxy {
+	base := url.URL{Scheme: server.Scheme, Host: server.Host}
+	return &vapiProxy{sim: sim, internal: base.String(), login: login, log: log}
+}
+
+func ownsVAPIPath(path string) bool {
+	for _, p := range vapiPrefixes {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// currentSession returns the internal session, logging in if there is none.
+func (p *vapiProxy) currentSession() (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.session == "" {
+		id, err := p.newSession()
+		if err != nil {
+			return "", err
+		}
+		p.session = id
+	}
+	return p.session, nil
+}
+
+// renew replaces a session the simulator rejected, unless another request
+// has already done so.
+func (p *vapiProxy) renew(rejected string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.session != rejected && p.session != "" {
+		return p.session, nil
+	}
+	id, err := p.newSession()
+	if err != nil {
+		return "", err
+	}
+	p.log.Info("renewed internal vAPI session")
+	p.session = id
+	return id, nil
+}
+
+// newSession logs in to the simulator's session endpoint in process.
+func (p *vapiProxy) newSession() (string, error) {
+	req, err := http.NewRequest(http.MethodPost, "/rest/com/vmware/cis/session", nil)
+	if err != nil {
+		return "", err
+	}
+	password, _ := p.login.Password()
+	req.SetBasicAuth(p.login.Username(), password)
+	req.Header.Set("vmware-use-header-authn", "true")
+	res := newBufferedResponse()
+	p.sim.ServeHTTP(res, req)
+	if res.status != http.StatusOK {
+		return "", fmt.Errorf("vAPI simulator login: HTTP %d %s", res.status, strings.TrimSpace(res.body.String()))
+	}
+	var reply struct {
+		Value string `json:"value"`
+	}
+	if err := json.Unmarshal(res.body.Bytes(), &reply); err != nil || reply.Value == "" {
+		return "", fmt.Errorf("vAPI simulator login: unexpected reply %q", res.body.String())
+	}
+	return reply.Value, nil
+}
+
+// maxReplayBody bounds the request bodies kept in memory so a request can be
+// replayed after a session renewal; larger bodies (library uploads) are
+// streamed once.
+const maxReplayBody = 8 << 20
+
+// serve runs r against the simulator with the internal session and returns
+// the buffered response.
+func (p *vapiProxy) serve(r *http.Request) (*bufferedResponse, error) {
+	var replay []byte
+	var body io.Reader = http.NoBody
+	canReplay := true
+	if r.Body != nil && r.Body != http.NoBody {
+		head, err := io.ReadAll(io.LimitReader(r.Body, maxReplayBody+1))
+		if err != nil {
+			return nil, fmt.Errorf("reading request body: %w", err)
+		}
+		if len(head) > maxReplayBody {
+			canReplay = false
+			body = io.MultiReader(bytes.NewReader(head), r.Body)
+		} else {
+			replay = head
+		}
+	}
+
+	attempt := func(session string) *bufferedResponse {
+		in := r.Clone(r.Context())
+		in.Header.Del(vapiSessionHeader)
+		in.Header.Del("Cookie")
+		for _, c := range r.Cookies() {
+			if c.Name != vapiSessionHeader {
+				in.AddCookie(c)
+			}
+		}
+		in.Header.Set(vapiSessionHeader, session)
+		if canReplay {
+			in.Body = io.NopCloser(bytes.NewReader(replay))
+			in.ContentLength = int64(len(replay))
+		} else {
+			in.Body = io.NopCloser(body)
+		}
+		res := newBufferedResponse()
+		p.sim.ServeHTTP(res, in)
+		if res.status == 0 {
+			res.status = http.StatusOK
+		}
+		return res
+	}
+
+	session, err := p.currentSession()
+	if err != nil {
+		return nil, err
+	}
+	res := attempt(session)
+	if res.status == http.StatusUnauthorized && canReplay {
+		if session, err = p.renew(session); err != nil {
+			return nil, err
+		}
+		res = attempt(session)
+	}
+	return res, nil
+}
+
+// ServeHTTP serves an external request that wcpd has authenticated.
+func (p *vapiProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !ownsVAPIPath(r.URL.Path) {
+		http.NotFound(w, r)
+		return
+	}
+	res, err := p.serve(r)
+	if err != nil {
+		p.log.Error("vAPI simulator request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		http.Error(w, "inventory vAPI service unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	body := res.body.Bytes()
+	if strings.Contains(res.header.Get("Content-Type"), "json") {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		body = bytes.ReplaceAll(body, []byte(p.internal), []byte(scheme+"://"+r.Host))
+	}
+	for k, v := range res.header {
+		if k == "Set-Cookie" || k == "Content-Length" {
+			continue
+		}
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.status)
+	_, _ = w.Write(body)
+}
+
+// transport serves a rest.Client's requests in process, whatever host
+// their URL names (the simulator hands out loopback upload URLs).
+func (p *vapiProxy) transport() http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if !ownsVAPIPath(r.URL.Path) {
+			return nil, fmt.Errorf("inventory: %s is not an embedded vAPI service", r.URL.Path)
+		}
+		res, err := p.serve(r)
+		if err != nil {
+			return nil, err
+		}
+		if r.Body != nil {
+			_ = r.Body.Close()
+		}
+		return res.response(r), nil
+	})
+}
+
+// serveInProcess is a round tripper that hands requests to h.
+func serveInProcess(h http.Handler) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		res := newBufferedResponse()
+		h.ServeHTTP(res, r)
+		if res.status == 0 {
+			res.status = http.StatusOK
+		}
+		return res.response(r), nil
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// bufferedResponse records a handler's response so it can be inspected
+// (and discarded on 401) before anything reaches the client.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newBufferedResponse() *bufferedResponse {
+	return &bufferedResponse{header: http.Header{}}
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+// response turns the recording into a client-side response to r.
+func (b *bufferedResponse) response(r *http.Request) *http.Response {
+	return &http.Response{
+		Status:        fmt.Sprintf("%d %s", b.status, http.StatusText(b.status)),
+		StatusCode:    b.status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        b.header,
+		Body:          io.NopCloser(bytes.NewReader(b.body.Bytes())),
+		ContentLength: int64(b.body.Len()),
+		Request:       r,
+	}
+}
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}

@@ -1,0 +1,269 @@
+// Package server assembles one wcpd process from a Config: TLS listener, identity, sessions, the
+// store, the embedded inventory and the API, in the manner of etcd's embed package: one struct, one
+// call to start, one to stop.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wcpd/wcpd/internal/auth"
+	"github.com/wcpd/wcpd/internal/clock"
+	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/store"
+	"github.com/wcpd/wcpd/internal/vapi"
+)
+
+// Config is everything a server is made from.
+type Config struct {
+	Listen        string   // host:port; port 0 picks a free one
+	DataDir       string   // identity, TLS material and the embedded etcd live here
+	TLSCert       string   // optional certificate file; with TLSKey replaces the self-signed pair
+	TLSKey        string   //
+	EtcdEndpoints []string // use this etcd cluster instead of the embedded one
+	InventoryFile string   // YAML inventory instead of the built-in default
+	// SessionIdleTimeout ends sessions unused for this long (vCenter's default is 30 minutes).
+	SessionIdleTimeout time.Duration
+	// TaskDuration is how long simulated work (enable, upgrade, install) takes.
+	TaskDuration time.Duration
+	// AdminPassword, when set, is the administrator's password (WCPD_ADMIN_PASSWORD).
+	AdminPassword string
+	Logger        *slog.Logger
+	Clock         clock.Clock
+}
+
+// Defaults for a Config's zero fields.
+const (
+	DefaultListen             = "127.0.0.1:8443"
+	DefaultDataDir            = "wcpd-data"
+	DefaultSessionIdleTimeout = 30 * time.Minute
+	DefaultTaskDuration       = 5 * time.Second
+)
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.SessionIdleTimeout <= 0 {
+		c.SessionIdleTimeout = DefaultSessionIdleTimeout
+	}
+	if c.TaskDuration <= 0 {
+		c.TaskDuration = DefaultTaskDuration
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+}
+
+// Server is one running wcpd.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	listener net.Listener
+	http     *http.Server
+	served   chan struct{}
+	ready    atomic.Bool
+	started  time.Time
+	readyIn  time.Duration
+
+	// AdminPassword is set when this start generated the administrator password.
+	GeneratedAdminPassword string
+	// AdminPasswordSource tells where the administrator password comes from.
+	AdminPasswordSource string
+
+	Identity  *auth.Directory
+	Sessions  *vapi.Sessions
+	Registry  *vapi.Registry
+	Store     *store.Store
+	Inventory *inventory.Inventory
+	API       *vapi.API
+	Metrics   *prometheus.Registry
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start brings a server up and returns once it is ready. The listener opens first, so /healthz
+// answers 503 while the store and inventory start.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), served: make(chan struct{})}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	cert, err := loadOrCreateCertificate(cfg.DataDir, cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	s.listener = ln
+	mux := http.NewServeMux()
+	s.http = &http.Server{
+		Handler:           mux,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
+	}
+	var routes http.Handler = http.NotFoundHandler()
+	var routesMu sync.RWMutex
+	mux.HandleFunc("/healthz", s.healthz)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if !s.ready.Load() {
+			vapi.WriteError(w, vapi.NewError(vapi.ErrorServiceUnavailable, "wcpd.starting", "wcpd is starting; try again shortly."))
+			return
+		}
+		routesMu.RLock()
+		h := routes
+		routesMu.RUnlock()
+		h.ServeHTTP(w, r)
+	})
+	go func() {
+		defer close(s.served)
+		if err := s.http.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("listener stopped", "error", err)
+		}
+	}()
+
+	h, err := s.assemble(ctx)
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	routesMu.Lock()
+	routes = h
+	routesMu.Unlock()
+	s.readyIn = time.Since(s.started)
+	s.ready.Store(true)
+	s.log.Info("ready", "url", s.URL(), "startup", s.readyIn)
+	return s, nil
+}
+
+// assemble starts the parts and returns the handler for everything but /healthz.
+func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
+	cfg := s.cfg
+	var (
+		wg     sync.WaitGroup
+		invErr error
+		stErr  error
+	)
+	dir, res, err := auth.Open(cfg.DataDir, cfg.AdminPassword)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	s.Identity, s.GeneratedAdminPassword, s.AdminPasswordSource = dir, res.GeneratedPassword, res.PasswordSource
+
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		s.Store, stErr = store.Open(ctx, store.Config{
+			DataDir: cfg.DataDir, Endpoints: cfg.EtcdEndpoints, Logger: cfg.Logger.With("component", "store"),
+		})
+	}()
+	go func() {
+		defer wg.Done()
+		s.Inventory, invErr = inventory.Start(ctx, inventory.Config{
+			File: cfg.InventoryFile, Logger: cfg.Logger.With("component", "inventory"),
+			ValidLogin: func(user, password string) bool { _, ok := dir.Authenticate(user, password); return ok },
+		})
+	}()
+	wg.Wait()
+	if err := errors.Join(stErr, invErr); err != nil {
+		return nil, err
+	}
+	pub, err := url.Parse(s.URL())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Inventory.SetPublicURL(ctx, pub); err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+
+	s.Metrics = prometheus.NewRegistry()
+	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.Sessions = vapi.NewSessions(cfg.Clock, cfg.SessionIdleTimeout)
+	s.Registry = NewRegistry()
+	s.API = &vapi.API{
+		Registry: s.Registry, Sessions: s.Sessions, Identity: dir,
+		Logger: cfg.Logger.With("component", "api"), Metrics: vapi.NewMetrics(s.Metrics),
+	}
+	s.API.Delegate("inventory.vapi", s.Inventory.VAPIPrefixes(), s.Inventory.VAPIHandler())
+
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
+	mux.Handle("/api/", s.API)
+	mux.Handle("/rest/", s.API)
+	soap := s.Inventory.SOAPHandler()
+	for _, p := range s.Inventory.SOAPPatterns() {
+		mux.Handle(p, soap)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		vapi.WriteError(w, vapi.NewError(vapi.ErrorNotFound, "wcpd.path.not_found", "No operation is served at "+r.URL.Path+".", r.URL.Path))
+	})
+	return mux, nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if !s.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"starting"}`))
+		return
+	}
+	_, _ = fmt.Fprintf(w, `{"status":"ready","startup_seconds":%.3f}`, s.readyIn.Seconds())
+}
+
+// URL is the server's base URL, e.g. https://127.0.0.1:8443.
+func (s *Server) URL() string { return "https://" + s.listener.Addr().String() }
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.listener.Addr() }
+
+// DataDir is where the server keeps its state.
+func (s *Server) DataDir() string { abs, _ := filepath.Abs(s.cfg.DataDir); return abs }
+
+// StartupDuration is how long Start took to become ready.
+func (s *Server) StartupDuration() time.Duration { return s.readyIn }
+
+// Close stops accepting requests, lets those in flight finish (up to 10 s), then stops the inventory
+// and the store.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.ready.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := s.http.Shutdown(ctx)
+		<-s.served
+		if s.Inventory != nil {
+			s.Inventory.Close()
+		}
+		if s.Store != nil {
+			err = errors.Join(err, s.Store.Close())
+		}
+		s.closeErr = err
+	})
+	return s.closeErr
+}

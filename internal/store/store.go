@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/client/pkg/v3/fileutil"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// SchemaVersion is the layout version this build reads and writes. Open
+// stores it on first use and refuses data written by a newer layout.
+const SchemaVersion = 1
+
+// DefaultPrefix is the key prefix used when Config.Prefix is empty.
+const DefaultPrefix = "/wcpd/"
+
+// schemaTimeout bounds Open's first request, the schema version check.
+const schemaTimeout = 30 * time.Second
+
+// metaKind holds store bookkeeping (the schema version); no collection may use it.
+const metaKind = "meta"
+
+var (
+	// ErrNotFound: the record does not exist.
+	ErrNotFound = errors.New("store: record not found")
+	// ErrExists: Create found a record under the key already.
+	ErrExists = errors.New("store: record already exists")
+	// ErrConflict: the record's mod revision is not the one the caller
+	// based its change on (callers map it to CONCURRENT_CHANGE).
+	ErrConflict = errors.New("store: record changed concurrently")
+	// ErrSchemaTooNew: the data was written by a newer wcpd.
+	ErrSchemaTooNew = errors.New("store: schema version is newer than this build supports")
+	// ErrClosed: the Store has been closed.
+	ErrClosed = errors.New("store: closed")
+)
+
+// Config configures the store. Either Endpoints (external etcd cluster) or
+// DataDir (embedded single-member etcd) must be set; Endpoints wins if both are.
+type Config struct {
+	DataDir   string   // embedded etcd data lives in DataDir/etcd
+	Endpoints []string // if set, connect to an existing etcd cluster instead of embedding one
+	Prefix    string   // key prefix, default "/wcpd/"
+	Logger    *slog.Logger
+	// EtcdDebug forwards all of etcd's own log output to Logger; by default
+	// only its warnings and errors are forwarded.
+	EtcdDebug bool
+}
+
+// Store is an open connection to etcd plus the caches of the collections
+// created on it. Everything it owns is released by Close.
+type Store struct {
+	client  *clientv3.Client
+	etcd    *embed.Etcd // nil in external mode
+	dirLock *fileutil.LockedFile
+	prefix  string
+	logger  *slog.Logger
+	version int
+
+	// ctx is cancelled by Close; every background goroutine hangs off it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	closing atomic.Bool // quiets etcd's reports of its listeners closing
+
+	mu          sync.Mutex
+	collections map[string]any // kind → *Collection[T]
+	closed      bool
+	closeErr    error
+}
+
+// Open starts the embedded etcd (or connects to Endpoints), checks and, on
+// first use, writes the schema version. It returns once the store is usable.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	prefix := cfg.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	if len(cfg.Endpoints) == 0 && cfg.DataDir == "" {
+		return nil, errors.New("store: either Endpoints or DataDir must be set")
+	}
+
+	minLevel := zap.WarnLevel
+	if cfg.EtcdDebug {
+		minLevel = zap.DebugLevel
+	}
+	s := &Store{prefix: prefix, logger: logger, collections: map[string]any{}}
+	zapLogger := newZapLogger(logger.With("component", "etcd"), minLevel, &s.closing)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+
+	started := time.Now()
+	if len(cfg.Endpoints) > 0 {
+		client, err := clientv3.New(clientv3.Config{
+			Endpoints:   cfg.Endpoints,
+			DialTimeout: 5 * time.Second,
+			Logger:      zapLogger,
+			Context:     s.ctx,
+		})
+		if err != nil {
+			s.cancel()
+			return nil, fmt.Errorf("store: connecting to etcd %v: %w", cfg.Endpoints, err)
+		}
+		s.client = client
+	} else {
+		e, client, lock, err := startEmbedded(ctx, cfg.DataDir, zapLogger)
+		if err != nil {
+			s.cancel()
+			return nil, err
+		}
+		s.etcd, s.client, s.dirLock = e, client, lock
+	}
+
+	// An unreachable external etcd would otherwise hold Open until ctx ends.
+	schemaCtx, cancel := context.WithTimeout(ctx, schemaTimeout)
+	version, err := s.initSchema(schemaCtx)
+	cancel()
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	s.version = version
+	logger.Info("store open", "prefix", prefix, "embedded", s.etcd != nil,
+		"schema_version", version, "elapsed", time.Since(started))
+	return s, nil
+}
+
+func (s *Store) schemaKey() string { return s.prefix + metaKind + "/schema-version" }
+
+// initSchema writes the schema version if the prefix is fresh and otherwise
+// checks that this build understands the stored one.
+func (s *Store) initSchema(ctx context.Context) (int, error) {
+	key := s.schemaKey()
+	resp, err := s.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, strconv.Itoa(SchemaVersion))).
+		Else(clientv3.OpGet(key)).
+		Commit()
+	if err != nil {
+		return 0, fmt.Errorf("store: reading schema version: %w", err)
+	}
+	if resp.Succeeded {
+		return SchemaVersion, nil
+	}
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	if len(kvs) != 1 {
+		return 0, fmt.Errorf("store: schema version key %s vanished while opening", key)
+	}
+	stored, err := strconv.Atoi(string(kvs[0].Value))
+	if err != nil || stored < 1 {
+		return 0, fmt.Errorf("store: schema version key %s holds %q, not a positive integer", key, kvs[0].Value)
+	}
+	if stored > SchemaVersion {
+		return 0, fmt.Errorf("%w: data under %q has version %d, this build knows up to %d; run a newer wcpd",
+			ErrSchemaTooNew, s.prefix, stored, SchemaVersion)
+	}
+	// Older layouts would be migrated here; version 1 is the first.
+	return stored, nil
+}
+
+// SchemaVersion reports the schema version stored under the prefix.
+func (s *Store) SchemaVersion() int { return s.version }
+
+// Prefix reports the key prefix all records live under.
+func (s *Store) Prefix() string { return s.prefix }
+
+// ClientURL reports the address the embedded etcd serves clients on (for
+// etcdctl or a second wcpd in external mode), or "" in external mode.
+func (s *Store) ClientURL() string {
+	if s.etcd == nil || len(s.etcd.Clients) == 0 {
+		return ""
+	}
+	return "http://" + s.etcd.Clients[0].Addr().String()
+}
+
+// Close stops the collections' watches, closes the client and, in embedded
+// mode, shuts etcd down. It is safe to call more than once.
+func (s *Store) Close() error {
+	// Cancel first: it unblocks a NewCollection holding s.mu on a slow load.
+	s.cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.closeErr
+	}
+	s.closed = true
+	s.closing.Store(true)
+	s.wg.Wait()
+	var errs []error
+	if s.client != nil {
+		if err := s.client.Close(); err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
+		}
+	}
+	if s.etcd != nil {
+		s.etcd.Close() // returns once etcd's goroutines have exited and its files are closed
+	}
+	if s.dirLock != nil {
+		if err := s.dirLock.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.closeErr = errors.Join(errs...)
+	return s.closeErr
+}
+
+// closedErr returns ErrClosed once Close has begun, so write paths fail
+// with a clear error instead of a gRPC one.
+func (s *Store) closedErr() error {
+	if s.ctx.Err() != nil {
+		return ErrClosed
+	}
+	return nil
+}

@@ -1,0 +1,393 @@
+package vapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/wcpd/wcpd/internal/auth"
+)
+
+// Identity is what the wire layer needs of the identity source.
+type Identity interface {
+	Authenticate(user, password string) (auth.Principal, bool)
+	HasPrivilege(p auth.Principal, priv auth.Privilege) bool
+}
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 16 << 20
+
+// API serves /api and /rest from one registry.
+type API struct {
+	Registry *Registry
+	Sessions *Sessions
+	Identity Identity
+	Logger   *slog.Logger
+	Metrics  *Metrics
+
+	delegates []delegate
+}
+
+type delegate struct {
+	prefixes []string
+	handler  http.Handler
+	name     string
+}
+
+// Delegate routes requests under any of prefixes (full paths such as "/api/content/") to h once the
+// caller's session is valid. name labels those requests in logs and metrics.
+func (a *API) Delegate(name string, prefixes []string, h http.Handler) {
+	a.delegates = append(a.delegates, delegate{prefixes: prefixes, handler: h, name: name})
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the caller that the API authenticated for a delegated request.
+func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(auth.Principal)
+	return p, ok
+}
+
+// statusRecorder remembers the status written, for logs and metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// exchange is the state of one request while it is served.
+type exchange struct {
+	w      *statusRecorder
+	r      *http.Request
+	legacy bool
+	opID   string
+	user   string
+}
+
+// ServeHTTP serves every request under /api/ and /rest/.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := r.Header.Get("X-Request-ID")
+	if reqID == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		reqID = hex.EncodeToString(b[:])
+	}
+	x := &exchange{w: &statusRecorder{ResponseWriter: w}, r: r}
+	w.Header().Set("X-Request-ID", reqID)
+	defer func() {
+		if p := recover(); p != nil {
+			a.Logger.Error("panic serving request", "request_id", reqID, "operation", x.opID, "panic", p, "stack", string(debug.Stack()))
+			if x.w.status == 0 {
+				a.writeError(x, AsError(errors.New("panic")))
+			}
+		}
+		d := time.Since(start)
+		if x.opID == "" {
+			x.opID = "unresolved"
+		}
+		a.Metrics.observe(x.opID, x.w.status, d)
+		a.Logger.Info("request", "request_id", reqID, "operation", x.opID, "user", x.user,
+			"method", r.Method, "path", r.URL.Path, "status", x.w.status, "duration", d)
+	}()
+	a.serve(x)
+}
+
+func (a *API) serve(x *exchange) {
+	r := x.r
+	var rel string
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		rel = strings.TrimPrefix(r.URL.Path, "/api")
+	case strings.HasPrefix(r.URL.Path, "/rest/"):
+		rel, x.legacy = strings.TrimPrefix(r.URL.Path, "/rest"), true
+	default:
+		a.writeError(x, NewError(ErrorNotFound, "wcpd.path.not_found", "No operation is served at "+r.URL.Path+".", r.URL.Path))
+		return
+	}
+	if a.serveSession(x, rel) {
+		return
+	}
+	for _, d := range a.delegates {
+		for _, p := range d.prefixes {
+			if strings.HasPrefix(r.URL.Path, p) || r.URL.Path+"/" == p {
+				x.opID = d.name
+				sess, err := a.authenticate(x)
+				if err != nil {
+					a.writeError(x, err)
+					return
+				}
+				d.handler.ServeHTTP(&jsonNotFound{statusRecorder: x.w, path: r.URL.Path, legacy: x.legacy},
+					r.WithContext(context.WithValue(r.Context(), principalKey{}, sess.Principal)))
+				return
+			}
+		}
+	}
+	action := r.URL.Query().Get("action")
+	if x.legacy {
+		if a := r.URL.Query().Get("~action"); a != "" {
+			action = a
+		}
+	}
+	op, params, err := a.Registry.Resolve(r.Method, rel, action)
+	if err != nil {
+		if e := AsError(err); e.Status == http.StatusMethodNotAllowed {
+			x.w.Header().Set("Allow", e.Messages[0].Args[2])
+		}
+		a.writeError(x, err)
+		return
+	}
+	x.opID = op.ID()
+	call := &Call{Ctx: r.Context(), Op: op, Legacy: x.legacy, Request: r, params: params, query: r.URL.Query()}
+	if !op.Public {
+		sess, err := a.authenticate(x)
+		if err != nil {
+			a.writeError(x, err)
+			return
+		}
+		call.Principal = sess.Principal
+		if !a.Identity.HasPrivilege(sess.Principal, op.Privilege) {
+			a.writeError(x, NewError(ErrorUnauthorized, "wcpd.unauthorized",
+				"User "+sess.Principal.String()+" does not have the privilege "+string(op.Privilege)+" needed for "+op.ID()+".",
+				sess.Principal.String(), string(op.Privilege), op.ID()))
+			return
+		}
+	}
+	if !op.Implemented() {
+		a.writeError(x, NewError(ErrorUnsupported, "wcpd.operation.not_implemented",
+			"wcpd does not implement "+op.ID()+" yet.", op.ID()))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(x.w, r.Body, MaxBodyBytes))
+	if err != nil {
+		a.writeError(x, NewError(ErrorInvalidRequest, "wcpd.body.unreadable", "The request body could not be read: "+err.Error()+".", err.Error()))
+		return
+	}
+	call.body = body
+	result, err := op.Handler(call)
+	if err != nil {
+		var ve *Error
+		if !errors.As(err, &ve) {
+			a.Logger.Error("operation failed", "operation", op.ID(), "error", err)
+		}
+		a.writeError(x, err)
+		return
+	}
+	a.writeResult(x, op.Status, result)
+}
+
+// authenticate finds the caller's session by header or cookie.
+func (a *API) authenticate(x *exchange) (Session, error) {
+	id := x.r.Header.Get(SessionHeader)
+	if id == "" {
+		if c, err := x.r.Cookie(SessionHeader); err == nil {
+			id = c.Value
+		}
+	}
+	if id == "" {
+		return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_session",
+			"This operation requires a session: log in with POST /api/session and send the token in the "+SessionHeader+" header.")
+	}
+	sess, ok := a.Sessions.Touch(id)
+	if !ok {
+		return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.session_invalid",
+			"The session is unknown or has expired; log in again.")
+	}
+	x.user = sess.Principal.String()
+	return sess, nil
+}
+
+// serveSession answers the CIS session service on both protocols.
+func (a *API) serveSession(x *exchange, rel string) bool {
+	r := x.r
+	var op string
+	switch {
+	case !x.legacy && rel == "/session":
+		op = map[string]string{http.MethodPost: "create", http.MethodGet: "get", http.MethodDelete: "delete"}[r.Method]
+	case x.legacy && rel == "/com/vmware/cis/session":
+		switch {
+		case r.Method == http.MethodPost && r.URL.Query().Get("~action") == "get":
+			op = "get"
+		case r.Method == http.MethodPost:
+			op = "create"
+		case r.Method == http.MethodDelete:
+			op = "delete"
+		}
+	default:
+		return false
+	}
+	if op == "" {
+		e := NewError(ErrorOperationNotFound, "wcpd.method.not_allowed", "Method "+r.Method+" is not allowed on "+r.URL.Path+".", r.Method, r.URL.Path)
+		e.Status = http.StatusMethodNotAllowed
+		a.writeError(x, e)
+		return true
+	}
+	x.opID = "com.vmware.cis.session." + op
+	switch op {
+	case "create":
+		user, pass, ok := r.BasicAuth()
+		if !ok {
+			a.writeError(x, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_credentials",
+				"Log in with HTTP Basic authentication (user and password)."))
+			return true
+		}
+		p, ok := a.Identity.Authenticate(user, pass)
+		if !ok {
+			a.writeError(x, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.bad_credentials",
+				"Authentication failed: the user name or password is not correct.", user))
+			return true
+		}
+		x.user = p.String()
+		sess := a.Sessions.Create(p)
+		if x.legacy && !strings.EqualFold(r.Header.Get("vmware-use-header-authn"), "true") {
+			http.SetCookie(x.w, &http.Cookie{Name: SessionHeader, Value: sess.ID, Path: "/rest", Secure: true, HttpOnly: true})
+		}
+		status := http.StatusCreated
+		if x.legacy {
+			status = http.StatusOK
+		}
+		a.writeResult(x, status, sess.ID)
+	case "get":
+		sess, err := a.authenticate(x)
+		if err != nil {
+			a.writeError(x, err)
+			return true
+		}
+		a.writeResult(x, http.StatusOK, SessionInfo{User: sess.Principal.SessionUser(),
+			CreatedTime: NewDateTime(sess.Created), LastAccessed: NewDateTime(sess.LastAccessed)})
+	case "delete":
+		sess, err := a.authenticate(x)
+		if err != nil {
+			a.writeError(x, err)
+			return true
+		}
+		a.Sessions.Delete(sess.ID)
+		status := http.StatusNoContent
+		if x.legacy {
+			status = http.StatusOK
+		}
+		a.writeResult(x, status, nil)
+	}
+	return true
+}
+
+// Raw is a result already encoded as JSON; it is written as is (wrapped on /rest).
+type Raw []byte
+
+func (a *API) writeResult(x *exchange, status int, result any) {
+	if status == http.StatusNoContent || (result == nil && status != http.StatusOK) {
+		if x.legacy && status == http.StatusNoContent {
+			status = http.StatusOK
+		}
+		x.w.WriteHeader(status)
+		return
+	}
+	var body []byte
+	switch v := result.(type) {
+	case Raw:
+		body = v
+	case json.RawMessage:
+		body = v
+	default:
+		var err error
+		body, err = json.Marshal(result)
+		if err != nil {
+			a.Logger.Error("encoding result", "operation", x.opID, "error", err)
+			a.writeError(x, AsError(err))
+			return
+		}
+	}
+	h := x.w.Header()
+	h.Set("Content-Type", "application/json")
+	if x.legacy {
+		var buf bytes.Buffer
+		buf.Grow(len(body) + 10)
+		buf.WriteString(`{"value":`)
+		buf.Write(body)
+		buf.WriteByte('}')
+		body = buf.Bytes()
+	}
+	x.w.WriteHeader(status)
+	_, _ = x.w.Write(body)
+}
+
+// legacyError is the /rest error shape: {"type": "com.vmware.vapi.std.errors.x", "value": {...}}.
+type legacyError struct {
+	Type  string `json:"type"`
+	Value *Error `json:"value"`
+}
+
+func (a *API) writeError(x *exchange, err error) { writeError(x.w, err, x.legacy) }
+
+// WriteError answers err in the /api error shape; for handlers outside the API (health, extensions).
+func WriteError(w http.ResponseWriter, err error) { writeError(w, err, false) }
+
+func writeError(w http.ResponseWriter, err error, legacy bool) {
+	e := AsError(err)
+	if e.Messages == nil {
+		e.Messages = []Message{}
+	}
+	var body []byte
+	if legacy {
+		body, _ = json.Marshal(legacyError{Type: e.Type.legacyName(), Value: e})
+	} else {
+		body, _ = json.Marshal(e)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.HTTPStatus())
+	_, _ = w.Write(body)
+}
+
+// jsonNotFound turns a delegate's plain-text 404 into a vAPI NOT_FOUND error, so every unknown path
+// answers in the same shape.
+type jsonNotFound struct {
+	*statusRecorder
+	path       string
+	legacy     bool
+	suppressed bool
+}
+
+func (j *jsonNotFound) WriteHeader(code int) {
+	if code == http.StatusNotFound && !strings.Contains(j.Header().Get("Content-Type"), "json") {
+		j.Header().Del("X-Content-Type-Options")
+		writeError(j.statusRecorder, NewError(ErrorNotFound, "wcpd.path.not_found", "No operation is served at "+j.path+".", j.path), j.legacy)
+		j.suppressed = true
+		return
+	}
+	j.statusRecorder.WriteHeader(code)
+}
+
+func (j *jsonNotFound) Write(b []byte) (int, error) {
+	if j.suppressed {
+		return len(b), nil
+	}
+	return j.statusRecorder.Write(b)
+}

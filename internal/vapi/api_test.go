@@ -1,0 +1,318 @@
+package vapi
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wcpd/wcpd/internal/auth"
+	"github.com/wcpd/wcpd/internal/clock"
+)
+
+type level string
+
+func (level) EnumValues() []string { return []string{"LOW", "NORMAL", "HIGH"} }
+
+type storageSpec struct {
+	Policy string `json:"policy"`
+	Limit  *int64 `json:"limit,omitempty"`
+}
+
+type createSpec struct {
+	Cluster     string            `json:"cluster"`
+	Namespace   string            `json:"namespace"`
+	Description *string           `json:"description,omitempty"`
+	Storage     []storageSpec     `json:"storage_specs,omitempty"`
+	Level       level             `json:"level,omitempty"`
+	MemoryMB    *int64            `json:"memory_MB,omitempty" vapi:"alias=memory_mb"`
+	Labels      map[string]string `json:"labels,omitempty"`
+}
+
+type roleIdentity struct{}
+
+func (roleIdentity) Authenticate(user, password string) (auth.Principal, bool) {
+	return auth.Principal{Name: user, Domain: auth.Domain}, password == "pw"
+}
+
+func (roleIdentity) HasPrivilege(p auth.Principal, priv auth.Privilege) bool {
+	return p.Name == "admin" || priv == auth.SystemRead || priv == auth.PrivilegeNone
+}
+
+type fixture struct {
+	srv   *httptest.Server
+	clock *clock.Fake
+	got   *createSpec
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{clock: clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))}
+	reg := NewRegistry()
+	reg.Handle("namespaces.instances", "create", func(c *Call) (any, error) {
+		var spec createSpec
+		if err := c.Bind("spec", &spec); err != nil {
+			return nil, err
+		}
+		f.got = &spec
+		return nil, nil
+	})
+	reg.Handle("namespaces.instances", "get", func(c *Call) (any, error) {
+		if c.Path("namespace") == "boom" {
+			panic("handler bug")
+		}
+		return map[string]string{"namespace": c.Path("namespace")}, nil
+	})
+	reg.Handle("namespace_management.cluster_compatibility", "list", func(c *Call) (any, error) {
+		var filter struct {
+			Compatible      *bool   `json:"compatible,omitempty"`
+			NetworkProvider *string `json:"network_provider,omitempty"`
+		}
+		given, err := c.BindOptional("filter", &filter)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"given": given, "filter": filter}, nil
+	})
+	api := &API{
+		Registry: reg, Sessions: NewSessions(f.clock, 30*time.Minute), Identity: roleIdentity{},
+		Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry()),
+	}
+	f.srv = httptest.NewServer(api)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+type reply struct {
+	status int
+	body   []byte
+	header http.Header
+}
+
+func (f *fixture) do(t *testing.T, method, path, token, body string) reply {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, f.srv.URL+path, r)
+	if token != "" {
+		req.Header.Set(SessionHeader, token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return reply{res.StatusCode, raw, res.Header}
+}
+
+func vapiError(t *testing.T, r reply) Error {
+	t.Helper()
+	var e Error
+	if err := json.Unmarshal(r.body, &e); err != nil || e.Type == "" || len(e.Messages) == 0 {
+		t.Fatalf("not a vAPI error (status %d): %s", r.status, r.body)
+	}
+	return e
+}
+
+func TestErrorsAreVAPIErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	admin := login(t, f.srv.URL, "admin", "pw")
+	reader := login(t, f.srv.URL, "reader", "pw")
+	cases := []struct {
+		name, method, path, token, body string
+		status                          int
+		errType                         ErrorType
+		mentions                        string
+	}{
+		{"no session", "GET", "/api/vcenter/namespaces/instances/ns1", "", "", 401, ErrorUnauthenticated, "session"},
+		{"unknown session", "GET", "/api/vcenter/namespaces/instances/ns1", "nope", "", 401, ErrorUnauthenticated, "expired"},
+		{"missing privilege", "POST", "/api/vcenter/namespaces/instances", reader, `{}`, 403, ErrorUnauthorized, "Namespaces.Manage"},
+		{"unknown path", "GET", "/api/vcenter/nothing-here", admin, "", 404, ErrorNotFound, "/vcenter/nothing-here"},
+		{"outside api", "GET", "/other", admin, "", 404, ErrorNotFound, "/other"},
+		{"wrong method", "PUT", "/api/vcenter/namespaces/instances", admin, "", 405, ErrorOperationNotFound, "GET, POST"},
+		{"unknown action", "POST", "/api/vcenter/namespace-management/clusters/domain-c8?action=explode", admin, "", 404, ErrorOperationNotFound, "explode"},
+		{"not implemented", "GET", "/api/vcenter/namespace-management/clusters", admin, "", 400, ErrorUnsupported, "not implement"},
+		{"malformed json", "POST", "/api/vcenter/namespaces/instances", admin, `{"cluster": `, 400, ErrorInvalidArgument, "well-formed"},
+		{"wrong type", "POST", "/api/vcenter/namespaces/instances", admin, `{"cluster": 7, "namespace": "a"}`, 400, ErrorInvalidArgument, "spec.cluster"},
+		{"missing required", "POST", "/api/vcenter/namespaces/instances", admin, `{"cluster": "domain-c8"}`, 400, ErrorInvalidArgument, "spec.namespace"},
+		{"unknown field", "POST", "/api/vcenter/namespaces/instances", admin, `{"cluster": "c", "namespace": "a", "colour": "red"}`, 400, ErrorInvalidArgument, "spec.colour"},
+		{"bad enum", "POST", "/api/vcenter/namespaces/instances", admin, `{"cluster": "c", "namespace": "a", "level": "EXTREME"}`, 400, ErrorInvalidArgument, "LOW, NORMAL, HIGH"},
+		{"nested path", "POST", "/api/vcenter/namespaces/instances", admin, `{"cluster": "c", "namespace": "a", "storage_specs": [{"policy": "p"}, {"limit": 1}]}`, 400, ErrorInvalidArgument, "spec.storage_specs[1].policy"},
+		{"fraction for integer", "POST", "/api/vcenter/namespaces/instances", admin, `{"cluster": "c", "namespace": "a", "memory_MB": 1.5}`, 400, ErrorInvalidArgument, "spec.memory_MB"},
+		{"missing body", "POST", "/api/vcenter/namespaces/instances", admin, "", 400, ErrorInvalidArgument, "spec"},
+		{"panic", "GET", "/api/vcenter/namespaces/instances/boom", admin, "", 500, ErrorInternalServerError, "internal error"},
+	}
+	for _, c := range cases {
+		r := f.do(t, c.method, c.path, c.token, c.body)
+		if r.status != c.status {
+			t.Errorf("%s: status %d, want %d (%s)", c.name, r.status, c.status, r.body)
+			continue
+		}
+		e := vapiError(t, r)
+		if e.Type != c.errType {
+			t.Errorf("%s: error_type %s, want %s", c.name, e.Type, c.errType)
+		}
+		if !strings.Contains(string(r.body), c.mentions) {
+			t.Errorf("%s: message does not mention %q: %s", c.name, c.mentions, r.body)
+		}
+		if strings.Contains(string(r.body), "goroutine") || strings.Contains(string(r.body), "handler bug") {
+			t.Errorf("%s: leaks internals: %s", c.name, r.body)
+		}
+	}
+}
+
+func TestBodyForms(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	admin := login(t, f.srv.URL, "admin", "pw")
+	r := f.do(t, "POST", "/api/vcenter/namespaces/instances", admin,
+		`{"cluster": "domain-c8", "namespace": "ns1", "memory_mb": 512, "description": null, "labels": {"a": "b"}}`)
+	if r.status != http.StatusNoContent || len(r.body) != 0 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	if f.got.Cluster != "domain-c8" || f.got.Namespace != "ns1" || f.got.MemoryMB == nil || *f.got.MemoryMB != 512 ||
+		f.got.Description != nil || f.got.Labels["a"] != "b" {
+		t.Fatalf("decoded %+v", f.got)
+	}
+	// The legacy protocol wraps the body parameter.
+	r = f.do(t, "POST", "/rest/vcenter/namespaces/instances", admin, `{"spec": {"cluster": "domain-c9", "namespace": "ns2"}}`)
+	if r.status != http.StatusOK || f.got.Cluster != "domain-c9" {
+		t.Fatalf("legacy create: %d %s %+v", r.status, r.body, f.got)
+	}
+	// Filters as exploded query parameters and as a wrapped body (reference §5.3).
+	r = f.do(t, "GET", "/api/vcenter/namespace-management/cluster-compatibility?compatible=true&network_provider=NSXT_CONTAINER_PLUGIN", admin, "")
+	if r.status != 200 || !strings.Contains(string(r.body), `"given":true`) || !strings.Contains(string(r.body), `"compatible":true`) ||
+		!strings.Contains(string(r.body), `"network_provider":"NSXT_CONTAINER_PLUGIN"`) {
+		t.Fatalf("query filter: %d %s", r.status, r.body)
+	}
+	r = f.do(t, "GET", "/api/vcenter/namespace-management/cluster-compatibility", admin, `{"filter": {"compatible": false}}`)
+	if r.status != 200 || !strings.Contains(string(r.body), `"compatible":false`) {
+		t.Fatalf("body filter: %d %s", r.status, r.body)
+	}
+	r = f.do(t, "GET", "/api/vcenter/namespace-management/cluster-compatibility?compatible=maybe", admin, "")
+	if r.status != 400 || vapiError(t, r).Type != ErrorInvalidArgument || !strings.Contains(string(r.body), "filter.compatible") {
+		t.Fatalf("bad query filter: %d %s", r.status, r.body)
+	}
+	r = f.do(t, "GET", "/api/vcenter/namespace-management/cluster-compatibility", admin, "")
+	if r.status != 200 || !strings.Contains(string(r.body), `"given":false`) {
+		t.Fatalf("no filter: %d %s", r.status, r.body)
+	}
+	// The legacy protocol wraps results and errors.
+	r = f.do(t, "GET", "/rest/vcenter/namespaces/instances/ns1", admin, "")
+	if r.status != 200 || string(r.body) != `{"value":{"namespace":"ns1"}}` {
+		t.Fatalf("legacy get: %d %s", r.status, r.body)
+	}
+	r = f.do(t, "GET", "/rest/vcenter/namespaces/instances/ns1", "", "")
+	var legacy struct {
+		Type  string `json:"type"`
+		Value Error  `json:"value"`
+	}
+	if err := json.Unmarshal(r.body, &legacy); err != nil || r.status != 401 ||
+		legacy.Type != "com.vmware.vapi.std.errors.unauthenticated" || len(legacy.Value.Messages) == 0 {
+		t.Fatalf("legacy error: %d %s", r.status, r.body)
+	}
+}
+
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// Bad credentials.
+	req, _ := http.NewRequest("POST", f.srv.URL+"/api/session", nil)
+	req.SetBasicAuth("admin", "wrong")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 401 || vapiError(t, reply{res.StatusCode, raw, nil}).Type != ErrorUnauthenticated {
+		t.Fatalf("bad credentials: %d %s", res.StatusCode, raw)
+	}
+
+	token := login(t, f.srv.URL, "admin", "pw")
+	f.clock.Advance(time.Minute)
+	r := f.do(t, "GET", "/api/session", token, "")
+	var info struct {
+		User         string `json:"user"`
+		Created      string `json:"created_time"`
+		LastAccessed string `json:"last_accessed_time"`
+	}
+	if err := json.Unmarshal(r.body, &info); err != nil || r.status != 200 {
+		t.Fatalf("session get: %d %s", r.status, r.body)
+	}
+	if info.User != `VSPHERE.LOCAL\admin` || info.Created != "2026-11-21T10:00:00.000Z" || info.LastAccessed != "2026-11-21T10:01:00.000Z" {
+		t.Fatalf("session info %+v", info)
+	}
+	// Idle expiry: 29 minutes idle is fine, 31 is not.
+	f.clock.Advance(29 * time.Minute)
+	if r := f.do(t, "GET", "/api/session", token, ""); r.status != 200 {
+		t.Fatalf("after 29 idle minutes: %d", r.status)
+	}
+	f.clock.Advance(31 * time.Minute)
+	if r := f.do(t, "GET", "/api/session", token, ""); r.status != 401 {
+		t.Fatalf("after 31 idle minutes: %d %s", r.status, r.body)
+	}
+
+	// Legacy login sets the cookie unless vmware-use-header-authn is sent; the cookie authenticates.
+	req, _ = http.NewRequest("POST", f.srv.URL+"/rest/com/vmware/cis/session", nil)
+	req.SetBasicAuth("admin", "pw")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	var wrapped struct{ Value string }
+	if err := json.Unmarshal(raw, &wrapped); err != nil || res.StatusCode != 200 || wrapped.Value == "" {
+		t.Fatalf("legacy login: %d %s", res.StatusCode, raw)
+	}
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == SessionHeader {
+			cookie = c
+		}
+	}
+	if cookie == nil || cookie.Value != wrapped.Value {
+		t.Fatalf("legacy login cookie: %v", res.Cookies())
+	}
+	req, _ = http.NewRequest("POST", f.srv.URL+"/rest/com/vmware/cis/session?~action=get", nil)
+	req.AddCookie(cookie)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(raw), `"value":{"user":"VSPHERE.LOCAL\\admin"`) {
+		t.Fatalf("legacy session get by cookie: %d %s", res.StatusCode, raw)
+	}
+	req, _ = http.NewRequest("POST", f.srv.URL+"/rest/com/vmware/cis/session", nil)
+	req.SetBasicAuth("admin", "pw")
+	req.Header.Set("vmware-use-header-authn", "true")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if len(res.Cookies()) != 0 {
+		t.Fatalf("cookie set despite vmware-use-header-authn: %v", res.Cookies())
+	}
+
+	// Logout ends the session.
+	if r := f.do(t, "DELETE", "/api/session", wrapped.Value, ""); r.status != 204 {
+		t.Fatalf("logout: %d %s", r.status, r.body)
+	}
+	if r := f.do(t, "GET", "/api/session", wrapped.Value, ""); r.status != 401 {
+		t.Fatalf("after logout: %d", r.status)
+	}
+}

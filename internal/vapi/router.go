@@ -1,0 +1,168 @@
+package vapi
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// router matches request paths against the operations' templates segment by segment. Literal
+// segments win over parameters, falling back to a parameter when the literal branch has no operation
+// for the request (e.g. GET …/instances/v2 is list_v2, DELETE …/instances/v2 deletes namespace "v2").
+type router struct{ root *node }
+
+type node struct {
+	literal map[string]*node
+	param   *node
+	name    string       // parameter name when this node is a parameter
+	ops     []*Operation // operations whose template ends here
+}
+
+func newRouter(ops []*Operation) *router {
+	r := &router{root: &node{}}
+	for _, op := range ops {
+		for _, tmpl := range append([]string{op.Path}, op.AltPaths...) {
+			r.insert(tmpl, op)
+		}
+	}
+	return r
+}
+
+func (r *router) insert(tmpl string, op *Operation) {
+	n := r.root
+	for _, seg := range split(tmpl) {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			name := seg[1 : len(seg)-1]
+			if n.param == nil {
+				n.param = &node{name: name}
+			} else if n.param.name != name {
+				// Two templates name the same position differently; keep both by aliasing at lookup.
+				n.param.name = n.param.name + "|" + name
+			}
+			n = n.param
+			continue
+		}
+		if n.literal == nil {
+			n.literal = map[string]*node{}
+		}
+		child := n.literal[seg]
+		if child == nil {
+			child = &node{}
+			n.literal[seg] = child
+		}
+		n = child
+	}
+	n.ops = append(n.ops, op)
+}
+
+func split(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+type match struct {
+	node   *node
+	params []string
+}
+
+// collect finds every node the segments reach, literals first.
+func (n *node) collect(segs []string, params []string, out *[]match) {
+	if len(segs) == 0 {
+		if len(n.ops) > 0 {
+			*out = append(*out, match{n, append([]string(nil), params...)})
+		}
+		return
+	}
+	if c := n.literal[segs[0]]; c != nil {
+		c.collect(segs[1:], params, out)
+	}
+	if n.param != nil && segs[0] != "" {
+		n.param.collect(segs[1:], append(params, segs[0]), out)
+	}
+}
+
+func (r *router) resolve(method, rawPath, action string) (*Operation, map[string]string, error) {
+	segs := split(rawPath)
+	for i, s := range segs {
+		if u, err := url.PathUnescape(s); err == nil {
+			segs[i] = u
+		}
+	}
+	var matches []match
+	r.root.collect(segs, nil, &matches)
+	if len(matches) == 0 {
+		return nil, nil, NewError(ErrorNotFound, "wcpd.path.not_found",
+			"No operation is served at "+rawPath+".", rawPath)
+	}
+	allowed := map[string]bool{}
+	var actions []string
+	for _, m := range matches {
+		for _, op := range m.node.ops {
+			if op.Method != method {
+				allowed[op.Method] = true
+				continue
+			}
+			if op.Action == action {
+				return op, m.bind(segs, op), nil
+			}
+			if op.Action != "" {
+				actions = append(actions, op.Action)
+			}
+		}
+	}
+	if len(actions) > 0 || action != "" {
+		sort.Strings(actions)
+		what := "no action"
+		if action != "" {
+			what = "action " + `"` + action + `"`
+		}
+		return nil, nil, NewError(ErrorOperationNotFound, "wcpd.action.not_found",
+			"No operation is served for "+method+" "+rawPath+" with "+what+"; actions here: "+strings.Join(actions, ", ")+".",
+			method, rawPath, action)
+	}
+	var allow []string
+	for m := range allowed {
+		allow = append(allow, m)
+	}
+	sort.Strings(allow)
+	e := NewError(ErrorOperationNotFound, "wcpd.method.not_allowed",
+		"Method "+method+" is not allowed on "+rawPath+"; allowed: "+strings.Join(allow, ", ")+".",
+		method, rawPath, strings.Join(allow, ","))
+	e.Status = http.StatusMethodNotAllowed
+	return nil, nil, e
+}
+
+// bind names the captured segments after the operation's own template.
+func (m match) bind(segs []string, op *Operation) map[string]string {
+	if len(m.params) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m.params))
+	for _, tmpl := range append([]string{op.Path}, op.AltPaths...) {
+		ts := split(tmpl)
+		if len(ts) != len(segs) {
+			continue
+		}
+		ok := true
+		for i, t := range ts {
+			if !strings.HasPrefix(t, "{") && t != segs[i] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		for i, t := range ts {
+			if strings.HasPrefix(t, "{") {
+				out[t[1:len(t)-1]] = segs[i]
+			}
+		}
+		return out
+	}
+	return out
+}
