@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wcpd/wcpd/internal/clock"
@@ -51,6 +52,9 @@ type Controller struct {
 	timers   map[string]time.Time // key -> when a timed requeue is due
 	failures map[string]int
 	busy     bool
+	// activity counts enqueues and finished reconciles, so a Group can tell that nothing happened
+	// while it looked.
+	activity atomic.Uint64
 }
 
 // New returns a controller; call Run to start it.
@@ -69,6 +73,7 @@ func (c *Controller) Enqueue(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.timers, key)
+	c.activity.Add(1)
 	if !c.queued[key] {
 		c.queued[key] = true
 		c.queue = append(c.queue, key)
@@ -131,6 +136,7 @@ func (c *Controller) Run(ctx context.Context) {
 
 		c.mu.Lock()
 		c.busy = false
+		c.activity.Add(1)
 		var retry time.Duration
 		if err != nil {
 			c.failures[key]++

@@ -88,3 +88,39 @@ func TestTimedStepsFollowTheClock(t *testing.T) {
 		t.Fatalf("after backoff: %d steps", st.get("b"))
 	}
 }
+
+func TestGroupWaitsForWorkThatCausesWork(t *testing.T) {
+	t.Parallel()
+	fake := clock.NewFake(time.Unix(0, 0))
+	var g Group
+	var mu sync.Mutex
+	var order []string
+	var second *Controller
+	first := New("first", Func(func(_ context.Context, key string) (Result, error) {
+		mu.Lock()
+		order = append(order, "first:"+key)
+		mu.Unlock()
+		second.Enqueue(key)
+		return Result{}, nil
+	}), fake, nil)
+	second = New("second", Func(func(_ context.Context, key string) (Result, error) {
+		mu.Lock()
+		order = append(order, "second:"+key)
+		mu.Unlock()
+		return Result{}, nil
+	}), fake, nil)
+	g.Add(second) // checked first by WaitIdle, so the work it gets later must not be missed
+	g.Add(first)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	g.Run(ctx)
+	first.Enqueue("x")
+	if err := g.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 2 || order[1] != "second:x" {
+		t.Fatalf("order %v", order)
+	}
+}

@@ -1,11 +1,36 @@
 package server
 
-import "github.com/wcpd/wcpd/internal/vapi"
+import (
+	"github.com/wcpd/wcpd/internal/clusters"
+	"github.com/wcpd/wcpd/internal/namespaces"
+	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/resources"
+	"github.com/wcpd/wcpd/internal/services"
+	"github.com/wcpd/wcpd/internal/vapi"
+	"github.com/wcpd/wcpd/internal/vmclasses"
+)
 
-// NewRegistry returns the registry with every API family's handlers attached. Families attach
-// handlers that reach their dependencies through the server at call time, so the coverage command
-// can build the same registry without starting anything.
+// newFamilies builds every API family on d, in an order where each family's contract exists
+// before the families that use it start.
+func newFamilies(d *platform.Deps) []platform.Family {
+	if d.Families == nil {
+		d.Families = &platform.Families{}
+	}
+	return []platform.Family{
+		clusters.New(d),
+		namespaces.New(d),
+		vmclasses.New(d),
+		services.New(d),
+		resources.New(d),
+	}
+}
+
+// NewRegistry returns the registry with every family's handlers attached, without starting
+// anything: the coverage command uses it.
 func NewRegistry() *vapi.Registry {
 	r := vapi.NewRegistry()
+	for _, f := range newFamilies(&platform.Deps{}) {
+		f.Register(r)
+	}
 	return r
 }

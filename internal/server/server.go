@@ -24,7 +24,9 @@ import (
 
 	"github.com/wcpd/wcpd/internal/auth"
 	"github.com/wcpd/wcpd/internal/clock"
+	"github.com/wcpd/wcpd/internal/controller"
 	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/store"
 	"github.com/wcpd/wcpd/internal/vapi"
 )
@@ -99,6 +101,10 @@ type Server struct {
 	Inventory *inventory.Inventory
 	API       *vapi.API
 	Metrics   *prometheus.Registry
+	// Controllers runs every family's controllers; tests wait on it after advancing the clock.
+	Controllers *controller.Group
+
+	stopControllers context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -205,7 +211,24 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	s.Metrics = prometheus.NewRegistry()
 	s.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.Sessions = vapi.NewSessions(cfg.Clock, cfg.SessionIdleTimeout)
-	s.Registry = NewRegistry()
+	s.Registry = vapi.NewRegistry()
+	s.Controllers = &controller.Group{}
+	deps := &platform.Deps{
+		Store: s.Store, Inventory: s.Inventory, Identity: dir, Clock: cfg.Clock,
+		Logger: cfg.Logger, TaskDuration: cfg.TaskDuration, Controllers: s.Controllers,
+	}
+	families := newFamilies(deps)
+	for _, f := range families {
+		f.Register(s.Registry)
+	}
+	for _, f := range families {
+		if err := f.Start(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var runCtx context.Context
+	runCtx, s.stopControllers = context.WithCancel(context.Background())
+	s.Controllers.Run(runCtx)
 	s.API = &vapi.API{
 		Registry: s.Registry, Sessions: s.Sessions, Identity: dir,
 		Logger: cfg.Logger.With("component", "api"), Metrics: vapi.NewMetrics(s.Metrics),
@@ -253,6 +276,9 @@ func (s *Server) StartupDuration() time.Duration { return s.readyIn }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.ready.Store(false)
+		if s.stopControllers != nil {
+			s.stopControllers()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err := s.http.Shutdown(ctx)

@@ -244,3 +244,17 @@ func (e *Env) AdminGovc(command string, args ...string) string {
 	}
 	return out
 }
+
+// Settle advances the fake clock by d and waits until every controller is idle: the way tests let
+// asynchronous work (enable, install, removal) progress without sleeping.
+func (e *Env) Settle(d time.Duration) {
+	e.T.Helper()
+	if d > 0 {
+		e.Clock.Advance(d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.Server.Controllers.WaitIdle(ctx); err != nil {
+		e.T.Fatalf("controllers did not settle: %v", err)
+	}
+}

@@ -1,0 +1,22 @@
+// Package resources owns the resource analysis API over the drs model: what-if, live state, stats (issue 7).
+// This is a placeholder until that work lands.
+package resources
+
+import (
+	"context"
+
+	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/vapi"
+)
+
+// Family is the resources API family.
+type Family struct{ deps *platform.Deps }
+
+// New builds the family.
+func New(d *platform.Deps) *Family { return &Family{deps: d} }
+
+// Register attaches the family's handlers.
+func (f *Family) Register(*vapi.Registry) {}
+
+// Start starts the family's controllers.
+func (f *Family) Start(context.Context) error { return nil }

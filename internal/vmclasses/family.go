@@ -1,0 +1,22 @@
+// Package vmclasses owns VM classes of the VM Service (issue 5).
+// This is a placeholder until that work lands.
+package vmclasses
+
+import (
+	"context"
+
+	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/vapi"
+)
+
+// Family is the vmclasses API family.
+type Family struct{ deps *platform.Deps }
+
+// New builds the family.
+func New(d *platform.Deps) *Family { return &Family{deps: d} }
+
+// Register attaches the family's handlers.
+func (f *Family) Register(*vapi.Registry) {}
+
+// Start starts the family's controllers.
+func (f *Family) Start(context.Context) error { return nil }
