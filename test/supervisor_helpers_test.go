@@ -1,6 +1,7 @@
 package test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ const (
 // vsphereEnableSpec is a valid EnableSpec for a vSphere-networked Supervisor with an HAProxy load
 // balancer on the default inventory; octet keeps the address ranges of two Supervisors apart.
 func vsphereEnableSpec(octet int) map[string]any {
-	net := func(last int) string { return "10.20." + itoa(octet) + "." + itoa(last) }
+	net := func(last int) string { return "10.20." + strconv.Itoa(octet) + "." + strconv.Itoa(last) }
 	return map[string]any{
 		"size_hint":        "TINY",
 		"service_cidr":     map[string]any{"address": "10.96.0.0", "prefix": 23},
@@ -34,18 +35,18 @@ func vsphereEnableSpec(octet int) map[string]any {
 				"network_provider": "VSPHERE_NETWORK",
 				"vsphere_network": map[string]any{
 					"portgroup":      portgroupWork,
-					"address_ranges": []any{map[string]any{"address": "10.30." + itoa(octet) + ".10", "count": 100}},
-					"gateway":        "10.30." + itoa(octet) + ".1",
+					"address_ranges": []any{map[string]any{"address": "10.30." + strconv.Itoa(octet) + ".10", "count": 100}},
+					"gateway":        "10.30." + strconv.Itoa(octet) + ".1",
 					"subnet_mask":    "255.255.255.0",
 				},
 			},
 		},
 		"load_balancer_config_spec": map[string]any{
-			"id":             "haproxy-" + itoa(octet),
+			"id":             "haproxy-" + strconv.Itoa(octet),
 			"provider":       "HA_PROXY",
-			"address_ranges": []any{map[string]any{"address": "10.40." + itoa(octet) + ".10", "count": 50}},
+			"address_ranges": []any{map[string]any{"address": "10.40." + strconv.Itoa(octet) + ".10", "count": 50}},
 			"ha_proxy_config_create_spec": map[string]any{
-				"servers":                     []any{map[string]any{"host": "10.40." + itoa(octet) + ".2", "port": 5556}},
+				"servers":                     []any{map[string]any{"host": "10.40." + strconv.Itoa(octet) + ".2", "port": 5556}},
 				"username":                    "admin",
 				"password":                    "haproxy-secret",
 				"certificate_authority_chain": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
@@ -68,14 +69,6 @@ func vsphereEnableSpec(octet int) map[string]any {
 		"ephemeral_storage_policy": policyGold,
 		"image_storage":            map[string]any{"storage_policy": policyGold},
 	}
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
 }
 
 // enableSupervisor enables a Supervisor on cluster and settles until it is RUNNING. While wcpd does
