@@ -101,6 +101,13 @@ func TestGovcSeesTheInventory(t *testing.T) {
 	if n := len(strings.Fields(out)); n < 2 {
 		t.Errorf("govc library.ls shows %d libraries:\n%s", n, out)
 	}
+	// Tagging is the simulator's own vAPI service, reached with the same login.
+	env.AdminGovc("tags.category.create", "-m", "zone")
+	env.AdminGovc("tags.create", "-c", "zone", "zone-a")
+	env.AdminGovc("tags.attach", "-c", "zone", "zone-a", "/Datacenter/host/Cluster-A")
+	if out := env.AdminGovc("tags.attached.ls", "-r", "/Datacenter/host/Cluster-A"); !strings.Contains(out, "zone-a") {
+		t.Errorf("govc tags.attached.ls does not show the attached tag:\n%s", out)
+	}
 	// The SDK checks wcpd's identity: a wrong password is refused.
 	if _, errOut, code := env.Govc(servertest.Admin, "wrong", "ls", "/"); code == 0 || !strings.Contains(strings.ToLower(errOut), "login") {
 		t.Errorf("govc with a wrong password: exit %d, %s", code, errOut)
