@@ -258,3 +258,10 @@ func (e *Env) Settle(d time.Duration) {
 		e.T.Fatalf("controllers did not settle: %v", err)
 	}
 }
+
+// For returns the same server reporting failures to t, so parallel subtests can share one server.
+func (e *Env) For(t testing.TB) *Env {
+	c := *e
+	c.T = t
+	return &c
+}

@@ -1,0 +1,50 @@
+package vmclasses
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/vim25/mo"
+)
+
+// ExtraConfigKey is the extraConfig key that names the VM class a virtual machine of the inventory
+// was created from. wcpd has no VM Service yet; a VM carrying this key (set with
+// `govc vm.change -e wcpd.vmClass=<class>` or a ReconfigVM) counts as using the class, so get's
+// vms and the removal of classes in use work on real inventory objects.
+const ExtraConfigKey = "wcpd.vmClass"
+
+// vmsByClass reads which VMs of the inventory use which class: class id → VM MoRef ids, sorted.
+// Templates are not VMs that run, so they do not count.
+func (f *Family) vmsByClass(ctx context.Context) (map[string][]string, error) {
+	c := f.deps.Inventory.Client()
+	v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	if err != nil {
+		return nil, fmt.Errorf("reading the inventory's VMs: %w", err)
+	}
+	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
+	var vms []mo.VirtualMachine
+	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, []string{"config.extraConfig", "config.template"}, &vms); err != nil {
+		return nil, fmt.Errorf("reading the inventory's VMs: %w", err)
+	}
+	out := map[string][]string{}
+	for _, vm := range vms {
+		if vm.Config == nil || vm.Config.Template {
+			continue
+		}
+		for _, o := range vm.Config.ExtraConfig {
+			opt := o.GetOptionValue()
+			if opt.Key != ExtraConfigKey {
+				continue
+			}
+			if id, ok := opt.Value.(string); ok && id != "" {
+				out[id] = append(out[id], vm.Self.Value)
+			}
+		}
+	}
+	for _, ids := range out {
+		slices.Sort(ids)
+	}
+	return out, nil
+}
