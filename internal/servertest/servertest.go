@@ -82,6 +82,8 @@ func New(t testing.TB, opts ...Option) *Env {
 			t.Errorf("stopping wcpd: %v", err)
 		}
 	})
+	// Registered after Close so that it runs before it.
+	t.Cleanup(func() { recordOperations(t, srv) })
 	return &Env{T: t, Server: srv, URL: srv.URL(), Clock: fake, HTTP: &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},

@@ -2,65 +2,28 @@ package vapi
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wcpd/wcpd/internal/auth"
+	"github.com/wcpd/wcpd/internal/reference"
 )
 
-// referenceOp is the part of an operation in ../shared/reference/vcenter-api-8.0U2.json that routing
-// depends on.
-type referenceOp struct {
-	Name     string            `json:"name"`
-	HTTP     string            `json:"http"`
-	URL      string            `json:"url"`
-	Dispatch map[string]string `json:"dispatch"`
-	Query    map[string]string `json:"query"`
-	PathVars map[string]string `json:"path_vars"`
-	BodyPar  *string           `json:"body_param"`
-	Output   string            `json:"output"`
-}
-
-type referenceService struct {
-	Iface string        `json:"iface"`
-	Ops   []referenceOp `json:"ops"`
-}
-
 // loadReference reads the reference operation list kept beside the repository, or skips the test.
-func loadReference(t *testing.T) []referenceService {
+func loadReference(t *testing.T) []reference.Service {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-	}
-	path := filepath.Join(dir, "..", "shared", "reference", "vcenter-api-8.0U2.json")
-	raw, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+	services, path, err := reference.Load()
+	if errors.Is(err, reference.ErrAbsent) {
 		t.Skipf("reference %s is absent: the catalog cannot be checked against it here", path)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Services []referenceService `json:"services"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Services
+	return services
 }
 
 func TestCatalogMatchesReference(t *testing.T) {

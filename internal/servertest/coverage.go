@@ -1,0 +1,71 @@
+package servertest
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wcpd/wcpd/internal/server"
+)
+
+// Exercised records which operations each top-level test sent to its servers, for the coverage table
+// of the conformance suite. It is off unless a TestMain calls RecordCoverage.
+var exercised struct {
+	sync.Mutex
+	on     bool
+	byTest map[string]map[string]bool // test -> operation ids
+}
+
+// RecordCoverage starts recording, for this test binary, which operations each test calls.
+func RecordCoverage() {
+	exercised.Lock()
+	defer exercised.Unlock()
+	exercised.on, exercised.byTest = true, map[string]map[string]bool{}
+}
+
+// Exercising returns, per operation id, the sorted top-level tests that called it.
+func Exercising() map[string][]string {
+	exercised.Lock()
+	defer exercised.Unlock()
+	out := map[string][]string{}
+	for test, ops := range exercised.byTest {
+		for op := range ops {
+			out[op] = append(out[op], test)
+		}
+	}
+	for _, tests := range out {
+		sort.Strings(tests)
+	}
+	return out
+}
+
+// recordOperations reads the server's request counter: every operation it counted was exercised by
+// the test, whatever the answer (a test of refusals exercises the operation too).
+func recordOperations(t testing.TB, srv *server.Server) {
+	exercised.Lock()
+	defer exercised.Unlock()
+	if !exercised.on {
+		return
+	}
+	families, err := srv.Metrics.Gather()
+	if err != nil {
+		return
+	}
+	test := strings.SplitN(t.Name(), "/", 2)[0]
+	for _, f := range families {
+		if f.GetName() != "wcpd_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "operation" {
+					if exercised.byTest[test] == nil {
+						exercised.byTest[test] = map[string]bool{}
+					}
+					exercised.byTest[test][l.GetValue()] = true
+				}
+			}
+		}
+	}
+}
