@@ -27,6 +27,7 @@ const usage = `wcpd — an open implementation of the vSphere Supervisor control
 Usage:
   wcpd serve [flags]     start the server (run "wcpd serve -h" for flags)
   wcpd coverage          list the vCenter API operations and whether wcpd implements them
+  wcpd analyze [flags]   show what each pool, VM and pod gets under contention (run "wcpd analyze -h")
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -40,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "coverage":
 		fmt.Fprint(stdout, server.NewRegistry().CoverageTable())
 		return 0
+	case "analyze":
+		return runAnalyze(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -134,11 +134,14 @@ type Amount struct {
 	MemoryMB *int64 `json:"memory_mb,omitempty"`
 }
 
-// Container is one container of a vSphere Pod.
+// Container is one container of a vSphere Pod. Requests and limits are
+// optional: omitzero leaves them out of the JSON when empty, and omitempty
+// (which does nothing for a struct when encoding) tells the API's strict
+// decoder that a container may come without them.
 type Container struct {
 	Name     string    `json:"name,omitempty"`
-	Requests Resources `json:"requests,omitzero"`
-	Limits   Resources `json:"limits,omitzero"`
+	Requests Resources `json:"requests,omitempty,omitzero"`
+	Limits   Resources `json:"limits,omitempty,omitzero"`
 }
 
 // Resources holds Kubernetes quantities ("500m", "1.5", "512Mi", "1G").

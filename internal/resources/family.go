@@ -1,22 +1,98 @@
-// Package resources owns the resource analysis API over the drs model: what-if, live state, stats (issue 7).
-// This is a placeholder until that work lands.
+// Package resources owns the resource analysis API over the drs model (issue 7): the what-if
+// extension (POST /api/wcpd/resources/analyze), the live analysis of a Supervisor's cluster and
+// what-if changes to it (/api/wcpd/clusters/{cluster}/resources), the usage other families show
+// (platform.Resources: cluster and namespace stats), and namespace_management.stats.time_series,
+// sampled periodically into a bounded in-memory history.
+//
+// The live state is read from the inventory on every request through the same property collector
+// a real vCenter offers, so what govc or the other families' controllers changed is visible at
+// once; docs/resource-model.md describes how inventory objects become the model's nodes.
 package resources
 
 import (
 	"context"
+	"log/slog"
+	"sync"
+	"time"
 
+	"github.com/wcpd/wcpd/internal/auth"
+	"github.com/wcpd/wcpd/internal/clock"
+	"github.com/wcpd/wcpd/internal/controller"
 	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/vapi"
 )
 
+// Sampling of stats.time_series.
+const (
+	// SampleInterval is how often the sampler records every Supervisor's figures.
+	SampleInterval = time.Minute
+	// HistoryLength is how many samples each series keeps (24 hours at SampleInterval).
+	HistoryLength = 24 * 60
+)
+
 // Family is the resources API family.
-type Family struct{ deps *platform.Deps }
+type Family struct {
+	deps *platform.Deps
 
-// New builds the family.
-func New(d *platform.Deps) *Family { return &Family{deps: d} }
+	// sampleInterval and historyLength default to SampleInterval and HistoryLength; tests shorten
+	// them.
+	sampleInterval time.Duration
+	historyLength  int
 
-// Register attaches the family's handlers.
-func (f *Family) Register(*vapi.Registry) {}
+	mu      sync.Mutex
+	history map[seriesKey]*series
+	// entitlements holds, per cluster, what its latest analysis gives each namespace (CPU MHz,
+	// memory MB).
+	entitlements map[string]map[string][2]int64
+}
 
-// Start starts the family's controllers.
-func (f *Family) Start(context.Context) error { return nil }
+// New builds the family and offers platform.Resources to the others.
+func New(d *platform.Deps) *Family {
+	f := &Family{deps: d, sampleInterval: SampleInterval, historyLength: HistoryLength,
+		history: map[seriesKey]*series{}, entitlements: map[string]map[string][2]int64{}}
+	if d.Families != nil {
+		d.Families.Resources = f
+	}
+	return f
+}
+
+// The wcpd extensions this family serves, beside the catalog's stats.time_series.
+var (
+	analyzeBinding = vapi.Binding{Service: "com.wcpd.resources", Name: "analyze", Method: "POST",
+		Path: "/wcpd/resources/analyze", Body: "spec", Status: 200, Privilege: auth.SystemRead}
+	liveBinding = vapi.Binding{Service: "com.wcpd.resources.clusters", Name: "get", Method: "GET",
+		Path: "/wcpd/clusters/{cluster}/resources", Status: 200, Privilege: auth.SystemRead}
+	whatIfBinding = vapi.Binding{Service: "com.wcpd.resources.clusters", Name: "what_if", Method: "POST",
+		Path: "/wcpd/clusters/{cluster}/resources", Body: "spec", Status: 200, Privilege: auth.SystemRead}
+)
+
+// Register attaches the family's handlers. It must not touch deps: the coverage command calls it
+// on empty Deps.
+func (f *Family) Register(r *vapi.Registry) {
+	r.Extend(analyzeBinding, f.analyze, false)
+	r.Extend(liveBinding, f.live, false)
+	r.Extend(whatIfBinding, f.whatIf, false)
+	r.Handle("namespace_management.stats.time_series", "get", f.timeSeries)
+}
+
+// Start starts the stats sampler; its first sample is taken at once.
+func (f *Family) Start(context.Context) error {
+	ctl := controller.New("resources-stats", controller.Func(f.sample), f.clock(), f.logger())
+	f.deps.Controllers.Add(ctl)
+	ctl.Enqueue(sampleKey)
+	return nil
+}
+
+func (f *Family) clock() clock.Clock {
+	if f.deps.Clock == nil {
+		return clock.Real{}
+	}
+	return f.deps.Clock
+}
+
+func (f *Family) logger() *slog.Logger {
+	if f.deps.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return f.deps.Logger
+}

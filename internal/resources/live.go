@@ -1,0 +1,475 @@
+package resources
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/wcpd/wcpd/internal/drs"
+	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/vapi"
+)
+
+// podGuestID is the guest OS of a vSphere Pod's VM (a CRX): VMs running it are reported as pods.
+const podGuestID = string(types.VirtualMachineGuestOsIdentifierCrxPod1Guest)
+
+const mib = 1 << 20
+
+// liveNode is one object of a cluster's resource pool tree as the model sees it: a resource pool,
+// a VM, or a vSphere Pod (modelled as the VM of its configured size, since the inventory does not
+// keep its containers).
+type liveNode struct {
+	id   string   // MoRef value; "" for a node a what-if adds
+	node drs.Node // without Children: kids hold them
+	kids []*liveNode
+	pod  bool
+
+	// What a powered-on VM or pod consumes, and the storage any VM takes.
+	usedCPUMHz, usedMemoryMB, storageMB int64
+}
+
+// snapshot is the resource pool tree of one cluster, read from the inventory in one go.
+type snapshot struct {
+	cluster    inventory.Cluster
+	capacity   drs.Capacity
+	scale      bool // the root pool scales its descendants' shares
+	roots      []*liveNode
+	supervisor *platform.SupervisorState // nil when the cluster has no Supervisor
+	namespaces *liveNode                 // the Supervisor's Namespaces pool, when it exists
+}
+
+// readCluster reads cluster's resource pool tree. An unknown cluster is NOT_FOUND.
+func (f *Family) readCluster(ctx context.Context, cluster string) (*snapshot, error) {
+	inv := f.deps.Inventory
+	cl, err := inv.Cluster(ctx, cluster)
+	if errors.Is(err, inventory.ErrNotFound) {
+		return nil, vapi.NotFound("Cluster", cluster)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
+	}
+	s := &snapshot{cluster: cl, capacity: clusterCapacity(cl)}
+	if cl.ResourcePool == "" {
+		return s, nil
+	}
+	c := inv.Client()
+	root := types.ManagedObjectReference{Type: "ResourcePool", Value: cl.ResourcePool}
+	var rootPool mo.ResourcePool
+	if err := property.DefaultCollector(c).RetrieveOne(ctx, root, []string{"config"}, &rootPool); err != nil {
+		return nil, fmt.Errorf("reading the root pool of %s: %w", cluster, err)
+	}
+	s.scale = rootPool.Config.ScaleDescendantsShares == string(types.ResourceConfigSpecScaleSharesBehaviorScaleCpuAndMemoryShares)
+
+	v, err := view.NewManager(c).CreateContainerView(ctx, root, []string{"ResourcePool", "VirtualMachine"}, true)
+	if err != nil {
+		return nil, fmt.Errorf("reading the pools of %s: %w", cluster, err)
+	}
+	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
+	var pools []mo.ResourcePool
+	var vms []mo.VirtualMachine
+	if err := v.Retrieve(ctx, []string{"ResourcePool"}, []string{"name", "parent", "config"}, &pools); err != nil {
+		return nil, fmt.Errorf("reading the pools of %s: %w", cluster, err)
+	}
+	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, vmProperties, &vms); err != nil {
+		return nil, fmt.Errorf("reading the VMs of %s: %w", cluster, err)
+	}
+	hostMHz := map[string]int64{}
+	for _, h := range cl.Hosts {
+		hostMHz[h.ID] = int64(h.CPUMHz)
+	}
+
+	byRef := map[string]*liveNode{cl.ResourcePool: {}}
+	type placed struct {
+		parent string
+		node   *liveNode
+	}
+	var all []placed
+	for _, p := range pools {
+		if p.Parent == nil || p.Self.Value == cl.ResourcePool {
+			continue
+		}
+		n := &liveNode{id: p.Self.Value, node: poolNode(p)}
+		byRef[n.id] = n
+		all = append(all, placed{p.Parent.Value, n})
+	}
+	for _, vm := range vms {
+		if vm.ResourcePool == nil || vm.Config == nil {
+			continue // a VM being created has no configuration yet
+		}
+		n := vmNode(vm, s.capacity.CPUMHzPerVCPU, hostMHz)
+		all = append(all, placed{vm.ResourcePool.Value, n})
+	}
+	for _, p := range all {
+		if parent, ok := byRef[p.parent]; ok {
+			parent.kids = append(parent.kids, p.node)
+		}
+	}
+	for _, n := range byRef {
+		sortKids(n)
+	}
+	s.roots = byRef[cl.ResourcePool].kids
+
+	if sups := f.deps.Families.Supervisors; sups != nil {
+		if sup, ok := sups.Supervisor(cluster); ok && sup.Cluster == cluster {
+			s.supervisor = &sup
+			s.namespaces = byRef[sup.NamespacesPool]
+		}
+	}
+	return s, nil
+}
+
+// sortKids orders a pool's children as vSphere's client lists them: VMs and pods first, then
+// pools, each by name (and id, for equal names).
+func sortKids(n *liveNode) {
+	slices.SortFunc(n.kids, func(a, b *liveNode) int {
+		ap, bp := a.node.Type == drs.KindResourcePool, b.node.Type == drs.KindResourcePool
+		if ap != bp {
+			if ap {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(cmp.Compare(a.node.Name, b.node.Name), cmp.Compare(a.id, b.id))
+	})
+}
+
+// clusterCapacity is what the cluster's root pool has to give: the effective capacity of its
+// usable hosts, and the speed of the slowest of their cores for one vCPU.
+func clusterCapacity(cl inventory.Cluster) drs.Capacity {
+	c := drs.Capacity{
+		CPUMHz:   min(cl.EffectiveCPUMHz, drs.MaxAmount),
+		MemoryMB: min(cl.EffectiveMemoryBytes/mib, drs.MaxAmount),
+	}
+	for _, h := range cl.Hosts {
+		if h.Connected && !h.MaintenanceMode && h.CPUMHz > 0 && (c.CPUMHzPerVCPU == 0 || int64(h.CPUMHz) < c.CPUMHzPerVCPU) {
+			c.CPUMHzPerVCPU = int64(h.CPUMHz)
+		}
+	}
+	if c.CPUMHzPerVCPU == 0 {
+		c.CPUMHzPerVCPU = drs.DefaultCPUMHzPerVCPU
+	}
+	return c
+}
+
+// A resource pool counts as a 4 vCPU / 16 GB VM for shares (seed 003).
+const (
+	poolVCPUs    = 4
+	poolMemoryMB = 16 * 1024
+)
+
+func poolNode(p mo.ResourcePool) drs.Node {
+	cpu, mem := p.Config.CpuAllocation, p.Config.MemoryAllocation
+	n := drs.Node{Name: p.Name, Type: drs.KindResourcePool,
+		Shares: sharesOf(cpu.Shares, mem.Shares, poolVCPUs, poolMemoryMB)}
+	n.Limit = amount(limitOf(cpu.Limit), limitOf(mem.Limit), -1)
+	res := [2]int64{value(cpu.Reservation), value(mem.Reservation)}
+	lim := [2]int64{limitOf(cpu.Limit), limitOf(mem.Limit)}
+	for d := range res {
+		if lim[d] >= 0 {
+			res[d] = min(res[d], lim[d]) // the model refuses a reservation above the limit
+		}
+	}
+	n.Reservation = amount(res[0], res[1], 0)
+	// The model has one flag for both resources; a pool borrows only if it may for both.
+	if expandable := orTrue(cpu.ExpandableReservation) && orTrue(mem.ExpandableReservation); !expandable {
+		n.ExpandableReservation = &expandable
+	}
+	n.ScaleDescendantsShares = p.Config.ScaleDescendantsShares == string(types.ResourceConfigSpecScaleSharesBehaviorScaleCpuAndMemoryShares)
+	return n
+}
+
+// vmProperties are the properties of a VM the model and the usage figures read.
+var vmProperties = []string{"name", "resourcePool", "config.hardware", "config.cpuAllocation",
+	"config.memoryAllocation", "config.guestId", "runtime.powerState", "runtime.host",
+	"summary.quickStats", "summary.storage"}
+
+// vmNode is a VM (or pod) as the model sees it: its size, shares, reservation and limit, and what
+// it uses (see vmUsage). hostMHz gives the core speed of the hosts.
+func vmNode(vm mo.VirtualMachine, mhzPerVCPU int64, hostMHz map[string]int64) *liveNode {
+	cfg := vm.Config
+	vcpus := min(max(int64(cfg.Hardware.NumCPU), 1), drs.MaxVCPUs)
+	memoryMB := min(max(int64(cfg.Hardware.MemoryMB), 1), drs.MaxMemoryMB)
+	n := &liveNode{id: vm.Self.Value, pod: cfg.GuestId == podGuestID, node: drs.Node{
+		Name: vm.Name, Type: drs.KindVM, CPUCount: int(vcpus), MemoryMB: memoryMB,
+	}}
+	n.usedCPUMHz, n.usedMemoryMB, n.storageMB = vmUsage(vm, hostMHz)
+	var cpuShares, memShares *types.SharesInfo
+	var res, lim [2]int64
+	lim = [2]int64{-1, -1}
+	if a := cfg.CpuAllocation; a != nil {
+		cpuShares, res[0], lim[0] = a.Shares, value(a.Reservation), limitOf(a.Limit)
+	}
+	if a := cfg.MemoryAllocation; a != nil {
+		memShares, res[1], lim[1] = a.Shares, value(a.Reservation), limitOf(a.Limit)
+	}
+	n.node.Shares = sharesOf(cpuShares, memShares, vcpus, memoryMB)
+	size := [2]int64{vcpus * mhzPerVCPU, memoryMB}
+	for d := range res {
+		// The model refuses a reservation above the VM's size or limit; vSphere would not
+		// honour more than either.
+		res[d] = min(res[d], size[d])
+		if lim[d] >= 0 {
+			res[d] = min(res[d], lim[d])
+		}
+	}
+	n.node.Limit = amount(lim[0], lim[1], -1)
+	if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+		// A powered-off VM wants nothing and holds no reservation, as DRS sees it.
+		zero := int64(0)
+		n.node.Demand = &drs.Amount{CPUMHz: &zero, MemoryMB: &zero}
+		return n
+	}
+	n.node.Reservation = amount(res[0], res[1], 0)
+	return n
+}
+
+// vmUsage is what a VM uses: for a powered-on VM the CPU (MHz) and host memory (MB) the inventory
+// reports it consumes, or, where it reports nothing (the embedded inventory measures nothing),
+// its vCPUs at its host's core speed and its configured memory; for any VM the storage it holds
+// on datastores, committed and still uncommitted (what its thin disks may grow into, which is
+// what a storage quota counts), in MB rounded up.
+func vmUsage(vm mo.VirtualMachine, hostMHz map[string]int64) (cpuMHz, memoryMB, storageMB int64) {
+	if st := vm.Summary.Storage; st != nil {
+		storageMB = ceilDiv(st.Committed+st.Uncommitted, mib)
+	}
+	if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn || vm.Config == nil {
+		return 0, 0, storageMB
+	}
+	if qs := vm.Summary.QuickStats; qs.OverallCpuUsage > 0 || qs.HostMemoryUsage > 0 {
+		return int64(qs.OverallCpuUsage), int64(qs.HostMemoryUsage), storageMB
+	}
+	mhz := int64(drs.DefaultCPUMHzPerVCPU)
+	if h := vm.Runtime.Host; h != nil && hostMHz[h.Value] > 0 {
+		mhz = hostMHz[h.Value]
+	}
+	return int64(vm.Config.Hardware.NumCPU) * mhz, int64(vm.Config.Hardware.MemoryMB), storageMB
+}
+
+// sharesOf turns vSphere's CPU and memory shares settings into the model's one setting: the
+// common level when both resources have the same non-custom level, else CUSTOM values per
+// resource (a level's value computed for the object's size, as vSphere does).
+func sharesOf(cpu, mem *types.SharesInfo, vcpus, memoryMB int64) *drs.Shares {
+	cl, ml := levelOf(cpu), levelOf(mem)
+	if cl == ml && cl != drs.LevelCustom {
+		if cl == drs.LevelNormal {
+			return nil
+		}
+		return &drs.Shares{Level: cl}
+	}
+	return &drs.Shares{Level: drs.LevelCustom,
+		Value:       sharesValue(cpu, cl, 500*vcpus),
+		MemoryValue: sharesValue(mem, ml, 5*memoryMB)}
+}
+
+func levelOf(s *types.SharesInfo) drs.Level {
+	if s == nil {
+		return drs.LevelNormal
+	}
+	switch s.Level {
+	case types.SharesLevelLow:
+		return drs.LevelLow
+	case types.SharesLevelHigh:
+		return drs.LevelHigh
+	case types.SharesLevelCustom:
+		return drs.LevelCustom
+	}
+	return drs.LevelNormal
+}
+
+// sharesValue is the number of shares: a CUSTOM setting's own, or the level's multiple (LOW 1,
+// NORMAL 2, HIGH 4) of half the NORMAL value per unit of size.
+func sharesValue(s *types.SharesInfo, l drs.Level, halfNormal int64) int64 {
+	switch l {
+	case drs.LevelCustom:
+		return min(max(int64(s.Shares), 1), drs.MaxShares)
+	case drs.LevelLow:
+		return halfNormal
+	case drs.LevelHigh:
+		return 4 * halfNormal
+	}
+	return 2 * halfNormal
+}
+
+func value(p *int64) int64 {
+	if p == nil || *p < 0 {
+		return 0
+	}
+	return min(*p, drs.MaxAmount)
+}
+
+// limitOf is a limit in MHz or MB, or -1 for none.
+func limitOf(p *int64) int64 {
+	if p == nil || *p < 0 {
+		return -1
+	}
+	return min(*p, drs.MaxAmount)
+}
+
+// amount is an Amount with the fields that differ from unset, or nil when neither does.
+func amount(cpu, mem, unset int64) *drs.Amount {
+	if cpu == unset && mem == unset {
+		return nil
+	}
+	a := &drs.Amount{}
+	if cpu != unset {
+		a.CPUMHz = &cpu
+	}
+	if mem != unset {
+		a.MemoryMB = &mem
+	}
+	return a
+}
+
+// orTrue reads an optional flag that vSphere takes as true when unset (a pool's expandable
+// reservation).
+func orTrue(b *bool) bool { return b == nil || *b }
+
+func ceilDiv(a, b int64) int64 {
+	if a <= 0 {
+		return 0
+	}
+	return (a + b - 1) / b
+}
+
+// request is the model's input for the tree under roots.
+func (s *snapshot) request(roots []*liveNode) drs.Request {
+	return drs.Request{Capacity: s.capacity, ScaleDescendantsShares: s.scale, Children: modelNodes(roots)}
+}
+
+func modelNodes(ns []*liveNode) []drs.Node {
+	out := make([]drs.Node, len(ns))
+	for i, n := range ns {
+		out[i] = n.node
+		if len(n.kids) > 0 {
+			out[i].Children = modelNodes(n.kids)
+		}
+	}
+	return out
+}
+
+// LiveAnalysis is the model's answer for a cluster's live tree: a drs.Result whose nodes also
+// carry their inventory ids.
+type LiveAnalysis struct {
+	Cluster string `json:"cluster"`
+	// Supervisor and NamespacesPool identify the Supervisor and its Namespaces pool (MoRef).
+	Supervisor       string       `json:"supervisor,omitempty"`
+	NamespacesPool   string       `json:"namespaces_pool,omitempty"`
+	Capacity         drs.Capacity `json:"capacity"`
+	CPUReservedMHz   int64        `json:"cpu_reserved_mhz"`
+	MemoryReservedMB int64        `json:"memory_reserved_mb"`
+	Children         []LiveNode   `json:"children"`
+}
+
+// LiveNode is a drs.NodeResult with the inventory id of its object. vSphere Pods are modelled
+// as VMs of their configured size and reported with type POD and no QoS class.
+type LiveNode struct {
+	// ID is the MoRef value (resgroup-…, vm-…); absent for what a what-if adds.
+	ID string `json:"id,omitempty"`
+	drs.NodeResult
+	Children []LiveNode `json:"children,omitempty"`
+}
+
+// analysis is a snapshot (or a what-if variant of it) analysed by the model.
+type analysis struct {
+	result LiveAnalysis
+	byNode map[*liveNode]*LiveNode
+}
+
+// analyse runs the model over roots (the snapshot's own, or a what-if copy).
+func (s *snapshot) analyse(roots []*liveNode) (*analysis, error) {
+	res, err := drs.Analyze(s.request(roots))
+	if err != nil {
+		return nil, err
+	}
+	a := &analysis{byNode: map[*liveNode]*LiveNode{}, result: LiveAnalysis{
+		Cluster:          s.cluster.ID,
+		Capacity:         res.Capacity,
+		CPUReservedMHz:   res.CPUReservedMHz,
+		MemoryReservedMB: res.MemoryReservedMB,
+	}}
+	if s.supervisor != nil {
+		a.result.Supervisor = s.supervisor.ID
+		a.result.NamespacesPool = s.supervisor.NamespacesPool
+	}
+	a.result.Children = a.annotate(roots, res.Children)
+	if a.result.Children == nil {
+		a.result.Children = []LiveNode{}
+	}
+	return a, nil
+}
+
+func (a *analysis) annotate(nodes []*liveNode, results []drs.NodeResult) []LiveNode {
+	if len(results) == 0 {
+		return nil
+	}
+	out := make([]LiveNode, len(results))
+	for i := range results {
+		out[i] = LiveNode{ID: nodes[i].id, NodeResult: results[i]}
+		out[i].NodeResult.Children = nil
+		if nodes[i].pod {
+			out[i].Type = drs.KindPod
+		}
+		out[i].Children = a.annotate(nodes[i].kids, results[i].Children)
+	}
+	// Pointers into out are taken once it is complete and will not move.
+	for i := range out {
+		a.byNode[nodes[i]] = &out[i]
+	}
+	return out
+}
+
+// readSupervisor reads the tree of a cluster that has a Supervisor with its Namespaces pool.
+func (f *Family) readSupervisor(ctx context.Context, cluster string) (*snapshot, error) {
+	s, err := f.readCluster(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case s.supervisor == nil:
+		return nil, noSupervisor(cluster)
+	case s.supervisor.NamespacesPool == "":
+		return nil, vapi.NewError(vapi.ErrorNotAllowedInState, "wcpd.resources.supervisor_configuring",
+			fmt.Sprintf("The Supervisor on cluster %s is %s and has no Namespaces resource pool yet; try again once it is RUNNING.",
+				cluster, s.supervisor.ConfigStatus), cluster, s.supervisor.ConfigStatus)
+	case s.namespaces == nil:
+		return nil, vapi.NewError(vapi.ErrorNotAllowedInState, "wcpd.resources.namespaces_pool_missing",
+			fmt.Sprintf("The Namespaces resource pool %s of the Supervisor on cluster %s is not in the cluster's inventory.",
+				s.supervisor.NamespacesPool, cluster), s.supervisor.NamespacesPool, cluster)
+	}
+	return s, nil
+}
+
+// live serves GET /api/wcpd/clusters/{cluster}/resources.
+func (f *Family) live(c *vapi.Call) (any, error) {
+	s, err := f.readSupervisor(c.Ctx, c.Path("cluster"))
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.analyse(s.roots)
+	if err != nil {
+		return nil, fmt.Errorf("analysing cluster %s: %w", s.cluster.ID, err)
+	}
+	f.remember(s, a)
+	return a.result, nil
+}
+
+// namespacePool finds the pool of namespace among the Namespaces pool's children.
+func (s *snapshot) namespacePool(namespace string) *liveNode {
+	if s.namespaces == nil {
+		return nil
+	}
+	for _, k := range s.namespaces.kids {
+		if k.node.Type == drs.KindResourcePool && k.node.Name == namespace {
+			return k
+		}
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package resources
+
+import (
+	"testing"
+
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/vapi"
+)
+
+func TestClusterAndNamespaceUsageFollowTheInventory(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.supervisorTree("ns-a", "ns-b")
+	b := h.builder()
+	nsA, err := b.finder.ResourcePool(h.ctx, "/Datacenter/host/Cluster-A/Resources/Namespaces/ns-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := h.inv.Cluster(h.ctx, clusterA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mhz := int64(cl.Hosts[0].CPUMHz)
+
+	u, err := h.f.ClusterUsage(h.ctx, clusterA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three powered-on 4 vCPU / 24 GB control-plane VMs; the embedded inventory reports no
+	// consumption, so each counts its configured size.
+	if u.CPUUsedMHz != 3*4*mhz || u.MemoryUsedMB != 3*24*1024 {
+		t.Errorf("cluster uses %d MHz / %d MB, want %d / %d", u.CPUUsedMHz, u.MemoryUsedMB, 3*4*mhz, 3*24*1024)
+	}
+	if u.CPUCapacityMHz != cl.EffectiveCPUMHz || u.MemoryCapacityMB != cl.EffectiveMemoryBytes>>20 {
+		t.Errorf("cluster capacity %d MHz / %d MB, want the effective %d / %d", u.CPUCapacityMHz, u.MemoryCapacityMB,
+			cl.EffectiveCPUMHz, cl.EffectiveMemoryBytes>>20)
+	}
+	if u.StorageCapacityMB != 10*1024*1024 {
+		t.Errorf("storage capacity %d MB, want SharedDatastore's 10 TiB", u.StorageCapacityMB)
+	}
+	// Each VM's files are committed storage, rounded up to whole MB per VM; the simulator's are a
+	// few KB.
+	if u.StorageUsedMB != 3 {
+		t.Errorf("storage used %d MB, want 1 MB for each of the 3 VMs", u.StorageUsedMB)
+	}
+
+	empty, err := h.f.NamespaceUsage(h.ctx, clusterA, "ns-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := h.live(clusterA)
+	entitled := child(t, live.Children[0].Children, "ns-a")
+	if empty.CPUUsedMHz != 0 || empty.MemoryUsedMB != 0 || empty.CPUCapacityMHz != entitled.CPUEntitlementMHz ||
+		empty.MemoryCapacityMB != entitled.MemoryEntitlementMB {
+		t.Errorf("empty namespace: %+v; want nothing used and capacity = entitlement %d MHz / %d MB",
+			empty, entitled.CPUEntitlementMHz, entitled.MemoryEntitlementMB)
+	}
+
+	// A pod and a VM in ns-a are what it uses; powering the VM off gives its share back.
+	b.vm(nsA, "web-0", 1, 576, podGuestID, false)
+	vm := b.vm(nsA, "db", 2, 4096, "otherGuest64", false)
+	used, err := h.f.NamespaceUsage(h.ctx, clusterA, "ns-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used.CPUUsedMHz != 3*mhz || used.MemoryUsedMB != 576+4096 {
+		t.Errorf("ns-a uses %d MHz / %d MB, want %d / %d", used.CPUUsedMHz, used.MemoryUsedMB, 3*mhz, 576+4096)
+	}
+	powerOff(t, h, vm)
+	off, err := h.f.NamespaceUsage(h.ctx, clusterA, "ns-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.CPUUsedMHz != mhz || off.MemoryUsedMB != 576 {
+		t.Errorf("after powering db off ns-a uses %d MHz / %d MB, want %d / 576", off.CPUUsedMHz, off.MemoryUsedMB, mhz)
+	}
+
+	// A limit on the namespace's pool is its capacity.
+	pool, err := b.finder.ResourcePool(h.ctx, "/Datacenter/host/Cluster-A/Resources/Namespaces/ns-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := types.DefaultResourceConfigSpec()
+	cpuLimit, memLimit := int64(7000), int64(8192)
+	spec.CpuAllocation.Limit, spec.MemoryAllocation.Limit = &cpuLimit, &memLimit
+	if err := pool.UpdateConfig(h.ctx, "", &spec); err != nil {
+		t.Fatal(err)
+	}
+	limited, err := h.f.NamespaceUsage(h.ctx, clusterA, "ns-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limited.CPUCapacityMHz != 7000 || limited.MemoryCapacityMB != 8192 {
+		t.Errorf("ns-b capacity %d MHz / %d MB, want its limits 7000 / 8192", limited.CPUCapacityMHz, limited.MemoryCapacityMB)
+	}
+
+	// A namespace whose pool is not there (yet) uses nothing; a Supervisor still being configured
+	// has no Namespaces pool: nothing runs there either.
+	if none, err := h.f.NamespaceUsage(h.ctx, clusterA, "not-yet"); err != nil || none != (platform.Usage{}) {
+		t.Errorf("namespace without a pool: %+v, %v", none, err)
+	}
+	h.sups[clusterB] = platform.SupervisorState{Cluster: clusterB, ID: "supervisor-b", ConfigStatus: platform.StatusConfiguring}
+	if none, err := h.f.NamespaceUsage(h.ctx, clusterB, "ns-a"); err != nil || none != (platform.Usage{}) {
+		t.Errorf("Supervisor without a Namespaces pool: %+v, %v", none, err)
+	}
+	_, err = h.f.NamespaceUsage(h.ctx, clusterEdge, "ns-a")
+	wantError(t, err, vapi.ErrorNotFound, "wcpd.resources.no_supervisor")
+	_, err = h.f.ClusterUsage(h.ctx, "domain-c404")
+	wantError(t, err, vapi.ErrorNotFound, "domain-c404")
+	// A cluster without a Supervisor still has usage: nothing runs on it.
+	edge, err := h.f.ClusterUsage(h.ctx, clusterEdge)
+	if err != nil || edge.CPUUsedMHz != 0 || edge.CPUCapacityMHz == 0 {
+		t.Errorf("Edge-Single usage %+v, %v", edge, err)
+	}
+}
+
+func powerOff(t *testing.T, h *harness, vm *object.VirtualMachine) {
+	t.Helper()
+	task, err := vm.PowerOff(h.ctx)
+	if err == nil {
+		err = task.Wait(h.ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
