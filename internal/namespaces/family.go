@@ -1,22 +1,93 @@
-// Package namespaces owns vSphere Namespaces: instances, access and the user view (issue 4).
-// This is a placeholder until that work lands.
+// Package namespaces owns vSphere Namespaces (issue 4): the namespaces.instances service (v1 and
+// v2 create, get, list, set, update, delete), per-namespace access control (namespaces.access) and
+// the roles it grants, the DevOps user's view (namespaces.user.instances), the system namespaces
+// Supervisor Services run in, and the controller that backs every namespace with a resource pool
+// under its Supervisor's "Namespaces" pool. docs/namespaces.md describes the behaviour.
 package namespaces
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
+	"github.com/wcpd/wcpd/internal/controller"
 	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/store"
 	"github.com/wcpd/wcpd/internal/vapi"
 )
 
-// Family is the namespaces API family.
-type Family struct{ deps *platform.Deps }
+// supervisorPoll is how often a namespace whose Supervisor has no Namespaces pool yet (after a
+// restart the inventory is rebuilt and the clusters family re-creates it) looks again.
+const supervisorPoll = 5 * time.Second
 
-// New builds the family.
-func New(d *platform.Deps) *Family { return &Family{deps: d} }
+// Family is the namespaces API family.
+type Family struct {
+	deps    *platform.Deps
+	records *store.Collection[record]
+	ctl     *controller.Controller
+}
+
+// New builds the family and offers its contract to the other families. It keeps deps and touches
+// nothing else: the coverage command builds families from empty Deps.
+func New(d *platform.Deps) *Family {
+	f := &Family{deps: d}
+	if d.Families != nil {
+		d.Families.Namespaces = f
+	}
+	return f
+}
 
 // Register attaches the family's handlers.
-func (f *Family) Register(*vapi.Registry) {}
+func (f *Family) Register(r *vapi.Registry) {
+	const inst = "namespaces.instances"
+	r.Handle(inst, "create", f.create)
+	r.Handle(inst, "create_v2", f.createV2)
+	r.Handle(inst, "get", f.get)
+	r.Handle(inst, "get_v2", f.getV2)
+	r.Handle(inst, "list", f.list)
+	r.Handle(inst, "list_v2", f.listV2)
+	r.Handle(inst, "set", f.set)
+	r.Handle(inst, "update", f.update)
+	r.Handle(inst, "delete", f.delete)
+	const access = "namespaces.access"
+	r.Handle(access, "create", f.accessCreate)
+	r.Handle(access, "get", f.accessGet)
+	r.Handle(access, "set", f.accessSet)
+	r.Handle(access, "delete", f.accessDelete)
+	r.Handle("namespaces.user.instances", "list", f.userList)
+}
 
-// Start starts the family's controllers.
-func (f *Family) Start(context.Context) error { return nil }
+// Start opens the namespace records, starts the controller and hands it every namespace: the
+// inventory is rebuilt at every start, so each namespace's pool is found or made again, and
+// creations and removals that were under way when wcpd stopped resume.
+func (f *Family) Start(context.Context) error {
+	records, err := store.NewCollection[record](f.deps.Store, recordKind)
+	if err != nil {
+		return err
+	}
+	f.records = records
+	f.ctl = controller.New("namespaces", controller.Func(f.reconcile), f.deps.Clock, f.deps.Logger)
+	f.deps.Controllers.Add(f.ctl)
+	for _, r := range records.ListShared() {
+		f.ctl.Enqueue(r.Key)
+	}
+	return nil
+}
+
+func (f *Family) supervisors() platform.Supervisors { return f.deps.Families.Supervisors }
+
+// now is the injected clock's time.
+func (f *Family) now() time.Time { return f.deps.Clock.Now().UTC() }
+
+// storeError turns a store failure into the vAPI error a client sees.
+func storeError(err error, name string) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return vapi.NotFound("Namespace", name)
+	case errors.Is(err, store.ErrConflict):
+		return vapi.NewError(vapi.ErrorConcurrentChange, "wcpd.namespaces.concurrent_change",
+			fmt.Sprintf("Namespace %q kept changing while this request tried to apply its change; retry it.", name), name)
+	}
+	return err
+}

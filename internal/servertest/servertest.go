@@ -77,17 +77,20 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("starting wcpd: %v", err)
 	}
+	env := &Env{T: t, Server: srv, URL: srv.URL(), Clock: fake, HTTP: &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+	}}
+	// Cleanups run last-registered first: record what was exercised, drop idle client connections
+	// (the server's shutdown would wait for them), then stop the server.
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("stopping wcpd: %v", err)
 		}
 	})
-	// Registered after Close so that it runs before it.
+	t.Cleanup(env.HTTP.CloseIdleConnections)
 	t.Cleanup(func() { recordOperations(t, srv) })
-	return &Env{T: t, Server: srv, URL: srv.URL(), Clock: fake, HTTP: &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
-	}}
+	return env
 }
 
 // AddUser adds a vsphere.local user with password and grants it role globally ("" grants nothing).
@@ -247,17 +250,21 @@ func (e *Env) AdminGovc(command string, args ...string) string {
 	return out
 }
 
-// Settle advances the fake clock by d and waits until every controller is idle: the way tests let
-// asynchronous work (enable, install, removal) progress without sleeping.
+// Settle lets asynchronous work (enable, install, removal) progress without sleeping: it waits until
+// every controller is idle, advances the fake clock by d, and waits again. Waiting first matters: a
+// reconcile still running would otherwise schedule its next step from the advanced time.
 func (e *Env) Settle(d time.Duration) {
 	e.T.Helper()
-	if d > 0 {
-		e.Clock.Advance(d)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.Server.Controllers.WaitIdle(ctx); err != nil {
 		e.T.Fatalf("controllers did not settle: %v", err)
+	}
+	if d > 0 {
+		e.Clock.Advance(d)
+		if err := e.Server.Controllers.WaitIdle(ctx); err != nil {
+			e.T.Fatalf("controllers did not settle: %v", err)
+		}
 	}
 }
 
