@@ -135,8 +135,6 @@ func (c *Controller) Run(ctx context.Context) {
 		res, err := c.reconcile(ctx, key)
 
 		c.mu.Lock()
-		c.busy = false
-		c.activity.Add(1)
 		var retry time.Duration
 		if err != nil {
 			c.failures[key]++
@@ -148,14 +146,21 @@ func (c *Controller) Run(ctx context.Context) {
 			delete(c.failures, key)
 			retry = res.RequeueAfter
 		}
-		c.cond.Broadcast()
 		c.mu.Unlock()
 		if err != nil && ctx.Err() == nil {
 			c.log.Warn("reconcile failed", "key", key, "error", err, "retry_in", retry)
 		}
+		// The timed requeue is registered while still busy: were it registered after, WaitIdle could
+		// return in between, and a test advancing the clock then would see the requeue scheduled
+		// from the advanced time.
 		if retry > 0 && ctx.Err() == nil {
 			c.EnqueueAfter(key, retry)
 		}
+		c.mu.Lock()
+		c.busy = false
+		c.activity.Add(1)
+		c.cond.Broadcast()
+		c.mu.Unlock()
 	}
 }
 

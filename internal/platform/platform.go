@@ -5,6 +5,7 @@ package platform
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -26,6 +27,9 @@ type Deps struct {
 	Clock        clock.Clock
 	Logger       *slog.Logger
 	TaskDuration time.Duration
+	// DataDir is the server's data directory (absolute), for the few files an administrator places
+	// beside the store, such as the Supervisor Services trust bundle in <DataDir>/trust.
+	DataDir string
 	// Controllers collects every family's controllers so the server runs them and tests can wait
 	// until they are idle.
 	Controllers *controller.Group
@@ -50,6 +54,11 @@ type Families struct {
 	Namespaces  Namespaces  // namespaces family (issue 4)
 	VMClasses   VMClasses   // vmclasses family (issue 5)
 	Resources   Resources   // resources family (issue 7)
+	// NamespaceConfigs is offered by the namespaces family, SelfService by the selfservice family
+	// (issue 5): self-service templates hold namespace configuration that only the namespaces family
+	// interprets, and the namespaces family creates self-service namespaces from them.
+	NamespaceConfigs NamespaceConfigs
+	SelfService      SelfService
 }
 
 // Supervisor config statuses, as the API spells them.
@@ -144,4 +153,49 @@ type Usage struct {
 type Resources interface {
 	ClusterUsage(ctx context.Context, cluster string) (Usage, error)
 	NamespaceUsage(ctx context.Context, cluster, namespace string) (Usage, error)
+}
+
+// NamespaceConfig is the namespace configuration a self-service template gives every namespace made
+// from it. Each member is the JSON of the namespaces API's own type, nil when absent, so that the
+// namespaces family alone defines, checks and interprets it; the selfservice family stores and
+// reports it as it is.
+type NamespaceConfig struct {
+	ResourceSpec     json.RawMessage `json:"resource_spec,omitempty"`     // namespaces.ResourceQuotaOptionsV1
+	StorageSpecs     json.RawMessage `json:"storage_specs,omitempty"`     // List<namespaces.Instances.StorageSpec>
+	Networks         json.RawMessage `json:"networks,omitempty"`          // List<ID>
+	VMServiceSpec    json.RawMessage `json:"vm_service_spec,omitempty"`   // namespaces.Instances.VMServiceSpec
+	ContentLibraries json.RawMessage `json:"content_libraries,omitempty"` // List<namespaces.Instances.ContentLibrarySpec>
+}
+
+// NamespaceConfigs is offered by the namespaces family (issue 5).
+type NamespaceConfigs interface {
+	// CheckConfig decodes cfg as strictly as a namespace's own fields and checks it the same way,
+	// including that the storage policies, VM classes and content libraries it names exist. path is
+	// where the fields sit in the request ("spec"); failures are one INVALID_ARGUMENT naming each field
+	// below it. It returns the configuration in the canonical form get should report.
+	CheckConfig(ctx context.Context, path string, cfg NamespaceConfig) (NamespaceConfig, error)
+	// SubjectProblem says why a user or group (subjectType USER or GROUP) cannot be given access to a
+	// namespace, "" when it can: it must exist in the identity source.
+	SubjectProblem(subjectType, domain, subject string) string
+}
+
+// SelfServiceGrant says that a user may create namespaces on Cluster through self-service, from
+// the cluster's template.
+type SelfServiceGrant struct {
+	Cluster  string
+	Template string
+	// Status is the cluster's self-service status (CONFIGURING or RUNNING): namespaces are created
+	// only while it is RUNNING.
+	Status string
+	// Messages says what a CONFIGURING self-service is waiting for.
+	Messages []string
+	Config   NamespaceConfig
+}
+
+// SelfService is offered by the selfservice family (issue 5).
+type SelfService interface {
+	// Grants lists, sorted by cluster, the clusters where p may create namespaces through
+	// self-service: self-service is activated there and its template's permissions name p or one of
+	// p's groups.
+	Grants(p auth.Principal) []SelfServiceGrant
 }

@@ -216,6 +216,7 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	deps := &platform.Deps{
 		Store: s.Store, Inventory: s.Inventory, Identity: dir, Clock: cfg.Clock,
 		Logger: cfg.Logger, TaskDuration: cfg.TaskDuration, Controllers: s.Controllers,
+		DataDir: s.DataDir(),
 	}
 	families := newFamilies(deps)
 	for _, f := range families {
