@@ -76,7 +76,8 @@ type SupervisorState struct {
 	Name             string
 	ConfigStatus     string // StatusConfiguring, StatusRunning, StatusRemoving, StatusError
 	KubernetesStatus string // READY, WARNING, ERROR
-	// APIServerEndpoint is the Supervisor's Kubernetes API address (from the management range).
+	// APIServerEndpoint is where DevOps users reach the Supervisor's Kubernetes API: the cluster
+	// endpoint (load balancer or ingress address), as api_server_cluster_endpoint reports it.
 	APIServerEndpoint string
 	// NamespacesPool is the MoRef id of the cluster's "Namespaces" resource pool once created.
 	NamespacesPool    string

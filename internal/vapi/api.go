@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -302,12 +303,28 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 // Raw is a result already encoded as JSON; it is written as is (wrapped on /rest).
 type Raw []byte
 
+// Attachment is a file result (e.g. a support bundle): its bytes are written as is, with its content
+// type and a Content-Disposition naming the file, on both protocols.
+type Attachment struct {
+	Name        string
+	ContentType string
+	Body        []byte
+}
+
 func (a *API) writeResult(x *exchange, status int, result any) {
 	if status == http.StatusNoContent || (result == nil && status != http.StatusOK) {
 		if x.legacy && status == http.StatusNoContent {
 			status = http.StatusOK
 		}
 		x.w.WriteHeader(status)
+		return
+	}
+	if a, ok := result.(Attachment); ok {
+		h := x.w.Header()
+		h.Set("Content-Type", a.ContentType)
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
+		x.w.WriteHeader(status)
+		_, _ = x.w.Write(a.Body)
 		return
 	}
 	var body []byte
