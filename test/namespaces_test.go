@@ -388,7 +388,7 @@ func TestNamespacesPoolsComeBackAfterRestart(t *testing.T) {
 	env = servertest.New(t, servertest.WithDataDir(dir))
 	token = env.AdminToken()
 	for i := 0; i < 10 && !strings.Contains(strings.Join(nsPools(t, env), ","), "survivor"); i++ {
-		env.Settle(30*time.Second)
+		env.Settle(30 * time.Second)
 	}
 	pool := squeezeBlanks(env.AdminGovc("pool.info", nsPoolPath+"/survivor"))
 	if !strings.Contains(pool, "CPU Limit: 3000MHz") {
@@ -416,7 +416,7 @@ func TestNamespacesGoWithTheirSupervisor(t *testing.T) {
 		}
 	}
 	for i := 0; i < 20; i++ {
-		env.Settle(30*time.Second)
+		env.Settle(30 * time.Second)
 	}
 	var list []map[string]any
 	env.Do("GET", nsInstances, token, nil).JSON(t, &list)

@@ -209,6 +209,8 @@ func (f *Family) startEnable(ctx context.Context, req enableRequest) (string, er
 	if retry != nil {
 		prev := retry.Value
 		s.ID, s.Created, s.Op, s.Events = prev.ID, prev.Created, prev.Op+1, prev.Events
+		// Identity providers are not part of the enable spec: a retry keeps those registered.
+		s.IdentityProviders = prev.IdentityProviders
 	}
 	s.setSpec(spec)
 	s.Conditions = enableConditions(nil, 0, now, false, nil)

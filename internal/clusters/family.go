@@ -3,9 +3,10 @@
 // disable (the 7.0 clusters API and the 8.0 supervisors API drive one state machine), the
 // Supervisor's configuration (set, update, rotate_password), its namespace networks and load
 // balancers, NSX edges and tier-0 gateways, Supervisor upgrades with prechecks, summaries,
-// conditions and topology, support bundles, and the control plane in the inventory (the
-// "Namespaces" resource pool and three control-plane VMs per Supervisor). It offers
-// platform.Supervisors to the other families and hosts the fault injector (internal/faults).
+// conditions and topology, the Supervisor's external identity providers, support bundles, and the
+// control plane in the inventory (the "Namespaces" resource pool and three control-plane VMs per
+// Supervisor). It offers platform.Supervisors to the other families and hosts the fault injector
+// (internal/faults).
 //
 // Handlers validate and write desired state to the store; one level-triggered controller moves each
 // Supervisor through its state machine on the injected clock and keeps the inventory in line with
@@ -80,6 +81,12 @@ func (f *Family) Register(r *vapi.Registry) {
 	h("supervisors.summary", "list", f.summaryList)
 	h("supervisors.conditions", "get", f.conditionsGet)
 	h("supervisors.topology", "get", f.topologyGet)
+	h("supervisors.identity.providers", "create", f.identityProviderCreate)
+	h("supervisors.identity.providers", "get", f.identityProviderGet)
+	h("supervisors.identity.providers", "list", f.identityProviderList)
+	h("supervisors.identity.providers", "set", f.identityProviderSet)
+	h("supervisors.identity.providers", "update", f.identityProviderUpdate)
+	h("supervisors.identity.providers", "delete", f.identityProviderDelete)
 
 	h("cluster_compatibility", "list", f.compatibilityList)
 	h("cluster_compatibility", "list_v2", f.compatibilityListV2)

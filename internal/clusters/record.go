@@ -66,6 +66,9 @@ type supervisor struct {
 	Networks       []NetworksInfo     `json:"networks,omitempty"`
 	PrimaryNetwork string             `json:"primary_network,omitempty"`
 	LoadBalancers  []LoadBalancerInfo `json:"load_balancers,omitempty"`
+	// IdentityProviders are the upstream OIDC providers registered with the Supervisor (at most
+	// one), without their client secrets.
+	IdentityProviders []IdentityProviderInfo `json:"identity_providers,omitempty"`
 
 	Events []event `json:"events"`
 }

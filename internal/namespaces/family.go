@@ -2,13 +2,17 @@
 // v2 create, get, list, set, update, delete), per-namespace access control (namespaces.access) and
 // the roles it grants, the DevOps user's view (namespaces.user.instances), the system namespaces
 // Supervisor Services run in, and the controller that backs every namespace with a resource pool
-// under its Supervisor's "Namespaces" pool. docs/namespaces.md describes the behaviour.
+// under its Supervisor's "Namespaces" pool. For issue 5 it also owns what a namespace configuration
+// is for self-service templates (platform.NamespaceConfigs), the creation of self-service
+// namespaces from them with their per-user budgets, and the default VM classes old namespaces get
+// at their Supervisor's first upgrade. docs/namespaces.md describes the behaviour.
 package namespaces
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/wcpd/wcpd/internal/controller"
@@ -26,6 +30,11 @@ type Family struct {
 	deps    *platform.Deps
 	records *store.Collection[record]
 	ctl     *controller.Controller
+	// upgrades watches Supervisors for their first upgrade (upgrade.go).
+	upgrades *controller.Controller
+	// selfServiceMu serialises self-service creations, whose budget check reads the namespaces a
+	// user already has (selfservice.go).
+	selfServiceMu sync.Mutex
 }
 
 // New builds the family and offers its contract to the other families. It keeps deps and touches
@@ -34,6 +43,7 @@ func New(d *platform.Deps) *Family {
 	f := &Family{deps: d}
 	if d.Families != nil {
 		d.Families.Namespaces = f
+		d.Families.NamespaceConfigs = f
 	}
 	return f
 }
@@ -72,6 +82,9 @@ func (f *Family) Start(context.Context) error {
 	for _, r := range records.ListShared() {
 		f.ctl.Enqueue(r.Key)
 	}
+	f.upgrades = controller.New("namespaces-first-upgrade", controller.Func(f.reconcileFirstUpgrades), f.deps.Clock, f.deps.Logger)
+	f.deps.Controllers.Add(f.upgrades)
+	f.upgrades.Enqueue(firstUpgradeKey)
 	return nil
 }
 

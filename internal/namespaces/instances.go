@@ -16,8 +16,8 @@ import (
 )
 
 // newNamespace is everything a namespace is created from, whichever way it comes: the v1 or v2
-// API, a Supervisor Service (system namespaces) or, later, self-service (issue 5), which is to
-// fill creator, selfService and createdBy from the DevOps user and the Supervisor's template.
+// API, a Supervisor Service (system namespaces) or self-service (selfservice.go), which fills
+// creator and selfService from the DevOps user and the spec from the cluster's template.
 type newNamespace struct {
 	name        string
 	sup         platform.SupervisorState
@@ -35,7 +35,8 @@ func (f *Family) insert(ctx context.Context, n newNamespace) error {
 	now := f.now()
 	r := record{
 		Name: n.name, Cluster: n.sup.Cluster, Supervisor: n.sup.ID, Spec: n.spec,
-		Creator: n.creator, SelfService: n.selfService, CreatedBy: n.createdBy, System: n.system, CreatedAt: now,
+		Creator: n.creator, SelfService: n.selfService, CreatedBy: n.createdBy, System: n.system,
+		CreatedAt: now, UpgradesAtCreate: n.sup.UpgradeCount,
 		Status: nsStatus{ConfigStatus: StatusConfiguring, Generation: 1, ConfiguringSince: now},
 	}
 	if _, err := f.records.Create(ctx, n.name, r); errors.Is(err, store.ErrExists) {
@@ -149,11 +150,24 @@ func (f *Family) supervisorOf(clusterOrID string) (platform.SupervisorState, boo
 	return platform.SupervisorState{}, false
 }
 
-// create serves POST /api/vcenter/namespaces/instances.
+// create serves POST /api/vcenter/namespaces/instances. Holders of Namespaces.Manage create any
+// namespace; other users create self-service namespaces where a self-service template names them
+// (the catalog declares the operation without a privilege so that they reach this handler). A user
+// with neither is refused before the request is read.
 func (f *Family) create(c *vapi.Call) (any, error) {
+	admin := f.deps.Identity.HasPrivilege(c.Principal, auth.NamespacesManage)
+	var grants []platform.SelfServiceGrant
+	if !admin {
+		if grants = f.selfServiceGrants(c.Principal); len(grants) == 0 {
+			return nil, createRefused(c, "")
+		}
+	}
 	var spec CreateSpec
 	if err := c.Bind("spec", &spec); err != nil {
 		return nil, err
+	}
+	if !admin {
+		return nil, f.createSelfService(c, spec, grants)
 	}
 	if err := f.checkNewName(spec.Namespace); err != nil {
 		return nil, err

@@ -102,7 +102,11 @@ func buildQuotaFields(mins map[string]struct {
 	return out
 }
 
+// get reads the limit from q; a nil q has no limits.
 func (f quotaField) get(q *ResourceQuota) *int64 {
+	if q == nil {
+		return nil
+	}
 	return reflect.ValueOf(q).Elem().Field(f.value).Interface().(*int64)
 }
 

@@ -22,11 +22,11 @@ type record struct {
 
 	Spec nsSpec `json:"spec"`
 
-	// Creator is the creator field of the create spec, reported as given. Self-service (issue 5)
-	// fills it with the DevOps user that ran "kubectl create namespace".
+	// Creator is the creator field of the create spec, reported as given; for a self-service
+	// namespace, the DevOps user who created it.
 	Creator *Principal `json:"creator,omitempty"`
-	// SelfService marks namespaces created from the Supervisor's self-service template (issue 5);
-	// wcpd's admin API never sets it.
+	// SelfService marks namespaces created from the cluster's self-service template by a user
+	// without Namespaces.Manage; administrators' namespaces never have it.
 	SelfService bool `json:"self_service,omitempty"`
 	// CreatedBy is the vCenter user whose request created the namespace (user@domain).
 	CreatedBy string `json:"created_by,omitempty"`
@@ -34,6 +34,12 @@ type record struct {
 	// it is listed like any namespace but only its service may change or remove it.
 	System    bool      `json:"system,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// UpgradesAtCreate is how many upgrades the Supervisor had completed when the namespace was
+	// created; FirstUpgradeHandled is set once the Supervisor's first upgrade has been applied to
+	// the namespace (upgrade.go: namespaces from before the first upgrade without any VM Service
+	// configuration then get the default VM classes).
+	UpgradesAtCreate    int  `json:"upgrades_at_create,omitempty"`
+	FirstUpgradeHandled bool `json:"first_upgrade_handled,omitempty"`
 
 	Status nsStatus `json:"status"`
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/wcpd/wcpd/internal/namespaces"
 	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/resources"
+	"github.com/wcpd/wcpd/internal/selfservice"
 	"github.com/wcpd/wcpd/internal/services"
 	"github.com/wcpd/wcpd/internal/vapi"
 	"github.com/wcpd/wcpd/internal/vmclasses"
@@ -19,6 +20,7 @@ func newFamilies(d *platform.Deps) []platform.Family {
 	return []platform.Family{
 		clusters.New(d),
 		namespaces.New(d),
+		selfservice.New(d),
 		vmclasses.New(d),
 		services.New(d),
 		resources.New(d),

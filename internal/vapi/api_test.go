@@ -136,7 +136,7 @@ func TestErrorsAreVAPIErrors(t *testing.T) {
 	}{
 		{"no session", "GET", "/api/vcenter/namespaces/instances/ns1", "", "", 401, ErrorUnauthenticated, "session"},
 		{"unknown session", "GET", "/api/vcenter/namespaces/instances/ns1", "nope", "", 401, ErrorUnauthenticated, "expired"},
-		{"missing privilege", "POST", "/api/vcenter/namespaces/instances", reader, `{}`, 403, ErrorUnauthorized, "Namespaces.Manage"},
+		{"missing privilege", "POST", "/api/vcenter/namespaces/instances/v2", reader, `{}`, 403, ErrorUnauthorized, "Namespaces.Manage"},
 		{"unknown path", "GET", "/api/vcenter/nothing-here", admin, "", 404, ErrorNotFound, "/vcenter/nothing-here"},
 		{"outside api", "GET", "/other", admin, "", 404, ErrorNotFound, "/other"},
 		{"wrong method", "PUT", "/api/vcenter/namespaces/instances", admin, "", 405, ErrorOperationNotFound, "GET, POST"},

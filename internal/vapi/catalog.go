@@ -86,7 +86,7 @@ var catalog = []Binding{
 	{Service: "namespaces.access", Name: "delete", Method: "DELETE", Path: "/vcenter/namespaces/instances/{namespace}/access/{domain}/{subject}", Query: []string{"type"}, Status: 204, Privilege: auth.PrivilegeNone},
 	{Service: "namespaces.access", Name: "get", Method: "GET", Path: "/vcenter/namespaces/instances/{namespace}/access/{domain}/{subject}", Query: []string{"type"}, Status: 200, Privilege: auth.PrivilegeNone},
 	{Service: "namespaces.access", Name: "set", Method: "PUT", Path: "/vcenter/namespaces/instances/{namespace}/access/{domain}/{subject}", Query: []string{"type"}, Body: "spec", Status: 204, Privilege: auth.PrivilegeNone},
-	{Service: "namespaces.instances", Name: "create", Method: "POST", Path: "/vcenter/namespaces/instances", Body: "spec", Status: 204, Privilege: auth.NamespacesManage},
+	{Service: "namespaces.instances", Name: "create", Method: "POST", Path: "/vcenter/namespaces/instances", Body: "spec", Status: 204, Privilege: auth.PrivilegeNone},
 	{Service: "namespaces.instances", Name: "create_v2", Method: "POST", Path: "/vcenter/namespaces/instances/v2", Body: "spec", Status: 204, Privilege: auth.NamespacesManage},
 	{Service: "namespaces.instances", Name: "delete", Method: "DELETE", Path: "/vcenter/namespaces/instances/{namespace}", Status: 204, Privilege: auth.PrivilegeNone},
 	{Service: "namespaces.instances", Name: "get", Method: "GET", Path: "/vcenter/namespaces/instances/{namespace}", Status: 200, Privilege: auth.PrivilegeNone},
