@@ -221,3 +221,18 @@ func TestTLSOnly(t *testing.T) {
 		t.Fatalf("server URL %s is not https", env.URL)
 	}
 }
+
+// govc commands are process-wide singletons; a flag given to one run must not reach the next.
+func TestGovcRunsDoNotShareFlags(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	for _, vm := range []string{"flags-a", "flags-b"} {
+		env.AdminGovc("vm.create", "-on=false", "-pool", "/Datacenter/host/Cluster-A/Resources", "-ds", "SharedDatastore", "-net", "DPG-Workload", vm)
+	}
+	env.AdminGovc("vm.change", "-vm", "/Datacenter/vm/flags-a", "-e", "first.key=1")
+	env.AdminGovc("vm.change", "-vm", "/Datacenter/vm/flags-b", "-e", "second.key=2")
+	out := env.AdminGovc("vm.info", "-e", "/Datacenter/vm/flags-b")
+	if !strings.Contains(out, "second.key") || strings.Contains(out, "first.key") {
+		t.Fatalf("flags-b's extraConfig after two vm.change runs:\n%s", out)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -59,6 +60,30 @@ import (
 // the standard streams are process-wide.
 var runMu sync.Mutex
 
+// pristine holds each command's value as registered, taken before any run:
+// flag values that accumulate (vm.change -e appends) live in the command's
+// struct and would otherwise carry over from one run to the next.
+var pristine map[string]reflect.Value
+
+// resetCommand restores the named command's struct to its registered value.
+// Only the top-level fields are restored; that covers the flags govc keeps.
+func resetCommand(name string) {
+	if pristine == nil {
+		pristine = map[string]reflect.Value{}
+		for n, c := range cli.Commands() {
+			v := reflect.ValueOf(c)
+			if v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+				snapshot := reflect.New(v.Elem().Type()).Elem()
+				snapshot.Set(v.Elem())
+				pristine[n] = snapshot
+			}
+		}
+	}
+	if snapshot, ok := pristine[name]; ok {
+		reflect.ValueOf(cli.Commands()[name]).Elem().Set(snapshot)
+	}
+}
+
 // Run runs one govc command in process (args[0] is the command name, e.g.
 // "ls"), serialised by a package mutex, and returns what it printed and its
 // exit code. Anything other goroutines print to os.Stdout or os.Stderr while
@@ -67,6 +92,9 @@ var runMu sync.Mutex
 func Run(args ...string) (stdout, stderr string, exitCode int) {
 	runMu.Lock()
 	defer runMu.Unlock()
+	if len(args) > 0 {
+		resetCommand(args[0])
+	}
 
 	outR, outW, err := os.Pipe()
 	if err != nil {
