@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +26,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vmware/govmomi"
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
 )
 
 const adminPassword = "Bench-Pw-1!"
@@ -34,8 +41,29 @@ func main() {
 	bigNamespaces := flag.Int("big-namespaces", 10000, "namespaces stored for the at-size measurements (0 skips them)")
 	bigClasses := flag.Int("big-classes", 1000, "VM classes stored for the at-size measurements")
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown report to write (empty: stdout only)")
+	scenarios := flag.String("scenarios", "login,list,get,create,size",
+		"comma-separated scenarios to run: login, list, get, create (each against the three servers), size (wcpd at size)")
+	pprofFlag := flag.Bool("pprof", false, "start wcpd with --pprof and print how to profile it while the load runs")
 	flag.Parse()
-	if err := run(*clients, *requests, *bigNamespaces, *bigClasses, *out); err != nil {
+	want := map[string]bool{}
+	for _, sc := range strings.Split(*scenarios, ",") {
+		switch sc = strings.TrimSpace(sc); sc {
+		case "login", "list", "get", "create", "size":
+			want[sc] = true
+		case "":
+		default:
+			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q\n", sc)
+			os.Exit(2)
+		}
+	}
+	if !want["size"] {
+		*bigNamespaces = 0
+	}
+	wcpdExtraArgs = nil
+	if *pprofFlag {
+		wcpdExtraArgs = []string{"--pprof"}
+	}
+	if err := run(*clients, *requests, *bigNamespaces, *bigClasses, *out, want); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -48,12 +76,15 @@ type proc struct {
 	stdin io.WriteCloser
 	url   string
 	ready time.Duration
+	// stopped is set by the first stop.
+	stopped bool
 }
 
 func (p *proc) stop() {
-	if p == nil || p.cmd == nil {
+	if p == nil || p.cmd == nil || p.stopped {
 		return
 	}
+	p.stopped = true
 	_ = p.stdin.Close()
 	_ = p.cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
@@ -179,6 +210,77 @@ type result struct {
 	bytes            int
 	errors           int64
 	note             string
+
+	n       int             // operations sent
+	elapsed time.Duration   // time they took
+	lat     []time.Duration // latency of each, sorted
+}
+
+// merge combines results of the same scenario and target measured in turns.
+func merge(parts ...result) result {
+	var out result
+	for _, p := range parts {
+		out.n += p.n
+		out.elapsed += p.elapsed
+		out.errors += p.errors
+		out.lat = append(out.lat, p.lat...)
+		if out.bytes == 0 {
+			out.bytes = p.bytes
+		}
+	}
+	sort.Slice(out.lat, func(i, j int) bool { return out.lat[i] < out.lat[j] })
+	if out.elapsed > 0 {
+		out.rps = float64(out.n) / out.elapsed.Seconds()
+	}
+	out.p50, out.p99 = percentile(out.lat, 0.50), percentile(out.lat, 0.99)
+	return out
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
+}
+
+// rounds is how many turns each scenario's servers take: the machine is shared, so a burst of
+// other work should not fall on one server's whole measurement.
+const rounds = 4
+
+// contender is one server measured in a scenario.
+type contender struct {
+	name string
+	base string
+	next func(i int) []request
+}
+
+// compare measures the contenders on n operations each, in rounds: every round gives each a
+// quarter of its operations, in an order that rotates from round to round.
+func compare(clients, n int, contenders []contender) []result {
+	parts := make([][]result, len(contenders))
+	for r := 0; r < rounds; r++ {
+		count := n / rounds
+		if r == rounds-1 {
+			count = n - count*(rounds-1)
+		}
+		for k := range contenders {
+			i := (k + r) % len(contenders)
+			c := contenders[i]
+			offset := r * (n / rounds) // operation numbers stay distinct across rounds
+			parts[i] = append(parts[i], load(c.base, clients, count, func(j int) []request {
+				if j < 0 {
+					return c.next(j) // warm-up
+				}
+				return c.next(offset + j)
+			}))
+		}
+	}
+	out := make([]result, len(contenders))
+	for i := range parts {
+		out[i] = merge(parts[i]...)
+		out[i].target = contenders[i].name
+	}
+	return out
 }
 
 // load sends n operations with `clients` concurrent workers over keep-alive connections; an
@@ -231,13 +333,8 @@ func load(base string, clients, n int, next func(i int) []request) result {
 	wg.Wait()
 	elapsed := time.Since(began)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
-	}
-	return result{rps: float64(n) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), bytes: size, errors: errs.Load()}
+	return result{rps: float64(n) / elapsed.Seconds(), p50: percentile(lat, 0.50), p99: percentile(lat, 0.99),
+		bytes: size, errors: errs.Load(), n: n, elapsed: elapsed, lat: lat}
 }
 
 func basic(user, pass string) http.Header {
@@ -287,14 +384,25 @@ func build(dir string) (wcpd, vcsim, ceiling string, err error) {
 	return wcpd, vcsim, ceiling, nil
 }
 
+// wcpdExtraArgs are added to `wcpd serve` (--pprof with -pprof).
+var wcpdExtraArgs []string
+
 func startWcpd(bin, dataDir string) (*proc, error) {
-	return start("wcpd", bin, []string{"WCPD_ADMIN_PASSWORD=" + adminPassword},
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "error",
+		"--task-duration", "1ms"}, wcpdExtraArgs...)
+	p, err := start("wcpd", bin, []string{"WCPD_ADMIN_PASSWORD=" + adminPassword},
 		func(line string) string {
 			if u, ok := strings.CutPrefix(line, "wcpd is ready at "); ok {
 				return strings.Fields(u)[0]
 			}
 			return ""
-		}, "/healthz", "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "error", "--task-duration", "1ms")
+		}, "/healthz", args...)
+	if err == nil && len(wcpdExtraArgs) > 0 {
+		u := url.URL{Scheme: "https+insecure", Host: strings.TrimPrefix(p.url, "https://"), Path: "/debug/pprof/profile",
+			RawQuery: "seconds=5", User: url.UserPassword("administrator@vsphere.local", adminPassword)}
+		fmt.Fprintf(os.Stderr, "wcpd (pid %d) profiles: go tool pprof '%s'\n", p.cmd.Process.Pid, u.String())
+	}
+	return p, err
 }
 
 func startVcsim(bin string) (*proc, error) {
@@ -310,7 +418,7 @@ func startVcsim(bin string) (*proc, error) {
 	}, "/about")
 }
 
-func run(clients, n, bigNS, bigClasses int, out string) error {
+func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) error {
 	tmp, err := os.MkdirTemp("", "wcpd-bench-")
 	if err != nil {
 		return err
@@ -358,11 +466,29 @@ func run(clients, n, bigNS, bigClasses int, out string) error {
 		fmt.Fprintf(os.Stderr, "%-8s %-28s %9.0f req/s  p50 %-10v p99 %-10v %6d B  errors %d %s\n",
 			target, scenario, r.rps, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.bytes, r.errors, note)
 	}
-	ceilingFor := func(size int) func(int) []request {
+	// The ceiling gets the request it stands for (method and headers), at a path that names the
+	// size of the answer to send: the size of wcpd's answer, or vcsim's where wcpd has none.
+	ceilingFor := func(like request, size int) func(int) []request {
 		return func(int) []request {
-			return []request{{method: "GET", path: "/?size=" + strconv.Itoa(size), want: 200}}
+			r := like
+			r.path = "/?size=" + strconv.Itoa(size)
+			return []request{r}
 		}
 	}
+	answerSize := func(r request, bases ...string) int {
+		for _, base := range bases {
+			if status, body, err := do(setup, base, r); err == nil && status/100 == 2 && len(body) > 0 {
+				return len(body)
+			}
+		}
+		return 64
+	}
+	measure := func(scenario string, contenders []contender, notes map[string]string) {
+		for _, r := range compare(clients, n, contenders) {
+			add(r, r.target, scenario, notes[r.target])
+		}
+	}
+	const sameBytes = "same bytes as wcpd's answer, same method and headers"
 
 	// 1. Session login.
 	login := func(user, pass string) func(int) []request {
@@ -370,63 +496,65 @@ func run(clients, n, bigNS, bigClasses int, out string) error {
 			return []request{{method: "POST", path: "/rest/com/vmware/cis/session", header: basic(user, pass), want: 200}}
 		}
 	}
-	rw := load(w.url, clients, n, login("administrator@vsphere.local", adminPassword))
-	add(rw, "wcpd", "session login", "")
-	add(load(v.url, clients, n, login("user", "pass")), "vcsim", "session login", "")
-	add(load(c.url, clients, n, ceilingFor(rw.bytes+10)), "ceiling", "session login", "same bytes as wcpd's answer")
+	if want["login"] {
+		wLogin := login("administrator@vsphere.local", adminPassword)
+		measure("session login", []contender{
+			{"wcpd", w.url, wLogin},
+			{"vcsim", v.url, login("user", "pass")},
+			{"ceiling", c.url, ceilingFor(wLogin(0)[0], answerSize(wLogin(0)[0], w.url))},
+		}, map[string]string{"ceiling": sameBytes})
+	}
+
+	// wcpd's namespaces and the Supervisor they need are made once, for the list and for
+	// create+delete.
+	var wcpdNamespaces error
+	if want["list"] || want["create"] {
+		wcpdNamespaces = prepareWcpdNamespaces(setup, w.url, wTok, 100)
+	}
 
 	// 2. List 100 namespaces.
-	wcpdNamespaces := prepareWcpdNamespaces(setup, w.url, wTok, 100)
-	for i := 0; i < 100; i++ {
-		_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(vTok),
-			body: mustJSON(map[string]any{"cluster": "domain-c1", "namespace": fmt.Sprintf("ns-%03d", i), "description": "benchmark namespace"})})
-	}
 	list := func(tok string) func(int) []request {
 		return func(int) []request {
 			return []request{{method: "GET", path: "/api/vcenter/namespaces/instances", header: withSession(tok), want: 200}}
 		}
 	}
-	rw = result{}
-	if wcpdNamespaces == nil {
-		rw = load(w.url, clients, n, list(wTok))
-		add(rw, "wcpd", "list 100 namespaces", "")
-	} else {
-		add(result{}, "wcpd", "list 100 namespaces", "not measured: "+wcpdNamespaces.Error())
+	if want["list"] {
+		for i := 0; i < 100; i++ {
+			_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(vTok),
+				body: mustJSON(map[string]any{"cluster": "domain-c1", "namespace": fmt.Sprintf("ns-%03d", i), "description": "benchmark namespace"})})
+		}
+		contenders := []contender{{"vcsim", v.url, list(vTok)},
+			{"ceiling", c.url, ceilingFor(list(wTok)(0)[0], answerSize(list(wTok)(0)[0], w.url, v.url))}}
+		if wcpdNamespaces == nil {
+			contenders = append([]contender{{"wcpd", w.url, list(wTok)}}, contenders...)
+		} else {
+			add(result{}, "wcpd", "list 100 namespaces", "not measured: "+wcpdNamespaces.Error())
+		}
+		measure("list 100 namespaces", contenders, map[string]string{"ceiling": sameBytes,
+			"wcpd": "also lists the Supervisor's system namespace (101)"})
 	}
-	rv := load(v.url, clients, n, list(vTok))
-	add(rv, "vcsim", "list 100 namespaces", "")
-	size := rw.bytes
-	if size == 0 {
-		size = rv.bytes
-	}
-	add(load(c.url, clients, n, ceilingFor(size)), "ceiling", "list 100 namespaces", "same bytes as wcpd's answer")
 
 	// 3. GET one VM class.
-	_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespace-management/virtual-machine-classes", header: withSession(vTok),
-		body: mustJSON(map[string]any{"id": "best-effort-small", "cpu_count": 2, "memory_mb": 4096})})
 	getClass := func(tok string) func(int) []request {
 		return func(int) []request {
 			return []request{{method: "GET", path: "/api/vcenter/namespace-management/virtual-machine-classes/best-effort-small", header: withSession(tok), want: 200}}
 		}
 	}
-	status, body, _ := do(setup, w.url, getClass(wTok)(0)[0])
-	rw = result{}
-	if status == 200 {
-		rw = load(w.url, clients, n, getClass(wTok))
-		add(rw, "wcpd", "get one VM class", "")
-	} else {
-		add(result{}, "wcpd", "get one VM class", fmt.Sprintf("not measured: %d %.80s", status, body))
+	if want["get"] {
+		_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespace-management/virtual-machine-classes", header: withSession(vTok),
+			body: mustJSON(map[string]any{"id": "best-effort-small", "cpu_count": 2, "memory_mb": 4096})})
+		contenders := []contender{{"vcsim", v.url, getClass(vTok)},
+			{"ceiling", c.url, ceilingFor(getClass(wTok)(0)[0], answerSize(getClass(wTok)(0)[0], w.url, v.url))}}
+		if status, body, _ := do(setup, w.url, getClass(wTok)(0)[0]); status == 200 {
+			contenders = append([]contender{{"wcpd", w.url, getClass(wTok)}}, contenders...)
+		} else {
+			add(result{}, "wcpd", "get one VM class", fmt.Sprintf("not measured: %d %.80s", status, body))
+		}
+		measure("get one VM class", contenders, map[string]string{"ceiling": sameBytes})
 	}
-	rv = load(v.url, clients, n, getClass(vTok))
-	add(rv, "vcsim", "get one VM class", "")
-	size = rw.bytes
-	if size == 0 {
-		size = rv.bytes
-	}
-	add(load(c.url, clients, n, ceilingFor(size)), "ceiling", "get one VM class", "same bytes as wcpd's answer")
 
-	// 4. Create then delete a namespace.
-	createDelete := func(base, tok, cluster string) func(int) []request {
+	// 4. Create then delete a namespace: not compared with the ceiling, which does no work.
+	createDelete := func(tok, cluster string) func(int) []request {
 		return func(i int) []request {
 			name := fmt.Sprintf("cd-%d", i+clients+1)
 			return []request{
@@ -436,21 +564,29 @@ func run(clients, n, bigNS, bigClasses int, out string) error {
 			}
 		}
 	}
-	cdN := n / 10
-	if wcpdNamespaces == nil {
-		add(load(w.url, clients, cdN, createDelete(w.url, wTok, "domain-c9")), "wcpd", "create+delete namespace",
-			"validates, stores in etcd, creates and removes a resource pool")
-	} else {
-		add(result{}, "wcpd", "create+delete namespace", "not measured: "+wcpdNamespaces.Error())
+	if want["create"] {
+		contenders := []contender{{"vcsim", v.url, createDelete(vTok, "domain-c1")}}
+		if wcpdNamespaces == nil {
+			contenders = append([]contender{{"wcpd", w.url, createDelete(wTok, "domain-c9")}}, contenders...)
+		} else {
+			add(result{}, "wcpd", "create+delete namespace", "not measured: "+wcpdNamespaces.Error())
+		}
+		for _, r := range compare(clients, n/10, contenders) {
+			note := "a map insert and delete"
+			if r.target == "wcpd" {
+				note = "validates, stores in etcd, creates and removes a resource pool"
+			}
+			add(r, r.target, "create+delete namespace", note)
+		}
 	}
-	rv = load(v.url, clients, cdN, createDelete(v.url, vTok, "domain-c1"))
-	rv.note = "a map insert and delete"
-	add(rv, "vcsim", "create+delete namespace", rv.note)
 
 	// 5. Start-up and size.
 	startup := []string{fmt.Sprintf("| wcpd, fresh data dir | %.0f ms |", ms(w.ready)), fmt.Sprintf("| vcsim (simulator alone) | %.0f ms |", ms(v.ready))}
 	var sizeRows []string
 	if bigNS > 0 {
+		w.stop() // the at-size server gets the machine to itself
+		v.stop()
+		c.stop()
 		rows, err := atSize(wcpdBin, filepath.Join(tmp, "big"), bigNS, bigClasses)
 		if err != nil {
 			sizeRows = append(sizeRows, "| at size | not measured: "+err.Error()+" |")
@@ -506,6 +642,13 @@ func prepareWcpdNamespaces(c *http.Client, base, tok string, count int) error {
 			return fmt.Errorf("create namespace: %d %s", status, body)
 		}
 	}
+	// Creation goes on in the background (each namespace gets its resource pool): measure once it
+	// is done, so that work does not share the machine with the measurements.
+	if count > 0 {
+		if err := waitFor(5*time.Minute, func() (bool, error) { return allRunning(c, base, tok, "ns-", count) }); err != nil {
+			return fmt.Errorf("namespaces not RUNNING: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -529,20 +672,21 @@ func enableSpec() map[string]any {
 	}
 }
 
-// atSize stores many namespaces and VM classes, then measures RSS, list latency and a restart.
+// atSize stores many namespaces and VM classes through the API, then measures the server at that
+// size: memory, list latency, and a restart (readiness, and how long until every namespace's
+// resource pool is back in the inventory, which is rebuilt at every start).
 func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 	w, err := startWcpd(bin, dir)
 	if err != nil {
 		return nil, err
 	}
+	defer w.stop()
 	c := newClient(16)
 	tok, err := session(c, w.url, "administrator@vsphere.local", adminPassword)
 	if err != nil {
-		w.stop()
 		return nil, err
 	}
 	if err := prepareWcpdNamespaces(c, w.url, tok, 0); err != nil {
-		w.stop()
 		return nil, err
 	}
 	var failed atomic.Int64
@@ -565,44 +709,165 @@ func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 		}
 		wg.Wait()
 	}
+	began := time.Now()
 	parallel(namespaces, func(i int) request {
 		return request{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(tok), want: 204,
 			body: mustJSON(map[string]any{"cluster": "domain-c9", "namespace": fmt.Sprintf("big-%05d", i), "description": "stored for the at-size benchmark"})}
 	})
+	created := time.Since(began)
 	parallel(classes, func(i int) request {
 		return request{method: "POST", path: "/api/vcenter/namespace-management/virtual-machine-classes", header: withSession(tok), want: 204,
 			body: mustJSON(map[string]any{"id": fmt.Sprintf("bench-class-%04d", i), "cpu_count": 2, "memory_MB": 2048})}
 	})
 	if failed.Load() > 0 {
-		w.stop()
 		return nil, fmt.Errorf("%d creates failed, first: %v", failed.Load(), firstErr.Load())
 	}
-	runtime.GC()
-	rss := w.rssMB()
-	var lat []time.Duration
-	for i := 0; i < 20; i++ {
-		t0 := time.Now()
-		status, _, err := do(c, w.url, request{method: "GET", path: "/api/vcenter/namespaces/instances", header: withSession(tok)})
-		if err != nil || status != 200 {
-			w.stop()
-			return nil, fmt.Errorf("list at size: %d %v", status, err)
-		}
-		lat = append(lat, time.Since(t0))
+	// Creation is asynchronous: each namespace gets its pool, then goes RUNNING.
+	if err := waitFor(10*time.Minute, func() (bool, error) {
+		return allRunning(c, w.url, tok, "big-", namespaces)
+	}); err != nil {
+		return nil, fmt.Errorf("namespaces not RUNNING: %w", err)
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	running := time.Since(began)
+	listLatency := func(w *proc, tok string) ([]time.Duration, error) {
+		var lat []time.Duration
+		for i := 0; i < 20; i++ {
+			t0 := time.Now()
+			status, _, err := do(c, w.url, request{method: "GET", path: "/api/vcenter/namespaces/instances", header: withSession(tok)})
+			if err != nil || status != 200 {
+				return nil, fmt.Errorf("list at size: %d %v", status, err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		return lat, nil
+	}
+	lat, err := listLatency(w, tok)
+	if err != nil {
+		return nil, err
+	}
+	rss := w.rssMB()
 	w.stop()
+
 	w2, err := startWcpd(bin, dir)
 	if err != nil {
 		return nil, err
 	}
 	defer w2.stop()
+	restarted := time.Now().Add(-w2.ready)
+	tok2, err := session(c, w2.url, "administrator@vsphere.local", adminPassword)
+	if err != nil {
+		return nil, err
+	}
+	var poolsBack time.Duration
+	if err := waitFor(10*time.Minute, func() (bool, error) {
+		n, err := namespacePools(w2.url)
+		return n >= namespaces, err
+	}); err != nil {
+		return nil, fmt.Errorf("pools after the restart: %w", err)
+	}
+	poolsBack = time.Since(restarted)
+	lat2, err := listLatency(w2, tok2)
+	if err != nil {
+		return nil, err
+	}
+	rss2 := w2.rssMB()
+	size := fmt.Sprintf("%d namespaces and %d VM classes", namespaces, classes)
 	return []string{
-		fmt.Sprintf("| wcpd, %d namespaces and %d VM classes stored | %.0f ms |", namespaces, classes, ms(w2.ready)),
-		fmt.Sprintf("| RSS with %d namespaces and %d VM classes | %.0f MB |", namespaces, classes, rss),
+		fmt.Sprintf("| wcpd, %s stored | %.0f ms |", size, ms(w2.ready)),
+		fmt.Sprintf("| creating %d namespaces through the API (16 clients): all accepted | %.1f s |", namespaces, created.Seconds()),
+		fmt.Sprintf("| ... until every one has its resource pool and is RUNNING | %.1f s |", running.Seconds()),
+		fmt.Sprintf("| RSS with %s, once all are RUNNING | %.0f MB |", size, rss),
 		fmt.Sprintf("| list of %d namespaces, median of 20 | %.1f ms |", namespaces, ms(lat[len(lat)/2])),
 		fmt.Sprintf("| list of %d namespaces, slowest of 20 | %.1f ms |", namespaces, ms(lat[len(lat)-1])),
+		fmt.Sprintf("| after a restart with %s: every namespace's pool back in the inventory | %.1f s |", size, poolsBack.Seconds()),
+		fmt.Sprintf("| after a restart: RSS once the pools are back | %.0f MB |", rss2),
+		fmt.Sprintf("| after a restart: list of %d namespaces, median of 20 (slowest) | %.1f ms (%.1f ms) |", namespaces,
+			ms(lat2[len(lat2)/2]), ms(lat2[len(lat2)-1])),
 	}, nil
 }
+
+// waitFor polls done until it reports true, fails, or timeout passes.
+func waitFor(timeout time.Duration, done func() (bool, error)) error {
+	for deadline := time.Now().Add(timeout); ; {
+		ok, err := done()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still not done after %v", timeout)
+		}
+		time.Sleep(200 * time.Millisecond) // polling another process; not a test
+	}
+}
+
+// allRunning reports whether the list shows count namespaces named with prefix, all RUNNING.
+func allRunning(c *http.Client, base, tok, prefix string, count int) (bool, error) {
+	status, body, err := do(c, base, request{method: "GET", path: "/api/vcenter/namespaces/instances", header: withSession(tok)})
+	if err != nil || status != 200 {
+		return false, fmt.Errorf("list: %d %v", status, err)
+	}
+	var list []struct {
+		Namespace    string `json:"namespace"`
+		ConfigStatus string `json:"config_status"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return false, err
+	}
+	running := 0
+	for _, ns := range list {
+		if ns.ConfigStatus == "RUNNING" && strings.HasPrefix(ns.Namespace, prefix) {
+			running++
+		}
+	}
+	return running >= count, nil
+}
+
+// namespacePools counts the pools under Cluster-A's Namespaces pool, through wcpd's /sdk as govc
+// would see them (0 while that pool is not there yet).
+func namespacePools(base string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	u, err := soap.ParseURL(base + "/sdk")
+	if err != nil {
+		return 0, err
+	}
+	u.User = url.UserPassword("administrator@vsphere.local", adminPassword)
+	c, err := govmomi.NewClient(ctx, u, true)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = c.Logout(ctx) }()
+	pool, err := find.NewFinder(c.Client).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources/Namespaces")
+	if err != nil {
+		var nf *find.NotFoundError
+		if errors.As(err, &nf) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	var p mo.ResourcePool
+	if err := pool.Properties(ctx, pool.Reference(), []string{"resourcePool"}, &p); err != nil {
+		return 0, err
+	}
+	return len(p.ResourcePool), nil
+}
+
+// loadAtStart is the machine's load average (1, 5, 15 minutes) when the run began.
+var loadAtStart = func() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " / ")
+}()
 
 func machine() string {
 	model := "unknown CPU"
@@ -628,11 +893,13 @@ func machine() string {
 func render(results []result, startup, sizeRows []string, clients, n int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nGenerated by `go run ./bench` on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintf(&b, "Machine: %s. All three servers ran on this machine in one run, each in its own process, driven\n", machine())
-	fmt.Fprintf(&b, "by the same Go load generator (keep-alive HTTPS, %d concurrent clients, %d requests per scenario;\n", clients, n)
-	b.WriteString("create+delete uses a tenth of that). `ceiling` is a bare Go HTTPS server answering the same\n")
-	b.WriteString("number of bytes as wcpd's answer: the most this machine allows for that response. Figures from\n")
-	b.WriteString("one run on a shared machine; compare them as ratios within the run.\n\n")
+	fmt.Fprintf(&b, "Machine: %s; load average when the run began %s (other work shares the machine).\n\n", machine(), loadAtStart)
+	fmt.Fprintf(&b, "All three servers ran on this machine in one run, each in its own process, driven by the same Go\n")
+	fmt.Fprintf(&b, "load generator on the same machine (keep-alive HTTPS, %d concurrent clients, %d requests per scenario\n", clients, n)
+	fmt.Fprintf(&b, "and server, sent in %d rounds that rotate which server goes first; create+delete uses a tenth of\n", rounds)
+	b.WriteString("that). `ceiling` is a bare Go HTTPS server that answers the same method and headers with a fixed\n")
+	b.WriteString("body of the size of wcpd's answer (with its length, as wcpd sends it): the most this machine allows\n")
+	b.WriteString("for that response. Compare the figures as ratios within the run.\n\n")
 	b.WriteString("| scenario | target | req/s | p50 | p99 | bytes | errors | note |\n|---|---|---:|---:|---:|---:|---:|---|\n")
 	byKey := map[string]result{}
 	for _, r := range results {
@@ -664,7 +931,9 @@ func render(results []result, startup, sizeRows []string, clients, n int) string
 		b.WriteString(s + "\n")
 	}
 	if len(sizeRows) > 0 {
-		b.WriteString("\n## At size\n\n| measure | value |\n|---|---:|\n")
+		b.WriteString("\n## At size\n\nA wcpd of its own, after the servers above stopped: namespaces and VM classes created through the API,\n")
+		b.WriteString("then the server restarted on the same data. RSS is the process's resident memory as Linux reports it.\n\n")
+		b.WriteString("| measure | value |\n|---|---:|\n")
 		for _, s := range sizeRows {
 			b.WriteString(s + "\n")
 		}

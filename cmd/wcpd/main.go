@@ -67,6 +67,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.TaskDuration, "task-duration", server.DefaultTaskDuration, "how long simulated work (enable, upgrade, install) takes")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's runtime profiles at /debug/pprof/ to administrators")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

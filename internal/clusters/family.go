@@ -46,6 +46,9 @@ type Family struct {
 	bundlesMu sync.Mutex
 	bundles   map[string]bundleToken
 	logs      map[string][]string
+
+	// states answers Supervisor without going through the records each time.
+	states states
 }
 
 // New builds the family and offers platform.Supervisors and platform.Faults to the others.
@@ -188,13 +191,46 @@ func (f *Family) Supervisor(clusterOrID string) (platform.SupervisorState, bool)
 	if f.supervisors == nil || clusterOrID == "" {
 		return platform.SupervisorState{}, false
 	}
-	// Other families ask often; read the cache's shared values (state copies scalars only).
-	for _, r := range f.supervisors.ListShared() {
-		if r.Key == clusterOrID || r.Value.ID == clusterOrID || r.Value.spans(clusterOrID) {
-			return r.Value.state(), true
+	st, ok := f.states.index(f.supervisors)[clusterOrID]
+	return st, ok
+}
+
+// states indexes what Supervisor answers, rebuilt when the Supervisor records change: other
+// families ask on every request (a list of namespaces, for its stats), and going through the
+// records each time copies every Supervisor's whole record.
+type states struct {
+	mu    sync.Mutex
+	built bool
+	rev   int64
+	byKey map[string]platform.SupervisorState // read-only once built
+}
+
+// index maps every name Supervisor accepts to the state it answers: the primary cluster, the
+// Supervisor id and every cluster it spans. Records are taken in key order and a name keeps the
+// first record that has it, as a search through them in that order would find.
+func (s *states) index(records *store.Collection[supervisor]) map[string]platform.SupervisorState {
+	rev := records.Revision() // read first: records taken after it are at least as new
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.built && s.rev == rev {
+		return s.byKey
+	}
+	byKey := map[string]platform.SupervisorState{}
+	add := func(name string, st platform.SupervisorState) {
+		if _, taken := byKey[name]; !taken && name != "" {
+			byKey[name] = st
 		}
 	}
-	return platform.SupervisorState{}, false
+	for _, r := range records.ListShared() {
+		st := r.Value.state()
+		add(r.Key, st)
+		add(r.Value.ID, st)
+		for _, c := range r.Value.Clusters {
+			add(c, st)
+		}
+	}
+	s.built, s.rev, s.byKey = true, rev, byKey
+	return byKey
 }
 
 // List returns every Supervisor, sorted by primary cluster.

@@ -17,14 +17,14 @@ import (
 // simulator's in-memory round tripper: that one runs every caller in the
 // process under a single shared session, whose per-session objects
 // (property collectors, views) would then be shared between Inventories.
-func newInternalClient(ctx context.Context, u *url.URL, login *url.Userinfo) (*vim25.Client, *reloginTransport, error) {
+func newInternalClient(ctx context.Context, u *url.URL, login *url.Userinfo, counts generations) (*vim25.Client, *reloginTransport, error) {
 	sc := soap.NewClient(u, true)
 	c, err := vim25.NewClient(ctx, sc)
 	if err != nil {
 		return nil, nil, err
 	}
-	rt := &reloginTransport{soap: sc, sessionManager: *c.ServiceContent.SessionManager, login: login}
-	if err := rt.relogin(ctx, rt.generation()); err != nil {
+	rt := &reloginTransport{soap: sc, sessionManager: *c.ServiceContent.SessionManager, login: login, counts: counts}
+	if err := rt.relogin(ctx, rt.loginGeneration()); err != nil {
 		return nil, nil, err
 	}
 	c.RoundTripper = rt
@@ -37,12 +37,14 @@ type reloginTransport struct {
 	soap           *soap.Client
 	sessionManager types.ManagedObjectReference
 	login          *url.Userinfo
+	// counts are the inventory's change counts, moved after a call that changed something.
+	counts generations
 
 	mu  sync.Mutex
 	gen int // bumped on every login, so concurrent failures log in once
 }
 
-func (t *reloginTransport) generation() int {
+func (t *reloginTransport) loginGeneration() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.gen
@@ -66,8 +68,13 @@ func (t *reloginTransport) relogin(ctx context.Context, failedGen int) error {
 	return err
 }
 
-func (t *reloginTransport) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
-	gen := t.generation()
+func (t *reloginTransport) RoundTrip(ctx context.Context, req, res soap.HasFault) (err error) {
+	afterChanges(t.counts, func() { err = t.roundTrip(ctx, req, res) })
+	return err
+}
+
+func (t *reloginTransport) roundTrip(ctx context.Context, req, res soap.HasFault) error {
+	gen := t.loginGeneration()
 	err := t.soap.RoundTrip(ctx, req, res)
 	if !isNotAuthenticated(err) {
 		return err

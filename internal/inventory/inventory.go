@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vmware/govmomi/object"
@@ -70,6 +71,12 @@ type Inventory struct {
 	client *vim25.Client
 	relog  *reloginTransport
 	rest   *rest.Client
+
+	// generation and topology count the inventory's changes (see Generation).
+	generation atomic.Uint64
+	topology   atomic.Uint64
+	// clusters keeps what Clusters read until the inventory changes.
+	clusters keptClusters
 
 	closeOnce sync.Once
 }
@@ -150,7 +157,8 @@ func (inv *Inventory) start(ctx context.Context, cfg Config) error {
 		}
 		return cfg.ValidLogin(req.UserName, req.Password)
 	}
-	m.Handler = refuseUncheckedLogins
+	m.Handler = inv.countChanges
+	m.AddHandler(changeListener{inv.counts()})
 
 	svc.Listen = &url.URL{Scheme: "http", Host: "127.0.0.1:0", User: internal}
 	inv.server = svc.NewServer()
@@ -163,7 +171,7 @@ func (inv *Inventory) start(ctx context.Context, cfg Config) error {
 	}
 	inv.vapi = newVAPIProxy(vapiHandler, inv.server.URL, internal, inv.log)
 
-	if inv.client, inv.relog, err = newInternalClient(ctx, inv.server.URL, internal); err != nil {
+	if inv.client, inv.relog, err = newInternalClient(ctx, inv.server.URL, internal, inv.counts()); err != nil {
 		return fmt.Errorf("internal SOAP client: %w", err)
 	}
 	inv.rest = rest.NewClient(inv.client)
@@ -325,7 +333,7 @@ func (inv *Inventory) SOAPHandler() http.Handler {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		inv.svc.ServeMux.ServeHTTP(w, r)
+		afterChanges(inv.counts(), func() { inv.svc.ServeMux.ServeHTTP(w, r) })
 	})
 }
 

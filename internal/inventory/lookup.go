@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/vmware/govmomi/pbm"
 	pbmtypes "github.com/vmware/govmomi/pbm/types"
@@ -16,8 +17,11 @@ import (
 )
 
 // The lookups below read the simulator through the same public APIs a real
-// vCenter offers (property collector, PBM, vAPI), on every call, so changes
-// made by govc or by wcpd's controllers are visible at once.
+// vCenter offers (property collector, PBM, vAPI), so changes made by govc or
+// by wcpd's controllers are visible at once. Clusters, which most requests
+// that name a cluster ask for and which takes fifteen property-collector
+// round trips, is kept until the compute topology changes
+// (TopologyGeneration).
 
 // Cluster is a compute cluster and what it offers.
 type Cluster struct {
@@ -117,8 +121,46 @@ func retrieve(ctx context.Context, c *vim25.Client, kinds []string, props []stri
 	return v.Retrieve(ctx, kinds, props, dst)
 }
 
+// keptClusters is what Clusters last read, with the topology generation before it was read.
+type keptClusters struct {
+	mu         sync.Mutex
+	read       bool
+	generation uint64
+	clusters   []Cluster // never handed out: callers get copies
+}
+
 // Clusters lists every cluster, ordered by name.
 func (inv *Inventory) Clusters(ctx context.Context) ([]Cluster, error) {
+	generation := inv.TopologyGeneration()
+	k := &inv.clusters
+	k.mu.Lock()
+	if k.read && k.generation == generation {
+		defer k.mu.Unlock()
+		return cloneClusters(k.clusters), nil
+	}
+	k.mu.Unlock()
+	clusters, err := inv.readClusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	k.read, k.generation, k.clusters = true, generation, clusters
+	k.mu.Unlock()
+	return cloneClusters(clusters), nil
+}
+
+// cloneClusters copies clusters, so callers may change what they get.
+func cloneClusters(in []Cluster) []Cluster {
+	out := slices.Clone(in)
+	for i := range out {
+		out[i].Hosts = slices.Clone(out[i].Hosts)
+		out[i].DistributedSwitches = slices.Clone(out[i].DistributedSwitches)
+	}
+	return out
+}
+
+// readClusters reads Clusters' answer from the inventory.
+func (inv *Inventory) readClusters(ctx context.Context) ([]Cluster, error) {
 	c := inv.client
 	var (
 		clusters []mo.ClusterComputeResource
@@ -370,7 +412,7 @@ func (inv *Inventory) withPBM(ctx context.Context, f func(*pbm.Client) error) er
 		}
 		return f(c)
 	}
-	gen := inv.relog.generation()
+	gen := inv.relog.loginGeneration()
 	err := run()
 	if !isNotAuthenticated(err) {
 		return err

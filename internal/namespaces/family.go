@@ -6,6 +6,7 @@
 // is for self-service templates (platform.NamespaceConfigs), the creation of self-service
 // namespaces from them with their per-user budgets, and the default VM classes old namespaces get
 // at their Supervisor's first upgrade. docs/namespaces.md describes the behaviour.
+// It also serves register_vm (vSphere 8.0U3), taking VMs back under VM Service (registervm.go).
 package namespaces
 
 import (
@@ -35,6 +36,12 @@ type Family struct {
 	// selfServiceMu serialises self-service creations, whose budget check reads the namespaces a
 	// user already has (selfservice.go).
 	selfServiceMu sync.Mutex
+	// listings keeps the encoded answers of list and list_v2 (listing.go); offerings indexes the
+	// VM classes namespaces offer (system.go).
+	listings  listings
+	offerings offerings
+	// registrations are the VMs registered with VM Service (registervm.go).
+	registrations registrations
 }
 
 // New builds the family and offers its contract to the other families. It keeps deps and touches
@@ -60,6 +67,7 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle(inst, "set", f.set)
 	r.Handle(inst, "update", f.update)
 	r.Handle(inst, "delete", f.delete)
+	r.Handle(inst, "register_vm", f.registerVM)
 	const access = "namespaces.access"
 	r.Handle(access, "create", f.accessCreate)
 	r.Handle(access, "get", f.accessGet)
@@ -85,7 +93,7 @@ func (f *Family) Start(context.Context) error {
 	f.upgrades = controller.New("namespaces-first-upgrade", controller.Func(f.reconcileFirstUpgrades), f.deps.Clock, f.deps.Logger)
 	f.deps.Controllers.Add(f.upgrades)
 	f.upgrades.Enqueue(firstUpgradeKey)
-	return nil
+	return f.startRegistrations()
 }
 
 func (f *Family) supervisors() platform.Supervisors { return f.deps.Families.Supervisors }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/wcpd/wcpd/internal/auth"
@@ -272,45 +271,12 @@ func (f *Family) supervisorID(r *record) string {
 	return r.Supervisor
 }
 
-// all lists every namespace, sorted by name, with its stats.
-func (f *Family) all(ctx context.Context) ([]*record, map[string]Stats, error) {
-	recs := f.records.ListShared()
-	out := make([]*record, len(recs))
-	for i := range recs {
-		out[i] = &recs[i].Value
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	stats, err := f.statsOf(ctx, out)
-	return out, stats, err
-}
-
-// list serves GET /api/vcenter/namespaces/instances.
-func (f *Family) list(c *vapi.Call) (any, error) {
-	recs, stats, err := f.all(c.Ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Summary, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, Summary{Cluster: r.Cluster, Namespace: r.Name, Description: r.Spec.Description,
-			ConfigStatus: r.Status.ConfigStatus, Stats: stats[r.Name], SelfServiceNamespace: r.SelfService})
-	}
-	return out, nil
-}
+// list serves GET /api/vcenter/namespaces/instances: every namespace, sorted by name, with its
+// stats (listing.go).
+func (f *Family) list(c *vapi.Call) (any, error) { return f.listAnswer(c.Ctx, false) }
 
 // listV2 serves GET /api/vcenter/namespaces/instances/v2.
-func (f *Family) listV2(c *vapi.Call) (any, error) {
-	recs, stats, err := f.all(c.Ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]SummaryV2, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, SummaryV2{Supervisor: f.supervisorID(r), Namespace: r.Name, Description: r.Spec.Description,
-			ConfigStatus: r.Status.ConfigStatus, Stats: stats[r.Name], SelfServiceNamespace: r.SelfService})
-	}
-	return out, nil
-}
+func (f *Family) listV2(c *vapi.Call) (any, error) { return f.listAnswer(c.Ctx, true) }
 
 // changeable checks that a namespace can take a change through the API: it is not a Supervisor
 // Service's own namespace, not being removed, and its Supervisor is not being disabled.

@@ -74,29 +74,27 @@ func allocationDiffers(have, want types.ResourceAllocationInfo) bool {
 		level != want.Shares.Level
 }
 
-// findChildPool finds the pool named name directly under parent; nil when there is none.
+// findChildPool finds the pool named name directly under parent; nil when there is none. The
+// search index looks the name up in the inventory, so the cost does not grow with the number of
+// namespaces (reading every child's configuration would, and every namespace's reconcile asks).
 func findChildPool(ctx context.Context, c *vim25.Client, parent, name string) (*mo.ResourcePool, error) {
-	pc := property.DefaultCollector(c)
+	ref, err := object.NewSearchIndex(c).FindChild(ctx, poolRef(parent), name)
+	switch {
+	case fault.Is(err, &types.ManagedObjectNotFound{}):
+		return nil, errParentGone
+	case err != nil:
+		return nil, fmt.Errorf("looking for pool %s under %s: %w", name, parent, err)
+	case ref == nil || ref.Reference().Type != "ResourcePool":
+		return nil, nil // none, or a VM of that name
+	}
 	var p mo.ResourcePool
-	if err := pc.RetrieveOne(ctx, poolRef(parent), []string{"resourcePool"}, &p); err != nil {
+	if err := property.DefaultCollector(c).RetrieveOne(ctx, ref.Reference(), []string{"name", "config"}, &p); err != nil {
 		if fault.Is(err, &types.ManagedObjectNotFound{}) {
-			return nil, errParentGone
+			return nil, nil // removed since it was found
 		}
-		return nil, fmt.Errorf("reading resource pool %s: %w", parent, err)
+		return nil, fmt.Errorf("reading resource pool %s under %s: %w", name, parent, err)
 	}
-	if len(p.ResourcePool) == 0 {
-		return nil, nil
-	}
-	var children []mo.ResourcePool
-	if err := pc.Retrieve(ctx, p.ResourcePool, []string{"name", "config"}, &children); err != nil {
-		return nil, fmt.Errorf("reading the pools under %s: %w", parent, err)
-	}
-	for i := range children {
-		if children[i].Name == name {
-			return &children[i], nil
-		}
-	}
-	return nil, nil
+	return &p, nil
 }
 
 // ensurePool makes the namespace's pool exist under parent with the quota's limits and returns its

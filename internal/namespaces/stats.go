@@ -9,6 +9,8 @@ import (
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/wcpd/wcpd/internal/platform"
 )
 
 // statsOf reports what each namespace uses. With the resources family present its resource model
@@ -25,12 +27,14 @@ import (
 func (f *Family) statsOf(ctx context.Context, recs []*record) (map[string]Stats, error) {
 	out := make(map[string]Stats, len(recs))
 	if res := f.deps.Families.Resources; res != nil {
+		// A get asks for one namespace: its own pool is read, not its whole cluster (lists go
+		// through listStats).
 		for _, r := range recs {
 			u, err := res.NamespaceUsage(ctx, r.Cluster, r.Name)
 			if err != nil {
 				return nil, fmt.Errorf("usage of namespace %s: %w", r.Name, err)
 			}
-			out[r.Name] = Stats{CPUUsed: u.CPUUsedMHz, MemoryUsed: u.MemoryUsedMB, StorageUsed: u.StorageUsedMB}
+			out[r.Name] = statsFrom(u)
 		}
 		return out, nil
 	}
@@ -47,6 +51,19 @@ func (f *Family) statsOf(ctx context.Context, recs []*record) (map[string]Stats,
 		}
 	}
 	return out, nil
+}
+
+// listStats is statsOf for a list, in the records' order, from the figures of their clusters.
+func listStats(recs []*record, figures func(cluster string) platform.NamespaceFigures) []Stats {
+	out := make([]Stats, len(recs))
+	for i, r := range recs {
+		out[i] = statsFrom(figures(r.Cluster).ByName[r.Name])
+	}
+	return out
+}
+
+func statsFrom(u platform.Usage) Stats {
+	return Stats{CPUUsed: u.CPUUsedMHz, MemoryUsed: u.MemoryUsedMB, StorageUsed: u.StorageUsedMB}
 }
 
 // poolStats adds up what runs under the pools of the named namespaces below parent.

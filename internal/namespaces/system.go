@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/store"
@@ -96,13 +97,35 @@ func (f *Family) RemoveSystem(ctx context.Context, cluster, name string) error {
 
 // OfferingVMClass lists the namespaces whose vm_service_spec offers the VM class id.
 func (f *Family) OfferingVMClass(id string) []string {
-	var out []string
-	for _, r := range f.records.ListShared() {
-		if v := r.Value.Spec.VMServiceSpec; v != nil && slices.Contains(v.VMClasses, id) {
-			out = append(out, r.Key)
+	return slices.Clone(f.offerings.of(f.records)[id])
+}
+
+// offerings indexes which namespaces offer which VM class, rebuilt when the namespaces change (a
+// get of a VM class asks, and would otherwise go through every namespace).
+type offerings struct {
+	mu      sync.Mutex
+	built   bool
+	rev     int64
+	byClass map[string][]string // class id → namespaces, sorted; read-only once built
+}
+
+func (o *offerings) of(records *store.Collection[record]) map[string][]string {
+	rev := records.Revision() // read first: records taken after it are at least as new
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.built && o.rev == rev {
+		return o.byClass
+	}
+	byClass := map[string][]string{}
+	for _, r := range records.ListShared() { // sorted by name
+		if v := r.Value.Spec.VMServiceSpec; v != nil {
+			for _, id := range v.VMClasses {
+				byClass[id] = append(byClass[id], r.Key)
+			}
 		}
 	}
-	return out
+	o.built, o.rev, o.byClass = true, rev, byClass
+	return byClass
 }
 
 // ForgetVMClass takes the deleted VM class id out of every namespace's vm_service_spec.

@@ -44,12 +44,19 @@ type Family struct {
 	// entitlements holds, per cluster, what its latest analysis gives each namespace (CPU MHz,
 	// memory MB).
 	entitlements map[string]map[string][2]int64
+	// figures and clusterUsages keep usage read from the inventory until it changes
+	// (figures.go); readMu lets one request at a time read a cluster's figures.
+	figures       map[string]*clusterFigures
+	readings      uint64 // numbers the readings of figures
+	clusterUsages map[string]keptUsage
+	readMu        sync.Mutex
 }
 
 // New builds the family and offers platform.Resources to the others.
 func New(d *platform.Deps) *Family {
 	f := &Family{deps: d, sampleInterval: SampleInterval, historyLength: HistoryLength,
-		history: map[seriesKey]*series{}, entitlements: map[string]map[string][2]int64{}}
+		history: map[seriesKey]*series{}, entitlements: map[string]map[string][2]int64{},
+		figures: map[string]*clusterFigures{}, clusterUsages: map[string]keptUsage{}}
 	if d.Families != nil {
 		d.Families.Resources = f
 	}

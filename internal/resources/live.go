@@ -75,7 +75,7 @@ func (f *Family) readCluster(ctx context.Context, cluster string) (*snapshot, er
 	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
 	var pools []mo.ResourcePool
 	var vms []mo.VirtualMachine
-	if err := v.Retrieve(ctx, []string{"ResourcePool"}, []string{"name", "parent", "config"}, &pools); err != nil {
+	if err := v.Retrieve(ctx, []string{"ResourcePool"}, poolProperties, &pools); err != nil {
 		return nil, fmt.Errorf("reading the pools of %s: %w", cluster, err)
 	}
 	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, vmProperties, &vms); err != nil {
@@ -185,6 +185,11 @@ func poolNode(p mo.ResourcePool) drs.Node {
 	n.ScaleDescendantsShares = p.Config.ScaleDescendantsShares == string(types.ResourceConfigSpecScaleSharesBehaviorScaleCpuAndMemoryShares)
 	return n
 }
+
+// poolProperties are the properties of a pool the model reads: only the parts of its
+// configuration it uses, since reading a cluster with thousands of pools costs per byte.
+var poolProperties = []string{"name", "parent", "config.cpuAllocation", "config.memoryAllocation",
+	"config.scaleDescendantsShares"}
 
 // vmProperties are the properties of a VM the model and the usage figures read.
 var vmProperties = []string{"name", "resourcePool", "config.hardware", "config.cpuAllocation",

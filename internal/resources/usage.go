@@ -18,14 +18,15 @@ import (
 	"github.com/wcpd/wcpd/internal/vapi"
 )
 
-// The figures of platform.Resources are read from the inventory on every call, so they follow
-// what was just created, powered on or reconfigured. Reading a whole cluster is proportional to
-// the number of objects in it, and other families ask for one namespace at a time (a list of
-// namespaces asks once per namespace), so NamespaceUsage reads only the namespace's own pool
-// and what runs in it. The one figure that needs the whole cluster, the entitlement a namespace
+// The figures of platform.Resources follow what was just created, powered on or reconfigured:
+// they are read from the inventory, and kept only until the inventory changes (figures.go).
+// Reading a whole cluster is proportional to the number of objects in it, so NamespaceUsage, which
+// other families ask for one namespace (a get), reads only the namespace's own pool and what runs
+// in it unless the cluster's figures are at hand; NamespaceUsages, which a list asks, reads the
+// whole cluster once. The one figure that needs the whole cluster, the entitlement a namespace
 // without a limit is given under contention, comes from the cluster's latest analysis (the
-// sampler makes one every SampleInterval, and so does every live analysis and what-if); a
-// namespace that analysis did not see gets a new one.
+// sampler makes one every SampleInterval, and so does every live analysis, what-if and
+// NamespaceUsages); a namespace that analysis did not see gets a new one.
 
 // ClusterUsage is what a cluster's workloads use and what the cluster has: CPU and memory used by
 // its powered-on VMs and pods (see vmUsage) against its effective capacity, and the storage its
@@ -33,6 +34,13 @@ import (
 // vAPI error; a cluster needs no Supervisor.
 func (f *Family) ClusterUsage(ctx context.Context, cluster string) (platform.Usage, error) {
 	inv := f.deps.Inventory
+	generation := inv.Generation()
+	f.mu.Lock()
+	kept, ok := f.clusterUsages[cluster]
+	f.mu.Unlock()
+	if ok && kept.generation == generation {
+		return kept.usage, nil
+	}
 	cl, err := inv.Cluster(ctx, cluster)
 	if errors.Is(err, inventory.ErrNotFound) {
 		return platform.Usage{}, vapi.NotFound("Cluster", cluster)
@@ -54,6 +62,9 @@ func (f *Family) ClusterUsage(ctx context.Context, cluster string) (platform.Usa
 	if u.StorageCapacityMB, err = f.storageCapacityMB(ctx, cluster); err != nil {
 		return platform.Usage{}, err
 	}
+	f.mu.Lock()
+	f.clusterUsages[cluster] = keptUsage{generation: generation, usage: u}
+	f.mu.Unlock()
 	return u, nil
 }
 
@@ -67,6 +78,9 @@ func (f *Family) NamespaceUsage(ctx context.Context, cluster, namespace string) 
 	sup, err := f.supervisorOf(ctx, cluster)
 	if err != nil || sup.NamespacesPool == "" {
 		return platform.Usage{}, err
+	}
+	if fig, ok := f.currentFigures(cluster, sup.NamespacesPool); ok {
+		return fig.figures.ByName[namespace], nil
 	}
 	c := f.deps.Inventory.Client()
 	ref, err := object.NewSearchIndex(c).FindChild(ctx, poolRef(sup.NamespacesPool), namespace)

@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/vmware/govmomi/object"
@@ -126,4 +127,85 @@ func powerOff(t *testing.T, h *harness, vm *object.VirtualMachine) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestNamespaceUsagesAreNamespaceUsageForAllAndFollowTheInventory: the figures a list asks for are
+// those of NamespaceUsage, namespace by namespace; asking again without a change reuses them, and
+// every change made through the inventory (a VM created, powered off, a pool's limit set in place)
+// shows in the very next answer.
+func TestNamespaceUsagesAreNamespaceUsageForAllAndFollowTheInventory(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.supervisorTree("ns-a", "ns-b")
+	b := h.builder()
+	nsA, err := b.finder.ResourcePool(h.ctx, "/Datacenter/host/Cluster-A/Resources/Namespaces/ns-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last uint64 // the reading of the previous step's figures
+	matches := func(step string) map[string]platform.Usage {
+		t.Helper()
+		figures, err := h.f.NamespaceUsages(h.ctx, clusterA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if figures.Read == 0 || figures.Read == last {
+			t.Errorf("%s: reading %d, the previous one was %d; want a new reading", step, figures.Read, last)
+		}
+		last = figures.Read
+		all := figures.ByName
+		if len(all) != 2 {
+			t.Fatalf("%s: usages of %d namespaces, want ns-a and ns-b: %+v", step, len(all), all)
+		}
+		for _, ns := range []string{"ns-a", "ns-b"} {
+			one, err := h.f.NamespaceUsage(h.ctx, clusterA, ns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if all[ns] != one {
+				t.Errorf("%s: %s in the list %+v, alone %+v", step, ns, all[ns], one)
+			}
+		}
+		return all
+	}
+
+	first := matches("at first")
+	if first["ns-a"].CPUCapacityMHz <= 0 || first["ns-a"].CPUUsedMHz != 0 {
+		t.Fatalf("empty ns-a: %+v; want nothing used and its entitlement as capacity", first["ns-a"])
+	}
+	if again, err := h.f.NamespaceUsages(h.ctx, clusterA); err != nil || again.Read != last || !reflect.DeepEqual(again.ByName, first) {
+		t.Errorf("asked again without a change: reading %d (%v), want the kept reading %d", again.Read, err, last)
+	}
+
+	vm := b.vm(nsA, "db", 2, 4096, "otherGuest64", false)
+	if got := matches("after a VM was created")["ns-a"]; got.MemoryUsedMB != 4096 {
+		t.Fatalf("ns-a after db was created: %+v, want 4096 MB used", got)
+	}
+	powerOff(t, h, vm)
+	if got := matches("after the VM was powered off")["ns-a"]; got.MemoryUsedMB != 0 || got.StorageUsedMB == 0 {
+		t.Fatalf("ns-a after db was powered off: %+v, want no memory used and its storage kept", got)
+	}
+
+	// UpdateConfig changes the pool in place without announcing a property change.
+	pool, err := b.finder.ResourcePool(h.ctx, "/Datacenter/host/Cluster-A/Resources/Namespaces/ns-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := types.DefaultResourceConfigSpec()
+	cpuLimit := int64(7000)
+	spec.CpuAllocation.Limit = &cpuLimit
+	if err := pool.UpdateConfig(h.ctx, "", &spec); err != nil {
+		t.Fatal(err)
+	}
+	if got := matches("after a limit was set")["ns-b"]; got.CPUCapacityMHz != 7000 {
+		t.Fatalf("ns-b after its limit was set: %+v, want 7000 MHz capacity", got)
+	}
+
+	// A Supervisor without a Namespaces pool has no figures; a cluster without one is NOT_FOUND.
+	h.sups[clusterB] = platform.SupervisorState{Cluster: clusterB, ID: "supervisor-b", ConfigStatus: platform.StatusConfiguring}
+	if none, err := h.f.NamespaceUsages(h.ctx, clusterB); err != nil || len(none.ByName) != 0 || none.Read != 0 {
+		t.Errorf("Supervisor without a Namespaces pool: %+v, %v", none, err)
+	}
+	_, err = h.f.NamespaceUsages(h.ctx, clusterEdge)
+	wantError(t, err, vapi.ErrorNotFound, "wcpd.resources.no_supervisor")
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,8 @@ type Config struct {
 	AdminPassword string
 	Logger        *slog.Logger
 	Clock         clock.Clock
+	// Pprof serves Go's runtime profiles at /debug/pprof/ to administrators (debug.go).
+	Pprof bool
 }
 
 // Defaults for a Config's zero fields.
@@ -140,6 +143,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if !s.ready.Load() {
 			vapi.WriteError(w, vapi.NewError(vapi.ErrorServiceUnavailable, "wcpd.starting", "wcpd is starting; try again shortly."))
+			return
+		}
+		if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/rest/") {
+			s.API.ServeHTTP(w, r) // what the routes would choose, without a second lookup
 			return
 		}
 		routesMu.RLock()
@@ -238,6 +245,9 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
+	if cfg.Pprof {
+		s.mountProfiles(mux)
+	}
 	mux.Handle("/api/", s.API)
 	mux.Handle("/rest/", s.API)
 	soap := s.Inventory.SOAPHandler()

@@ -176,6 +176,15 @@ func (c *Collection[T]) ListRaw() []RawRecord {
 	return out
 }
 
+// Revision reports the etcd revision the cache reflects. It moves forward with every change to the
+// collection (and on a reload), never otherwise, so an answer derived from the cache at one revision
+// is still current while Revision returns the same value: callers use it to reuse encoded lists.
+func (c *Collection[T]) Revision() int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.rev
+}
+
 // Len reports how many records the cache holds.
 func (c *Collection[T]) Len() int {
 	c.mu.RLock()

@@ -409,3 +409,35 @@ func recordKeys[T any](recs []Record[T]) []string {
 	}
 	return keys
 }
+
+// TestRevisionMovesWithTheCollectionOnly: Revision moves forward with every write to the collection
+// that the cache has applied, and stays put for reads, for writes that change nothing and for
+// writes to other kinds, so an answer derived at one revision is current while it holds.
+func TestRevisionMovesWithTheCollectionOnly(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	s := openEmbedded(t)
+	c := openCollection[widget](t, s, "widgets")
+	other := openCollection[widget](t, s, "gadgets")
+
+	start := c.Revision()
+	created := mustCreate(t, c, "a", widget{Name: "ay"})
+	if got := c.Revision(); got != created.Revision || got <= start {
+		t.Fatalf("after a create Revision is %d; want the create's %d (above %d)", got, created.Revision, start)
+	}
+	_ = c.List()
+	_, _ = c.Get("a")
+	if _, err := c.Mutate(ctx, "a", func(*widget) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, other, "x", widget{Name: "ex"})
+	if got := c.Revision(); got != created.Revision {
+		t.Fatalf("reads, an unchanged Mutate and another kind's write moved Revision from %d to %d", created.Revision, got)
+	}
+	if err := c.Delete(ctx, "a", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Revision(); got <= created.Revision {
+		t.Fatalf("after a delete Revision is %d; want above %d", got, created.Revision)
+	}
+}

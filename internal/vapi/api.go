@@ -11,8 +11,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wcpd/wcpd/internal/auth"
@@ -36,7 +40,28 @@ type API struct {
 	Metrics  *Metrics
 
 	delegates []delegate
+
+	// Request ids are this API's random prefix and a count: unique without a random read per
+	// request.
+	idOnce   sync.Once
+	idPrefix string
+	idCount  atomic.Uint64
 }
+
+// requestID names a request that came without an X-Request-ID.
+func (a *API) requestID() string {
+	a.idOnce.Do(func() {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		a.idPrefix = hex.EncodeToString(b[:]) + "-"
+	})
+	var buf [40]byte
+	return string(strconv.AppendUint(append(buf[:0], a.idPrefix...), a.idCount.Add(1), 10))
+}
+
+// Header values the API sends on every answer, shared rather than allocated per request (the
+// server copies headers before it writes them and never changes these slices).
+var jsonContentType = []string{"application/json"}
 
 type delegate struct {
 	prefixes []string
@@ -86,24 +111,27 @@ func (s *statusRecorder) Flush() {
 
 // exchange is the state of one request while it is served.
 type exchange struct {
-	w      *statusRecorder
+	w      statusRecorder
 	r      *http.Request
 	legacy bool
 	opID   string
-	user   string
+	// user is who the request authenticated as, for the log line.
+	user    auth.Principal
+	hasUser bool
 }
+
+// requestIDHeader is X-Request-ID in the canonical form the server keeps headers in.
+const requestIDHeader = "X-Request-Id"
 
 // ServeHTTP serves every request under /api/ and /rest/.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	reqID := r.Header.Get("X-Request-ID")
+	reqID := r.Header.Get(requestIDHeader)
 	if reqID == "" {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		reqID = hex.EncodeToString(b[:])
+		reqID = a.requestID()
 	}
-	x := &exchange{w: &statusRecorder{ResponseWriter: w}, r: r}
-	w.Header().Set("X-Request-ID", reqID)
+	x := &exchange{w: statusRecorder{ResponseWriter: w}, r: r}
+	w.Header()[requestIDHeader] = []string{reqID}
 	defer func() {
 		if p := recover(); p != nil {
 			a.Logger.Error("panic serving request", "request_id", reqID, "operation", x.opID, "panic", p, "stack", string(debug.Stack()))
@@ -116,8 +144,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			x.opID = "unresolved"
 		}
 		a.Metrics.observe(x.opID, x.w.status, d)
-		a.Logger.Info("request", "request_id", reqID, "operation", x.opID, "user", x.user,
-			"method", r.Method, "path", r.URL.Path, "status", x.w.status, "duration", d)
+		// Checked first: building the line costs allocations on every request, and servers under
+		// load usually log only warnings.
+		if a.Logger.Enabled(r.Context(), slog.LevelInfo) {
+			var user string
+			if x.hasUser {
+				user = x.user.String()
+			}
+			a.Logger.Info("request", "request_id", reqID, "operation", x.opID, "user", user,
+				"method", r.Method, "path", r.URL.Path, "status", x.w.status, "duration", d)
+		}
 	}()
 	a.serve(x)
 }
@@ -139,22 +175,26 @@ func (a *API) serve(x *exchange) {
 	}
 	for _, d := range a.delegates {
 		for _, p := range d.prefixes {
-			if strings.HasPrefix(r.URL.Path, p) || r.URL.Path+"/" == p {
+			if strings.HasPrefix(r.URL.Path, p) || r.URL.Path == strings.TrimSuffix(p, "/") {
 				x.opID = d.name
 				sess, err := a.authenticate(x)
 				if err != nil {
 					a.writeError(x, err)
 					return
 				}
-				d.handler.ServeHTTP(&jsonNotFound{statusRecorder: x.w, path: r.URL.Path, legacy: x.legacy},
+				d.handler.ServeHTTP(&jsonNotFound{statusRecorder: &x.w, path: r.URL.Path, legacy: x.legacy},
 					r.WithContext(context.WithValue(r.Context(), principalKey{}, sess.Principal)))
 				return
 			}
 		}
 	}
-	action := r.URL.Query().Get("action")
+	var query url.Values // parsed once, and only when there is a query
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
+	action := query.Get("action")
 	if x.legacy {
-		if a := r.URL.Query().Get("~action"); a != "" {
+		if a := query.Get("~action"); a != "" {
 			action = a
 		}
 	}
@@ -167,7 +207,7 @@ func (a *API) serve(x *exchange) {
 		return
 	}
 	x.opID = op.ID()
-	call := &Call{Ctx: r.Context(), Op: op, Legacy: x.legacy, Request: r, params: params, query: r.URL.Query()}
+	call := &Call{Ctx: r.Context(), Op: op, Legacy: x.legacy, Request: r, params: params, query: query}
 	if !op.Public {
 		sess, err := a.authenticate(x)
 		if err != nil {
@@ -187,12 +227,14 @@ func (a *API) serve(x *exchange) {
 			"wcpd does not implement "+op.ID()+" yet.", op.ID()))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(x.w, r.Body, MaxBodyBytes))
-	if err != nil {
-		a.writeError(x, NewError(ErrorInvalidRequest, "wcpd.body.unreadable", "The request body could not be read: "+err.Error()+".", err.Error()))
-		return
+	if r.ContentLength != 0 { // unknown (-1) or some: read it; most reads have none
+		body, err := io.ReadAll(http.MaxBytesReader(&x.w, r.Body, MaxBodyBytes))
+		if err != nil {
+			a.writeError(x, NewError(ErrorInvalidRequest, "wcpd.body.unreadable", "The request body could not be read: "+err.Error()+".", err.Error()))
+			return
+		}
+		call.body = body
 	}
-	call.body = body
 	result, err := op.Handler(call)
 	if err != nil {
 		var ve *Error
@@ -222,7 +264,7 @@ func (a *API) authenticate(x *exchange) (Session, error) {
 		return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.session_invalid",
 			"The session is unknown or has expired; log in again.")
 	}
-	x.user = sess.Principal.String()
+	x.user, x.hasUser = sess.Principal, true
 	return sess, nil
 }
 
@@ -266,10 +308,10 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 				"Authentication failed: the user name or password is not correct.", user))
 			return true
 		}
-		x.user = p.String()
+		x.user, x.hasUser = p, true
 		sess := a.Sessions.Create(p)
 		if x.legacy && !strings.EqualFold(r.Header.Get("vmware-use-header-authn"), "true") {
-			http.SetCookie(x.w, &http.Cookie{Name: SessionHeader, Value: sess.ID, Path: "/rest", Secure: true, HttpOnly: true})
+			http.SetCookie(&x.w, &http.Cookie{Name: SessionHeader, Value: sess.ID, Path: "/rest", Secure: true, HttpOnly: true})
 		}
 		status := http.StatusCreated
 		if x.legacy {
@@ -342,8 +384,6 @@ func (a *API) writeResult(x *exchange, status int, result any) {
 			return
 		}
 	}
-	h := x.w.Header()
-	h.Set("Content-Type", "application/json")
 	if x.legacy {
 		var buf bytes.Buffer
 		buf.Grow(len(body) + 10)
@@ -352,6 +392,10 @@ func (a *API) writeResult(x *exchange, status int, result any) {
 		buf.WriteByte('}')
 		body = buf.Bytes()
 	}
+	h := x.w.Header()
+	h["Content-Type"] = jsonContentType
+	// With the length known the server sends the body as it is rather than in chunks.
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	x.w.WriteHeader(status)
 	_, _ = x.w.Write(body)
 }
@@ -362,7 +406,7 @@ type legacyError struct {
 	Value *Error `json:"value"`
 }
 
-func (a *API) writeError(x *exchange, err error) { writeError(x.w, err, x.legacy) }
+func (a *API) writeError(x *exchange, err error) { writeError(&x.w, err, x.legacy) }
 
 // WriteError answers err in the /api error shape; for handlers outside the API (health, extensions).
 func WriteError(w http.ResponseWriter, err error) { writeError(w, err, false) }

@@ -316,3 +316,38 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("after logout: %d", r.status)
 	}
 }
+
+// TestSessionsLeaveTheTableAtALaterLogin: expired sessions are refused at once and leave the table
+// at the first login once the idle timeout has passed since the last sweep (logins do not sweep
+// the whole table every time).
+func TestSessionsLeaveTheTableAtALaterLogin(t *testing.T) {
+	t.Parallel()
+	c := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+	s := NewSessions(c, 30*time.Minute)
+	p := auth.Principal{Name: "admin", Domain: "vsphere.local"}
+	old := s.Create(p)
+	for range 99 {
+		s.Create(p)
+	}
+	if n := s.Count(); n != 100 {
+		t.Fatalf("%d sessions after 100 logins", n)
+	}
+	c.Advance(31 * time.Minute)
+	kept := s.Create(p) // sweeps: the timeout has passed since the first sweep
+	if n := s.Count(); n != 1 {
+		t.Fatalf("%d sessions after the idle timeout and a login, want only the new one", n)
+	}
+	if _, ok := s.Touch(old.ID); ok {
+		t.Fatal("an expired session is still valid")
+	}
+	if _, ok := s.Touch(kept.ID); !ok {
+		t.Fatal("the new session is not valid")
+	}
+	// Within the timeout nothing expires; the table grows with the logins and is swept as it doubles.
+	for range 1000 {
+		s.Create(p)
+	}
+	if n := s.Count(); n != 1001 {
+		t.Fatalf("%d sessions after 1,001 live logins", n)
+	}
+}

@@ -1,5 +1,6 @@
 // Code generated once from the operation list of vSphere 8.0U2 and maintained by hand since; the
-// routing test holds it against ../shared/reference/vcenter-api-8.0U2.json.
+// routing test holds catalog against ../shared/reference/vcenter-api-8.0U2.json, and catalogLater
+// (operations added after 8.0U2) against reference §4.
 
 package vapi
 
@@ -109,4 +110,43 @@ var catalog = []Binding{
 	{Service: "namespaces.namespace_templates", Name: "update", Method: "PATCH", Path: "/vcenter/namespaces/namespace-templates/clusters/{cluster}/templates/{template}", Wrapped: []string{"spec"}, BareBodyToo: true, AltPaths: []string{"/vcenter/namespaces/namespace-templates/clusters/{cluster}/{template}"}, Status: 204, Privilege: auth.NamespacesConfigure},
 	{Service: "namespaces.namespace_templates", Name: "update_v2", Method: "PATCH", Path: "/vcenter/namespaces/namespace-templates/supervisors/{supervisor}/templates/{template}", Wrapped: []string{"spec"}, BareBodyToo: true, AltPaths: []string{"/vcenter/namespaces/namespace-templates/supervisors/{supervisor}/{template}"}, Status: 204, Privilege: auth.NamespacesConfigure},
 	{Service: "namespaces.user.instances", Name: "list", Method: "GET", Path: "/vcenter/namespaces-user/namespaces", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.PrivilegeNone},
+}
+
+// laterBinding is an operation vSphere added after 8.0U2, with the release that added it.
+type laterBinding struct {
+	Since string // vSphere release, e.g. "8.0U3"
+	Binding
+}
+
+// catalogLater declares the Supervisor operations added after vSphere 8.0U2 that wcpd serves, from
+// reference §4 (the 8.0U2 reference JSON does not have them, so TestCatalogMatchesReference holds
+// only catalog to it; TestLaterOperationsRoute checks these). NewRegistry registers both lists.
+var catalogLater = []laterBinding{
+	// vSphere 8.0U3 (API 8.0.3.0), reference §4.1.
+	{Since: "8.0U3", Binding: Binding{Service: "namespaces.instances", Name: "register_vm", Method: "POST", Path: "/vcenter/namespaces/instances/{namespace}/registervm", Body: "spec", Status: 200, Privilege: auth.NamespacesManage}},
+}
+
+// allBindings is every declared operation: the 8.0U2 catalog, then the later ones.
+func allBindings() []Binding {
+	out := make([]Binding, 0, len(catalog)+len(catalogLater))
+	out = append(out, catalog...)
+	for _, l := range catalogLater {
+		out = append(out, l.Binding)
+	}
+	return out
+}
+
+// LaterOperation is a declared operation that vSphere added after 8.0U2.
+type LaterOperation struct {
+	ID    string // operation id, e.g. com.vmware.vcenter.namespaces.instances.register_vm
+	Since string // the vSphere release that added it, e.g. "8.0U3"
+}
+
+// OperationsAfter8U2 lists the declared operations that vSphere added after 8.0U2, as declared.
+func OperationsAfter8U2() []LaterOperation {
+	out := make([]LaterOperation, 0, len(catalogLater))
+	for _, l := range catalogLater {
+		out = append(out, LaterOperation{ID: l.Binding.ID(), Since: l.Since})
+	}
+	return out
 }

@@ -33,6 +33,21 @@ func (m *Metrics) observe(op string, status int, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.requests.WithLabelValues(op, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(op, statusLabel(status)).Inc()
 	m.latency.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// statusLabels holds the labels of the HTTP statuses, made once rather than per request.
+var statusLabels = func() (out [600]string) {
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	return out
+}()
+
+func statusLabel(status int) string {
+	if status >= 0 && status < len(statusLabels) {
+		return statusLabels[status]
+	}
+	return strconv.Itoa(status)
 }

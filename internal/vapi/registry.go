@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/wcpd/wcpd/internal/auth"
 )
@@ -58,6 +59,16 @@ type Operation struct {
 	Handler HandlerFunc
 	// Public operations need no session (only the session login itself).
 	Public bool
+
+	id string // Binding.ID, made once: every request logs and counts it
+}
+
+// ID is the operation id used in logs and metrics (Binding.ID).
+func (o *Operation) ID() string {
+	if o.id == "" {
+		return o.Binding.ID()
+	}
+	return o.id
 }
 
 // Implemented reports whether a handler is attached.
@@ -65,27 +76,30 @@ func (o *Operation) Implemented() bool { return o.Handler != nil }
 
 // Registry holds every operation. It is built once per server; handlers are attached before serving.
 type Registry struct {
-	ops    []*Operation
-	byID   map[string]*Operation
-	router *router
+	ops  []*Operation
+	byID map[string]*Operation
+	// router is built by the first Resolve after the operations last changed; requests resolve
+	// concurrently, so it is swapped atomically (two first requests may both build it: harmless).
+	router atomic.Pointer[router]
 }
 
 // NewRegistry returns a registry holding every operation of the catalog, none implemented yet.
 func NewRegistry() *Registry {
 	r := &Registry{byID: map[string]*Operation{}}
-	for _, b := range catalog {
+	for _, b := range allBindings() {
 		r.add(&Operation{Binding: b})
 	}
 	return r
 }
 
 func (r *Registry) add(op *Operation) {
+	op.id = op.Binding.ID()
 	if _, dup := r.byID[op.ID()]; dup {
 		panic("vapi: operation declared twice: " + op.ID())
 	}
 	r.ops = append(r.ops, op)
 	r.byID[op.ID()] = op
-	r.router = nil
+	r.router.Store(nil)
 }
 
 // Extend declares an operation that is not part of the vCenter catalog (wcpd's own /api/wcpd
@@ -121,10 +135,12 @@ func (r *Registry) Lookup(id string) (*Operation, bool) {
 // query value. It returns the path parameters, or an error saying why nothing matched (404 for an
 // unknown path, 405 for a known path with another method, OPERATION_NOT_FOUND for an unknown action).
 func (r *Registry) Resolve(method, path, action string) (*Operation, map[string]string, error) {
-	if r.router == nil {
-		r.router = newRouter(r.ops)
+	rt := r.router.Load()
+	if rt == nil {
+		rt = newRouter(r.ops)
+		r.router.Store(rt)
 	}
-	return r.router.resolve(method, path, action)
+	return rt.resolve(method, path, action)
 }
 
 // CoverageTable renders which operations are implemented, one line each, for the coverage command.
@@ -146,6 +162,6 @@ func (r *Registry) CoverageTable() string {
 		}
 		fmt.Fprintf(&b, "%-16s %-6s %-110s %s\n", state, op.Method, path, op.ID())
 	}
-	fmt.Fprintf(&b, "%d of %d operations implemented\n", n, len(catalog))
+	fmt.Fprintf(&b, "%d of %d operations implemented\n", n, len(allBindings()))
 	return b.String()
 }

@@ -10,7 +10,11 @@ import (
 // router matches request paths against the operations' templates segment by segment. Literal
 // segments win over parameters, falling back to a parameter when the literal branch has no operation
 // for the request (e.g. GET …/instances/v2 is list_v2, DELETE …/instances/v2 deletes namespace "v2").
-type router struct{ root *node }
+type router struct {
+	root *node
+	// templates holds each operation's templates split into segments, for bind.
+	templates map[*Operation][][]string
+}
 
 type node struct {
 	literal map[string]*node
@@ -20,10 +24,11 @@ type node struct {
 }
 
 func newRouter(ops []*Operation) *router {
-	r := &router{root: &node{}}
+	r := &router{root: &node{}, templates: map[*Operation][][]string{}}
 	for _, op := range ops {
 		for _, tmpl := range append([]string{op.Path}, op.AltPaths...) {
 			r.insert(tmpl, op)
+			r.templates[op] = append(r.templates[op], split(tmpl))
 		}
 	}
 	return r
@@ -66,14 +71,14 @@ func split(p string) []string {
 
 type match struct {
 	node   *node
-	params []string
+	params int // how many segments were parameters on the way
 }
 
 // collect finds every node the segments reach, literals first.
-func (n *node) collect(segs []string, params []string, out *[]match) {
+func (n *node) collect(segs []string, params int, out *[]match) {
 	if len(segs) == 0 {
 		if len(n.ops) > 0 {
-			*out = append(*out, match{n, append([]string(nil), params...)})
+			*out = append(*out, match{n, params})
 		}
 		return
 	}
@@ -81,7 +86,7 @@ func (n *node) collect(segs []string, params []string, out *[]match) {
 		c.collect(segs[1:], params, out)
 	}
 	if n.param != nil && segs[0] != "" {
-		n.param.collect(segs[1:], append(params, segs[0]), out)
+		n.param.collect(segs[1:], params+1, out)
 	}
 }
 
@@ -92,12 +97,20 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 			segs[i] = u
 		}
 	}
-	var matches []match
-	r.root.collect(segs, nil, &matches)
+	matches := make([]match, 0, 2)
+	r.root.collect(segs, 0, &matches)
 	if len(matches) == 0 {
 		return nil, nil, NewError(ErrorNotFound, "wcpd.path.not_found",
 			"No operation is served at "+rawPath+".", rawPath)
 	}
+	for _, m := range matches {
+		for _, op := range m.node.ops {
+			if op.Method == method && op.Action == action {
+				return op, r.bind(m, segs, op), nil
+			}
+		}
+	}
+	// Nothing answers: say why (the same walk, in the same order, gathering what is there).
 	allowed := map[string]bool{}
 	var actions []string
 	for _, m := range matches {
@@ -107,7 +120,7 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 				continue
 			}
 			if op.Action == action {
-				return op, m.bind(segs, op), nil
+				return op, r.bind(m, segs, op), nil
 			}
 			if op.Action != "" {
 				actions = append(actions, op.Action)
@@ -137,13 +150,12 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 }
 
 // bind names the captured segments after the operation's own template.
-func (m match) bind(segs []string, op *Operation) map[string]string {
-	if len(m.params) == 0 {
+func (r *router) bind(m match, segs []string, op *Operation) map[string]string {
+	if m.params == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(m.params))
-	for _, tmpl := range append([]string{op.Path}, op.AltPaths...) {
-		ts := split(tmpl)
+	out := make(map[string]string, m.params)
+	for _, ts := range r.templates[op] {
 		if len(ts) != len(segs) {
 			continue
 		}

@@ -68,10 +68,111 @@ func TestCatalogMatchesReference(t *testing.T) {
 	if n != 101 {
 		t.Errorf("reference lists %d operations, expected 101", n)
 	}
+	// Every other declared operation must be one vSphere added later, and none of those may be in
+	// the 8.0U2 reference.
+	later := map[string]bool{}
+	for _, l := range OperationsAfter8U2() {
+		later[l.ID] = true
+		if seen[l.ID] {
+			t.Errorf("%s: declared as added after 8.0U2 (%s) but the 8.0U2 reference has it", l.ID, l.Since)
+		}
+	}
 	for _, op := range reg.Operations() {
-		if !seen[op.ID()] {
+		if !seen[op.ID()] && !later[op.ID()] {
 			t.Errorf("%s: in the catalog but not in the reference", op.ID())
 		}
+	}
+}
+
+// laterReference transcribes reference §4 for the operations added after 8.0U2 that the catalog
+// declares: release, method, path, body parameter and success status.
+var laterReference = map[string]struct {
+	since, method, path, body string
+	status                    int
+}{
+	"com.vmware.vcenter.namespaces.instances.register_vm": {"8.0U3", "POST", "/vcenter/namespaces/instances/{namespace}/registervm", "spec", 200},
+}
+
+// TestLaterOperationsRoute holds each operation added after 8.0U2 to reference §4 and sends it over
+// HTTP on /api and /rest, checking that it reaches its own entry with its path parameters bound and
+// that the 8.0U2 operations beside it still reach theirs.
+func TestLaterOperationsRoute(t *testing.T) {
+	t.Parallel()
+	reg := NewRegistry()
+	laterOps := OperationsAfter8U2()
+	if len(laterOps) != len(laterReference) {
+		t.Errorf("%d operations declared as added after 8.0U2, reference §4 transcribed for %d", len(laterOps), len(laterReference))
+	}
+	for _, l := range laterOps {
+		ref, ok := laterReference[l.ID]
+		op, declared := reg.Lookup(l.ID)
+		switch {
+		case !ok:
+			t.Errorf("%s: not in reference §4 as transcribed here", l.ID)
+		case !declared:
+			t.Errorf("%s: not in the registry", l.ID)
+		case l.Since != ref.since || op.Method != ref.method || op.Path != ref.path || op.Body != ref.body || op.Status != ref.status:
+			t.Errorf("%s: declared %s %s %s body %q status %d, reference §4 %s %s %s body %q status %d", l.ID,
+				l.Since, op.Method, op.Path, op.Body, op.Status, ref.since, ref.method, ref.path, ref.body, ref.status)
+		}
+	}
+	type echo struct {
+		ID     string            `json:"id"`
+		Params map[string]string `json:"params"`
+	}
+	for _, op := range reg.Operations() {
+		op.Handler = func(c *Call) (any, error) { return echo{c.Op.ID(), c.params}, nil }
+		op.Status = http.StatusOK
+	}
+	srv := httptest.NewServer(testAPI(reg, allowAll{}))
+	defer srv.Close()
+	token := login(t, srv.URL, "u", "pw")
+	send := func(method, u string) (int, echo, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, u, strings.NewReader("{}"))
+		req.Header.Set(SessionHeader, token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		var got echo
+		if strings.Contains(u, "/rest/") {
+			var wrapped struct{ Value echo }
+			_ = json.Unmarshal(raw, &wrapped)
+			got = wrapped.Value
+		} else {
+			_ = json.Unmarshal(raw, &got)
+		}
+		return res.StatusCode, got, raw
+	}
+	for _, l := range laterOps {
+		op, ok := reg.Lookup(l.ID)
+		if !ok {
+			continue
+		}
+		path, want := concretePath(op.Path)
+		for _, prefix := range []string{"/api", "/rest"} {
+			status, got, raw := send(op.Method, srv.URL+prefix+path)
+			if status != http.StatusOK || got.ID != l.ID {
+				t.Errorf("%s %s%s: status %d, body %s; want operation %s", op.Method, prefix, path, status, raw, l.ID)
+				continue
+			}
+			for k, v := range want {
+				if got.Params[k] != v {
+					t.Errorf("%s%s: path parameter %s = %q, want %q", prefix, path, k, got.Params[k], v)
+				}
+			}
+		}
+	}
+	// register_vm's path sits below a namespace's: the namespace's own operations still answer there,
+	// and another verb on the new path is refused as a known path with another method.
+	if status, got, raw := send("GET", srv.URL+"/api/vcenter/namespaces/instances/registervm"); status != http.StatusOK || got.ID != "com.vmware.vcenter.namespaces.instances.get" || got.Params["namespace"] != "registervm" {
+		t.Errorf("GET of a namespace named registervm: %d %s", status, raw)
+	}
+	if status, _, raw := send("GET", srv.URL+"/api/vcenter/namespaces/instances/ns-1/registervm"); status != http.StatusMethodNotAllowed {
+		t.Errorf("GET .../registervm: %d %s, want 405", status, raw)
 	}
 }
 

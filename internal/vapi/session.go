@@ -36,6 +36,12 @@ type Sessions struct {
 
 	mu sync.Mutex
 	m  map[string]*Session
+	// Expired sessions are swept out when a session is created, but not at every creation: that
+	// would go through every session each time (a burst of logins would cost the square of their
+	// number). A sweep runs once the idle timeout has passed since the last one (so nothing stays
+	// much longer than twice the timeout) or the table has doubled since (so it stays bounded).
+	sweptAt   time.Time
+	sweptSize int
 }
 
 // NewSessions returns an empty session table.
@@ -53,10 +59,13 @@ func (s *Sessions) Create(p auth.Principal) *Session {
 	sess := &Session{ID: hex.EncodeToString(b[:]), Principal: p, Created: now, LastAccessed: now}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, old := range s.m {
-		if now.Sub(old.LastAccessed) > s.idle {
-			delete(s.m, id)
+	if now.Sub(s.sweptAt) >= s.idle || len(s.m) >= 2*s.sweptSize+64 {
+		for id, old := range s.m {
+			if now.Sub(old.LastAccessed) > s.idle {
+				delete(s.m, id)
+			}
 		}
+		s.sweptAt, s.sweptSize = now, len(s.m)
 	}
 	s.m[sess.ID] = sess
 	return sess

@@ -7,6 +7,7 @@ package vmclasses
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,6 +31,9 @@ type Family struct {
 	classes  *store.Collection[class]
 	seeded   *store.Collection[seededDefaults]
 	removals *controller.Controller
+	// classUsage keeps which VMs use which class (usage.go); answers keeps encoded gets (answers.go).
+	classUsage classUsage
+	answers    answers
 }
 
 // New builds the family and offers its contract to the other families.
@@ -257,17 +261,29 @@ func storeError(id string, err error) error {
 	return err
 }
 
+// get answers a class as info renders it. The answer is encoded once and sent again while the
+// class, the VMs using it and the namespaces offering it are what it was made from (answers.go).
 func (f *Family) get(c *vapi.Call) (any, error) {
 	id := c.Path("vm_class")
-	r, ok := f.classes.Get(id)
-	if !ok {
-		return nil, notFound(id)
-	}
+	rev := f.classes.Revision() // read first: a record taken after it is at least as new
 	usage, err := f.vmsByClass(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
-	return f.info(r.Value, usage[id]), nil
+	vms, namespaces := usage[id], f.offeringNamespaces(id)
+	if body, ok := f.answers.lookup(id, rev, vms, namespaces); ok {
+		return body, nil
+	}
+	r, ok := f.classes.Get(id)
+	if !ok {
+		return nil, notFound(id)
+	}
+	body, err := json.Marshal(f.info(r.Value, vms, namespaces))
+	if err != nil {
+		return nil, fmt.Errorf("encoding VM class %s: %w", id, err)
+	}
+	f.answers.keep(id, rev, vms, namespaces, body)
+	return vapi.Raw(body), nil
 }
 
 func (f *Family) list(c *vapi.Call) (any, error) {
@@ -278,17 +294,18 @@ func (f *Family) list(c *vapi.Call) (any, error) {
 	records := f.classes.ListShared()
 	out := make([]Info, 0, len(records))
 	for _, r := range records {
-		out = append(out, f.info(r.Value, usage[r.Key]))
+		out = append(out, f.info(r.Value, usage[r.Key], f.offeringNamespaces(r.Key)))
 	}
 	return out, nil
 }
 
-// info renders a class; the class is shared with the store's cache and is only read.
-func (f *Family) info(c class, vms []string) Info {
+// info renders a class used by vms and offered by namespaces; the class is shared with the
+// store's cache and is only read.
+func (f *Family) info(c class, vms, namespaces []string) Info {
 	in := Info{
 		ID: c.ID, CPUCount: c.CPUCount, CPUReservation: c.CPUReservation, MemoryMB: c.MemoryMB,
 		MemoryReservation: c.MemoryReservation, Description: c.Description,
-		Namespaces: f.offeringNamespaces(c.ID), VMs: slices.Clone(vms),
+		Namespaces: slices.Clone(namespaces), VMs: slices.Clone(vms),
 		ConfigStatus: c.status(), Messages: []Message{}, InstanceStorage: c.InstanceStorage,
 		ConfigSpec: c.ConfigSpec,
 	}

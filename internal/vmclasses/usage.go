@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -15,9 +16,38 @@ import (
 // vms and the removal of classes in use work on real inventory objects.
 const ExtraConfigKey = "wcpd.vmClass"
 
-// vmsByClass reads which VMs of the inventory use which class: class id → VM MoRef ids, sorted.
-// Templates are not VMs that run, so they do not count.
+// classUsage is what vmsByClass last read, with the inventory's generation before it was read.
+type classUsage struct {
+	mu         sync.Mutex
+	read       bool
+	generation uint64
+	byClass    map[string][]string
+}
+
+// vmsByClass reports which VMs of the inventory use which class: class id → VM MoRef ids, sorted.
+// Templates are not VMs that run, so they do not count. What it read is kept until the inventory
+// changes (a get of a class would otherwise read every VM); the map is shared and read-only.
 func (f *Family) vmsByClass(ctx context.Context) (map[string][]string, error) {
+	u := &f.classUsage
+	generation := f.deps.Inventory.Generation()
+	u.mu.Lock()
+	if u.read && u.generation == generation {
+		defer u.mu.Unlock()
+		return u.byClass, nil
+	}
+	u.mu.Unlock()
+	byClass, err := f.readVMsByClass(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u.mu.Lock()
+	u.read, u.generation, u.byClass = true, generation, byClass
+	u.mu.Unlock()
+	return byClass, nil
+}
+
+// readVMsByClass reads vmsByClass's answer from the inventory.
+func (f *Family) readVMsByClass(ctx context.Context) (map[string][]string, error) {
 	c := f.deps.Inventory.Client()
 	v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
 	if err != nil {
