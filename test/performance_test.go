@@ -89,6 +89,7 @@ func TestKeptAnswersFollowEveryChange(t *testing.T) {
 	if r := env.Do("PATCH", nsInstances+"/beta", token, map[string]any{"description": "after"}); r.Status != 204 {
 		t.Fatalf("update beta: %d %s", r.Status, r.Body)
 	}
+	env.Settle(0) // the update takes beta through CONFIGURING while its pool is brought in line
 	if v1, v2 = list("after beta was updated"); v1["beta"].Description != "after" || v2["beta"].Description != "after" {
 		t.Fatalf("beta after its description changed: %+v / %+v", v1["beta"], v2["beta"])
 	}
@@ -109,6 +110,7 @@ func TestKeptAnswersFollowEveryChange(t *testing.T) {
 		"vm_service_spec": map[string]any{"vm_classes": []string{"best-effort-small"}}}); r.Status != 204 {
 		t.Fatalf("offer the class in alpha: %d %s", r.Status, r.Body)
 	}
+	env.Settle(0)
 	if got := class("after alpha offered it"); !reflect.DeepEqual(got.Namespaces, []string{"alpha"}) {
 		t.Fatalf("namespaces offering best-effort-small: %v, want [alpha]", got.Namespaces)
 	}
