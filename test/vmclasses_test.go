@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -20,73 +22,21 @@ import (
 
 const vmClassesPath = "/api/vcenter/namespace-management/virtual-machine-classes"
 
-// The VirtualMachineConfigSpec examples of seed 004, verbatim.
-const (
-	seed004ExtraConfig = `{
-  "_typeName": "VirtualMachineConfigSpec",
-  "numCPUs": 2,
-  "memoryMB": 2048,
-  "extraConfig": [
-    {
-      "_typeName": "OptionValue",
-      "key": "my-key-1",
-      "value": {
-        "_typeName": "string",
-        "_value": "my-value-1"
-      }
-    },
-    {
-      "_typeName": "OptionValue",
-      "key": "my-key-2",
-      "value": {
-        "_typeName": "string",
-        "_value": "my-value-2"
-      }
-    }
-  ]
-}`
-	seed004VGPU = `{
-  "_typeName": "VirtualMachineConfigSpec",
-  "deviceChange": [
-    {
-      "_typeName": "VirtualDeviceConfigSpec",
-      "operation": "add",
-      "device": {
-        "_typeName": "VirtualPCIPassthrough",
-        "key": 0,
-        "backing": {
-          "_typeName": "VirtualPCIPassthroughVmiopBackingInfo",
-          "vgpu": "my-vgpu-profile"
-        }
-      }
-    }
-  ]
-}`
-	seed004DynamicDirectPathIO = `{
-  "_typeName": "VirtualMachineConfigSpec",
-  "deviceChange": [
-    {
-      "_typeName": "VirtualDeviceConfigSpec",
-      "operation": "add",
-      "device": {
-        "_typeName": "VirtualPCIPassthrough",
-        "key": 0,
-        "backing": {
-          "_typeName": "VirtualPCIPassthroughDynamicBackingInfo",
-          "deviceName": "",
-          "allowedDevice": [
-            {
-              "_typeName": "VirtualPCIPassthroughAllowedDevice",
-              "vendorId": -999,
-              "deviceId": -999
-            }
-          ]
-        }
-      }
-    }
-  ]
-}`
+// The VirtualMachineConfigSpec examples of seed 004, verbatim, kept beside the vmclasses package's
+// own tests.
+var (
+	seed004ExtraConfig         = readSeed004("seed004-extraconfig.json")
+	seed004VGPU                = readSeed004("seed004-vgpu.json")
+	seed004DynamicDirectPathIO = readSeed004("seed004-dynamic-directpath-io.json")
 )
+
+func readSeed004(name string) string {
+	b, err := os.ReadFile(filepath.Join("..", "internal", "vmclasses", "testdata", name))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // vmClassInfo is VirtualMachineClasses.Info as a client reads it.
 type vmClassInfo struct {

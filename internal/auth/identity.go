@@ -438,6 +438,27 @@ func (d *Directory) HasPrivilege(p Principal, priv Privilege) bool {
 	return false
 }
 
+// AddUser adds a user with a password, makes it a member of groups (creating those that do not
+// exist), and grants it role globally unless role is "". Validation happens when the file is applied.
+func (f *File) AddUser(name, password, role string, groups ...string) {
+	f.Users = append(f.Users, UserEntry{Name: name, Password: password})
+	for _, g := range groups {
+		found := false
+		for i := range f.Groups {
+			if strings.EqualFold(f.Groups[i].Name, g) {
+				f.Groups[i].Members = append(f.Groups[i].Members, name)
+				found = true
+			}
+		}
+		if !found {
+			f.Groups = append(f.Groups, GroupEntry{Name: g, Members: []string{name}})
+		}
+	}
+	if role != "" {
+		f.Permissions = append(f.Permissions, PermissionEntry{User: name, Role: role})
+	}
+}
+
 // Update applies fn to a copy of the file, validates the result and writes it; on any error nothing
 // changes. Tests and the admin tooling use it to add users, groups and permissions.
 func (d *Directory) Update(fn func(f *File) error) error {

@@ -177,3 +177,28 @@ func TestUpdateIsAllOrNothing(t *testing.T) {
 		t.Fatal("added user cannot log in")
 	}
 }
+
+func TestAddUserJoinsGroupsAndGrantsTheRole(t *testing.T) {
+	t.Parallel()
+	d, _, err := Open(t.TempDir(), "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(func(f *File) error {
+		f.AddUser("dana", "dana-pw", RoleReadOnly, "administrators", "devops")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dana, ok := d.Authenticate("dana", "dana-pw")
+	if !ok || !dana.InGroup("devops") || !dana.InGroup("administrators") {
+		t.Fatalf("dana %+v, logged in %v", dana, ok)
+	}
+	if err := d.Update(func(f *File) error { f.AddUser("erin", "erin-pw", RoleReadOnly); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	erin, _ := d.Authenticate("erin", "erin-pw")
+	if !d.HasPrivilege(erin, SystemRead) || d.HasPrivilege(erin, NamespacesManage) || len(erin.Groups) != 0 {
+		t.Fatalf("erin %+v", erin)
+	}
+}

@@ -346,12 +346,11 @@ func networkInfo(n NetworksCreateSpec) NetworksInfo {
 			AddressRanges: append([]IPRange{}, v.AddressRanges...), Gateway: v.Gateway, SubnetMask: v.SubnetMask}
 	}
 	if x := n.NsxNetwork; x != nil {
-		out.NsxNetwork = &NsxNetworkInfo{NamespaceNetworkCidrs: x.NamespaceNetworkCidrs, IngressCidrs: x.IngressCidrs,
-			EgressCidrs: x.EgressCidrs, NSXTier0Gateway: x.NSXTier0Gateway, SubnetPrefixLength: x.SubnetPrefixLength,
-			RoutedMode: x.RoutedMode}
-		if x.LoadBalancerSize != nil && *x.LoadBalancerSize != "" {
-			out.NsxNetwork.LoadBalancerSize = x.LoadBalancerSize
+		info := NsxNetworkInfo(*x)
+		if info.LoadBalancerSize != nil && *info.LoadBalancerSize == "" {
+			info.LoadBalancerSize = nil // govmomi sends it empty when unset
 		}
+		out.NsxNetwork = &info
 	}
 	return out
 }

@@ -213,16 +213,8 @@ type NsxNetworkCreateSpec struct {
 	LoadBalancerSize      *string    `json:"load_balancer_size,omitempty"`
 }
 
-// NsxNetworkInfo is namespace_management.Networks.NsxNetworkInfo.
-type NsxNetworkInfo struct {
-	NamespaceNetworkCidrs []Ipv4Cidr `json:"namespace_network_cidrs,omitempty"`
-	IngressCidrs          []Ipv4Cidr `json:"ingress_cidrs,omitempty"`
-	EgressCidrs           []Ipv4Cidr `json:"egress_cidrs,omitempty"`
-	NSXTier0Gateway       *string    `json:"nsx_tier0_gateway,omitempty"`
-	SubnetPrefixLength    *int64     `json:"subnet_prefix_length,omitempty"`
-	RoutedMode            *bool      `json:"routed_mode,omitempty"`
-	LoadBalancerSize      *string    `json:"load_balancer_size,omitempty"`
-}
+// NsxNetworkInfo is namespace_management.Networks.NsxNetworkInfo: the same fields as the create spec.
+type NsxNetworkInfo NsxNetworkCreateSpec
 
 // NsxNetworkSetSpec is namespace_management.Networks.NsxNetworkSetSpec (and the update spec, which
 // has the same optional fields).

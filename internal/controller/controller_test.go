@@ -124,3 +124,25 @@ func TestGroupWaitsForWorkThatCausesWork(t *testing.T) {
 		t.Fatalf("order %v", order)
 	}
 }
+
+func TestGroupSettleAdvancesAfterWorkInFlight(t *testing.T) {
+	t.Parallel()
+	fake := clock.NewFake(time.Unix(0, 0))
+	st := &stepper{steps: map[string]int{}, fail: map[string]int{}}
+	var g Group
+	ctl := New("settle", st, fake, nil)
+	g.Add(ctl)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	g.Run(ctx)
+	ctl.Enqueue("k")
+	// Settle waits for the first step before advancing, so its requeue is due after exactly 10 s.
+	for want := 2; want <= 3; want++ {
+		if err := g.Settle(ctx, fake, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if got := st.get("k"); got != want {
+			t.Fatalf("after settling %d×10 s: %d steps, want %d", want-1, got, want)
+		}
+	}
+}

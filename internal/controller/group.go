@@ -3,6 +3,9 @@ package controller
 import (
 	"context"
 	"sync"
+	"time"
+
+	"github.com/wcpd/wcpd/internal/clock"
 )
 
 // Group runs a set of controllers and waits for all of them to be idle.
@@ -57,4 +60,18 @@ func activity(ctls []*Controller) uint64 {
 		n += c.activity.Load()
 	}
 	return n
+}
+
+// Settle lets asynchronous work progress on a fake clock: it waits until every controller is idle,
+// advances c by d, and waits again. Waiting first matters: a reconcile still running when the clock
+// jumps would schedule its next step from the advanced time and miss the jump.
+func (g *Group) Settle(ctx context.Context, c *clock.Fake, d time.Duration) error {
+	if err := g.WaitIdle(ctx); err != nil {
+		return err
+	}
+	if d <= 0 {
+		return nil
+	}
+	c.Advance(d)
+	return g.WaitIdle(ctx)
 }

@@ -255,14 +255,8 @@ func (h *harness) settle(d time.Duration) {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
 	defer cancel()
-	if err := h.group.WaitIdle(ctx); err != nil {
+	if err := h.group.Settle(ctx, h.clock, d); err != nil {
 		h.t.Fatalf("controllers did not settle: %v", err)
-	}
-	if d > 0 {
-		h.clock.Advance(d)
-		if err := h.group.WaitIdle(ctx); err != nil {
-			h.t.Fatalf("controllers did not settle: %v", err)
-		}
 	}
 }
 
@@ -270,22 +264,7 @@ func (h *harness) settle(d time.Duration) {
 func (h *harness) addUser(name, password, role string, groups ...string) {
 	h.t.Helper()
 	err := h.dir.Update(func(f *auth.File) error {
-		f.Users = append(f.Users, auth.UserEntry{Name: name, Password: password})
-		for _, g := range groups {
-			found := false
-			for i := range f.Groups {
-				if strings.EqualFold(f.Groups[i].Name, g) {
-					f.Groups[i].Members = append(f.Groups[i].Members, name)
-					found = true
-				}
-			}
-			if !found {
-				f.Groups = append(f.Groups, auth.GroupEntry{Name: g, Members: []string{name}})
-			}
-		}
-		if role != "" {
-			f.Permissions = append(f.Permissions, auth.PermissionEntry{User: name, Role: role})
-		}
+		f.AddUser(name, password, role, groups...)
 		return nil
 	})
 	if err != nil {

@@ -24,13 +24,12 @@ func (h *harness) startSampler() {
 	h.settle(0)
 }
 
-// settle advances the fake clock and waits for the sampler to be idle.
+// settle lets the sampler progress by d of fake time (controller.Group.Settle).
 func (h *harness) settle(d time.Duration) {
 	h.t.Helper()
-	h.clock.Advance(d)
 	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
 	defer cancel()
-	if err := h.ctls.WaitIdle(ctx); err != nil {
+	if err := h.ctls.Settle(ctx, h.clock, d); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -98,22 +98,7 @@ func New(t testing.TB, opts ...Option) *Env {
 func (e *Env) AddUser(name, password, role string, groups ...string) {
 	e.T.Helper()
 	err := e.Server.Identity.Update(func(f *auth.File) error {
-		f.Users = append(f.Users, auth.UserEntry{Name: name, Password: password})
-		for _, g := range groups {
-			found := false
-			for i := range f.Groups {
-				if strings.EqualFold(f.Groups[i].Name, g) {
-					f.Groups[i].Members = append(f.Groups[i].Members, name)
-					found = true
-				}
-			}
-			if !found {
-				f.Groups = append(f.Groups, auth.GroupEntry{Name: g, Members: []string{name}})
-			}
-		}
-		if role != "" {
-			f.Permissions = append(f.Permissions, auth.PermissionEntry{User: name, Role: role})
-		}
+		f.AddUser(name, password, role, groups...)
 		return nil
 	})
 	if err != nil {
@@ -257,14 +242,8 @@ func (e *Env) Settle(d time.Duration) {
 	e.T.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := e.Server.Controllers.WaitIdle(ctx); err != nil {
+	if err := e.Server.Controllers.Settle(ctx, e.Clock, d); err != nil {
 		e.T.Fatalf("controllers did not settle: %v", err)
-	}
-	if d > 0 {
-		e.Clock.Advance(d)
-		if err := e.Server.Controllers.WaitIdle(ctx); err != nil {
-			e.T.Fatalf("controllers did not settle: %v", err)
-		}
 	}
 }
 

@@ -213,18 +213,12 @@ func (h *harness) restart() {
 	h.start()
 }
 
-// settle waits for the controllers to be idle, advances the clock and waits again. Waiting first
-// matters: a reconcile still running when the clock jumps would schedule its requeue from the new
-// time and miss the jump.
+// settle lets the controllers progress by d of fake time (controller.Group.Settle).
 func (h *harness) settle(d time.Duration) {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := h.group.WaitIdle(ctx); err != nil {
-		h.t.Fatal(err)
-	}
-	h.clock.Advance(d)
-	if err := h.group.WaitIdle(ctx); err != nil {
+	if err := h.group.Settle(ctx, h.clock, d); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -2,78 +2,27 @@ package vmclasses
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-// The three VirtualMachineConfigSpec examples of seed 004, verbatim.
+// The three VirtualMachineConfigSpec examples of seed 004, verbatim, shared with the end-to-end tests.
 var (
-	seedExtraConfig = `{
-  "_typeName": "VirtualMachineConfigSpec",
-  "numCPUs": 2,
-  "memoryMB": 2048,
-  "extraConfig": [
-    {
-      "_typeName": "OptionValue",
-      "key": "my-key-1",
-      "value": {
-        "_typeName": "string",
-        "_value": "my-value-1"
-      }
-    },
-    {
-      "_typeName": "OptionValue",
-      "key": "my-key-2",
-      "value": {
-        "_typeName": "string",
-        "_value": "my-value-2"
-      }
-    }
-  ]
-}`
-	seedVGPU = `{
-  "_typeName": "VirtualMachineConfigSpec",
-  "deviceChange": [
-    {
-      "_typeName": "VirtualDeviceConfigSpec",
-      "operation": "add",
-      "device": {
-        "_typeName": "VirtualPCIPassthrough",
-        "key": 0,
-        "backing": {
-          "_typeName": "VirtualPCIPassthroughVmiopBackingInfo",
-          "vgpu": "my-vgpu-profile"
-        }
-      }
-    }
-  ]
-}`
-	seedDynamicDirectPathIO = `{
-  "_typeName": "VirtualMachineConfigSpec",
-  "deviceChange": [
-    {
-      "_typeName": "VirtualDeviceConfigSpec",
-      "operation": "add",
-      "device": {
-        "_typeName": "VirtualPCIPassthrough",
-        "key": 0,
-        "backing": {
-          "_typeName": "VirtualPCIPassthroughDynamicBackingInfo",
-          "deviceName": "",
-          "allowedDevice": [
-            {
-              "_typeName": "VirtualPCIPassthroughAllowedDevice",
-              "vendorId": -999,
-              "deviceId": -999
-            }
-          ]
-        }
-      }
-    }
-  ]
-}`
+	seedExtraConfig         = readSeed("seed004-extraconfig.json")
+	seedVGPU                = readSeed("seed004-vgpu.json")
+	seedDynamicDirectPathIO = readSeed("seed004-dynamic-directpath-io.json")
 )
+
+func readSeed(name string) string {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 func jsonValue(t *testing.T, b []byte) any {
 	t.Helper()
