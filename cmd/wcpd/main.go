@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wcpd/wcpd/internal/kubeproc"
 	"github.com/wcpd/wcpd/internal/server"
 )
 
@@ -26,14 +27,20 @@ const usage = `wcpd — an open implementation of the vSphere Supervisor control
 
 Usage:
   wcpd serve [flags]     start the server (run "wcpd serve -h" for flags)
+  wcpd login [flags]     log in to the Supervisors' Kubernetes API and write a kubeconfig ("wcpd login -h")
   wcpd coverage          list the vCenter API operations and whether wcpd implements them
   wcpd analyze [flags]   show what each pool, VM and pod gets under contention (run "wcpd analyze -h")
+
+wcpd serve also starts this binary as kube-apiserver and kube-controller-manager for each Supervisor.
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
+	}
+	if code, ok := kubeproc.Main(args); ok {
+		return code
 	}
 	switch args[0] {
 	case "serve":
@@ -43,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "analyze":
 		return runAnalyze(args[1:], stdout, stderr)
+	case "login":
+		return runLogin(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -68,6 +77,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
 	fs.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's runtime profiles at /debug/pprof/ to administrators")
+	kube := fs.Bool("kubernetes", true, "run a Kubernetes API server and controller manager for each RUNNING Supervisor")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -93,6 +103,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.AdminPassword = os.Getenv("WCPD_ADMIN_PASSWORD")
+	if *kube {
+		exe, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(stderr, "wcpd: finding this program to run the Kubernetes servers: %v\n", err)
+			return 1
+		}
+		cfg.Kubernetes.Executable = exe
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -208,7 +208,7 @@ func (f *Family) reconcileRunning(ctx context.Context, s supervisor) (controller
 	now := f.now()
 	up := s.Upgrade
 	if up == nil || up.State != stateUpgradePending {
-		return controller.Result{}, f.mutate(ctx, s, func(v *supervisor) { v.NamespacesPool = pool })
+		return controller.Result{}, f.mutate(ctx, s, func(v *supervisor) { v.NamespacesPool = pool; f.reportKubernetes(v) })
 	}
 	stepDur := f.taskDuration() / controlPlaneVMs
 	start := rebase(up.PhaseStarted, up.Completed, stepDur, now)

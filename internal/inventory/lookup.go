@@ -475,3 +475,12 @@ func libraryFrom(ctx context.Context, m *library.Manager, l library.Library) (Co
 	slices.SortFunc(out.Items, func(a, b LibraryItem) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil
 }
+
+// StorageClassName is the name of the Kubernetes storage class a Supervisor gives the policy: the
+// name PBM has recorded for Kubernetes, else one derived from the policy's name as vCenter does.
+func StorageClassName(p StoragePolicy) string {
+	if p.K8sCompliantName != "" {
+		return p.K8sCompliantName
+	}
+	return k8sCompliantName(p.Name)
+}

@@ -94,6 +94,11 @@ func (f *Family) finishRemoval(ctx context.Context, r *record, sup platform.Supe
 	if done := r.Status.RemovingSince.Add(f.deps.TaskDuration); f.now().Before(done) {
 		return controller.Result{RequeueAfter: done.Sub(f.now())}, nil
 	}
+	// The Kubernetes Namespace goes first, as on a Supervisor: the namespace stays REMOVING until
+	// it is gone, and KubernetesReleased brings it back here.
+	if f.kubernetesHolds(r) {
+		return controller.Result{}, nil
+	}
 	if supOK && sup.NamespacesPool != "" {
 		if err := removePool(ctx, f.deps.Inventory.Client(), sup.NamespacesPool, r.Name); err != nil {
 			return controller.Result{}, err

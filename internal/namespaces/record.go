@@ -73,6 +73,18 @@ type nsStatus struct {
 	// rebuilt at every start, so the controller finds the pool by name under the Supervisor's
 	// Namespaces pool).
 	Pool string `json:"pool,omitempty"`
+	// KubernetesProblem says why the namespace cannot be realised in its Supervisor's Kubernetes
+	// API, as the Kubernetes side reported it (kubernetes.go); "" when there is none.
+	KubernetesProblem string `json:"kubernetes_problem,omitempty"`
+}
+
+// messages are the namespace's status messages, with a problem in Kubernetes last.
+func (r *record) messages() []Message {
+	out := append([]Message{}, r.Status.Messages...)
+	if r.Status.KubernetesProblem != "" {
+		out = append(out, kubernetesMessage(r.Status.KubernetesProblem))
+	}
+	return out
 }
 
 func (r *record) removing() bool { return r.Status.ConfigStatus == StatusRemoving }
@@ -126,7 +138,7 @@ func (r *record) info(stats Stats) infoCommon {
 	s := &r.Spec
 	out := infoCommon{
 		ConfigStatus:         r.Status.ConfigStatus,
-		Messages:             append([]Message{}, r.Status.Messages...),
+		Messages:             r.messages(),
 		Stats:                stats,
 		Description:          s.Description,
 		ResourceSpec:         s.ResourceSpec,

@@ -35,6 +35,11 @@ type Deps struct {
 	Controllers *controller.Group
 	// Families gives access to the other families' contracts; it is filled in before any Start.
 	Families *Families
+	// Sessions are the vCenter API's sessions (a Kubernetes login is one).
+	Sessions *vapi.Sessions
+	// Invoke runs a vCenter API operation for a user outside HTTP (vapi.API.Invoke); it is set once
+	// the API exists, after every family has started, and is for request-time use only.
+	Invoke func(ctx context.Context, p auth.Principal, id string, params map[string]string, body []byte) (any, error)
 }
 
 // Family is one API family (clusters, namespaces, VM classes, ...).
@@ -54,6 +59,9 @@ type Families struct {
 	Namespaces  Namespaces  // namespaces family (issue 4)
 	VMClasses   VMClasses   // vmclasses family (issue 5)
 	Resources   Resources   // resources family (issue 7)
+	// Kubernetes is offered by internal/kubeapi (issue 11); nil when wcpd runs no Kubernetes API
+	// servers (the Kubernetes side is turned off).
+	Kubernetes Kubernetes
 	// NamespaceConfigs is offered by the namespaces family, SelfService by the selfservice family
 	// (issue 5): self-service templates hold namespace configuration that only the namespaces family
 	// interprets, and the namespaces family creates self-service namespaces from them.
@@ -92,6 +100,12 @@ type Supervisors interface {
 	Supervisor(clusterOrID string) (SupervisorState, bool)
 	// List returns every Supervisor, sorted by cluster.
 	List() []SupervisorState
+	// WatchChanges calls fn with the primary cluster of every Supervisor that changes (created,
+	// changed or removed) from now until ctx ends, one call at a time.
+	WatchChanges(ctx context.Context, fn func(cluster string))
+	// KubernetesChanged tells the clusters family that the state of a Supervisor's Kubernetes API
+	// server changed, so it reports it (kubernetes_status, messages, conditions).
+	KubernetesChanged(cluster string)
 }
 
 // Namespaces is offered by the namespaces family (issue 4).
@@ -111,6 +125,17 @@ type Namespaces interface {
 	OfferingVMClass(id string) []string
 	// ForgetVMClass takes a deleted VM class out of every namespace's vm_service_spec.
 	ForgetVMClass(ctx context.Context, id string) error
+	// Realisation describes a namespace for the Kubernetes side; false when there is none.
+	Realisation(name string) (NamespaceRealisation, bool)
+	// WatchChanges calls fn with the name of every namespace that changes (created, changed or
+	// removed) from now until ctx ends, one call at a time.
+	WatchChanges(ctx context.Context, fn func(name string))
+	// ReportKubernetes records why a namespace cannot be realised in its Supervisor's Kubernetes
+	// API (problem "" clears it); it shows among the namespace's messages.
+	ReportKubernetes(ctx context.Context, name, problem string) error
+	// KubernetesReleased tells the namespaces family that the Kubernetes side let go of a namespace
+	// being removed (Kubernetes.NamespaceReleased now answers true), so its removal can finish.
+	KubernetesReleased(name string)
 }
 
 // VMClassState is what other families need to know about a VM class.
@@ -119,11 +144,21 @@ type VMClassState struct {
 	CPUCount     int64
 	MemoryMB     int64
 	ConfigStatus string // READY, or REMOVING while VMs still use a deleted class
+	Description  string
+	// CPUReservation and MemoryReservation are percentages (0-100) of the class's CPU and memory
+	// reserved for its VMs, nil when the class reserves nothing.
+	CPUReservation    *int64
+	MemoryReservation *int64
+	// ConfigSpec is the class's config_spec as stored (govmomi's discriminator JSON), nil if none.
+	ConfigSpec json.RawMessage
 }
 
 // VMClasses is offered by the vmclasses family (issue 5).
 type VMClasses interface {
 	VMClass(id string) (VMClassState, bool)
+	// WatchChanges calls fn with the id of every VM class that changes (created, changed or
+	// removed) from now until ctx ends, one call at a time.
+	WatchChanges(ctx context.Context, fn func(id string))
 }
 
 // Fault is an injected failure: the next matching operation ends in ERROR with Message, or stalls.
@@ -213,4 +248,65 @@ type SelfService interface {
 	// self-service: self-service is activated there and its template's permissions name p or one of
 	// p's groups.
 	Grants(p auth.Principal) []SelfServiceGrant
+}
+
+// Kubernetes is offered by the Supervisor Kubernetes API family (issue 11, internal/kubeapi): the
+// upstream kube-apiserver and controllers each RUNNING Supervisor gets.
+type Kubernetes interface {
+	// APIServer reports the Kubernetes API server of the Supervisor whose primary cluster is cluster;
+	// false when wcpd runs no API server for it (none yet, or the Kubernetes side is turned off).
+	APIServer(cluster string) (KubernetesAPIServer, bool)
+	// NamespaceReleased reports whether nothing in the Supervisor's Kubernetes API holds on to the
+	// vSphere Namespace any more (its Kubernetes Namespace is gone, or there is no API server), so
+	// that the namespace's removal may finish.
+	NamespaceReleased(cluster, namespace string) bool
+}
+
+// KubernetesAPIServer is the state of one Supervisor's Kubernetes API server.
+type KubernetesAPIServer struct {
+	// Endpoint is the URL clients on this machine reach it at, e.g. https://127.0.0.1:6443.
+	Endpoint string
+	// CA is the PEM certificate of the Supervisor's own certificate authority, which signed the
+	// API server's serving certificate.
+	CA []byte
+	// Ready is true once the API server answers /readyz and wcpd's objects are installed in it.
+	Ready bool
+	// Problem says why it is not ready ("" while it is starting normally).
+	Problem string
+}
+
+// NamespaceRealisation is what the Kubernetes side needs of a vSphere Namespace to realise it.
+type NamespaceRealisation struct {
+	Name    string
+	Cluster string // primary cluster of its Supervisor
+	// Removing is set once the namespace is being deleted.
+	Removing bool
+	// System marks a Supervisor Service's namespace; SelfService one created through self-service.
+	System      bool
+	SelfService bool
+	// Quota holds the limits of the namespace's resource_spec that are set, under their wire names
+	// (cpu_limit in MHz, memory_limit in MiB, pod_count, ...).
+	Quota map[string]int64
+	// Access lists the namespace's access entries.
+	Access []NamespaceAccess
+	// Storage lists the namespace's storage policies with their limits (MiB, nil for none).
+	Storage []NamespaceStorage
+	// VMClasses and ContentLibraries are the VM Service's classes and the libraries (VM Service and
+	// VM Image Service) associated with the namespace.
+	VMClasses        []string
+	ContentLibraries []string
+}
+
+// NamespaceAccess is one access entry of a namespace.
+type NamespaceAccess struct {
+	SubjectType string // USER or GROUP
+	Subject     string
+	Domain      string
+	Role        string // VIEW, EDIT or OWNER
+}
+
+// NamespaceStorage is one storage policy of a namespace.
+type NamespaceStorage struct {
+	Policy   string
+	LimitMiB *int64
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/wcpd/wcpd/internal/clock"
 	"github.com/wcpd/wcpd/internal/controller"
 	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/kubeapi"
 	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/store"
 	"github.com/wcpd/wcpd/internal/vapi"
@@ -50,6 +51,9 @@ type Config struct {
 	Clock         clock.Clock
 	// Pprof serves Go's runtime profiles at /debug/pprof/ to administrators (debug.go).
 	Pprof bool
+	// Kubernetes turns on the Supervisors' Kubernetes API servers (internal/kubeapi); its zero
+	// value leaves them off.
+	Kubernetes kubeapi.Config
 }
 
 // Defaults for a Config's zero fields.
@@ -106,6 +110,8 @@ type Server struct {
 	Metrics   *prometheus.Registry
 	// Controllers runs every family's controllers; tests wait on it after advancing the clock.
 	Controllers *controller.Group
+	// Kubernetes runs the Supervisors' Kubernetes API servers (when Config.Kubernetes turns it on).
+	Kubernetes *kubeapi.Manager
 
 	stopControllers context.CancelFunc
 
@@ -223,9 +229,10 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	deps := &platform.Deps{
 		Store: s.Store, Inventory: s.Inventory, Identity: dir, Clock: cfg.Clock,
 		Logger: cfg.Logger, TaskDuration: cfg.TaskDuration, Controllers: s.Controllers,
-		DataDir: s.DataDir(),
+		DataDir: s.DataDir(), Sessions: s.Sessions,
 	}
-	families := newFamilies(deps)
+	families, kube := newFamilies(deps, cfg.Kubernetes)
+	s.Kubernetes = kube
 	for _, f := range families {
 		f.Register(s.Registry)
 	}
@@ -242,6 +249,7 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 		Logger: cfg.Logger.With("component", "api"), Metrics: vapi.NewMetrics(s.Metrics),
 	}
 	s.API.Delegate("inventory.vapi", s.Inventory.VAPIPrefixes(), s.Inventory.VAPIHandler())
+	deps.Invoke = s.API.Invoke
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
@@ -294,6 +302,9 @@ func (s *Server) Close() error {
 		defer cancel()
 		err := s.http.Shutdown(ctx)
 		<-s.served
+		if s.Kubernetes != nil {
+			s.Kubernetes.Close()
+		}
 		if s.Inventory != nil {
 			s.Inventory.Close()
 		}

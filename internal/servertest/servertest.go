@@ -54,6 +54,17 @@ func WithDataDir(dir string) Option { return func(c *server.Config) { c.DataDir 
 // WithLogger sends the server's log to l (default: discarded unless WCPD_TEST_LOG=1).
 func WithLogger(l *slog.Logger) Option { return func(c *server.Config) { c.Logger = l } }
 
+// WithKubernetes runs the Supervisors' Kubernetes API servers as children of the test binary, whose
+// TestMain must call kubeproc.RunIfChild before anything else.
+func WithKubernetes() Option {
+	return func(c *server.Config) {
+		exe, err := os.Executable()
+		if err == nil {
+			c.Kubernetes.Executable = exe
+		}
+	}
+}
+
 // New starts a server and stops it when the test ends.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()

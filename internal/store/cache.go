@@ -332,3 +332,15 @@ func (c *Collection[T]) snapshot() []*entry[T] {
 	defer c.mu.Unlock()
 	return slices.Clone(c.sortedLocked())
 }
+
+// WatchKeys calls fn, in a goroutine of its own and one call at a time, with the key of every record
+// of the collection that changes after the call, until ctx ends or the Store closes. It is the
+// watch families offer each other: they learn which record to look at, never what happened.
+func (c *Collection[T]) WatchKeys(ctx context.Context, fn func(key string)) {
+	events := c.Watch(ctx)
+	go func() {
+		for ev := range events {
+			fn(ev.Record.Key)
+		}
+	}()
+}

@@ -452,3 +452,18 @@ func (j *jsonNotFound) Write(b []byte) (int, error) {
 	}
 	return j.statusRecorder.Write(b)
 }
+
+// Invoke runs the operation id for p outside HTTP, as another protocol or wcpd's Kubernetes side
+// does: the same privilege check, inputs (body as the /api body) and handler as a request.
+func (a *API) Invoke(ctx context.Context, p auth.Principal, id string, params map[string]string, body []byte) (any, error) {
+	op, ok := a.Registry.Lookup(id)
+	if !ok || !op.Implemented() {
+		return nil, NewError(ErrorUnsupported, "wcpd.operation.not_implemented", "wcpd does not implement "+id+".", id)
+	}
+	if !op.Public && !a.Identity.HasPrivilege(p, op.Privilege) {
+		return nil, NewError(ErrorUnauthorized, "wcpd.unauthorized",
+			"User "+p.String()+" does not have the privilege "+string(op.Privilege)+" needed for "+id+".",
+			p.String(), string(op.Privilege), id)
+	}
+	return op.Handler(NewCall(ctx, op, p, params, nil, body))
+}

@@ -86,9 +86,14 @@ func (f *Family) VMClass(id string) (platform.VMClassState, bool) {
 	if !ok {
 		return platform.VMClassState{}, false
 	}
-	return platform.VMClassState{ID: r.Value.ID, CPUCount: r.Value.CPUCount, MemoryMB: r.Value.MemoryMB,
-		ConfigStatus: r.Value.status()}, true
+	c := r.Value
+	return platform.VMClassState{ID: c.ID, CPUCount: c.CPUCount, MemoryMB: c.MemoryMB, ConfigStatus: c.status(),
+		Description: c.Description, CPUReservation: c.CPUReservation, MemoryReservation: c.MemoryReservation,
+		ConfigSpec: c.ConfigSpec}, true
 }
+
+// WatchChanges implements platform.VMClasses.
+func (f *Family) WatchChanges(ctx context.Context, fn func(id string)) { f.classes.WatchKeys(ctx, fn) }
 
 func notFound(id string) error { return vapi.NotFound("VM class", id) }
 

@@ -1,0 +1,125 @@
+package kubeapi
+
+import (
+	"context"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsclientset "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/wcpd/wcpd/internal/vmop"
+)
+
+// The ClusterRoles wcpd defines in every Supervisor (docs/kubernetes.md).
+const (
+	// roleDevOps lets every authenticated user read what a Supervisor shows all DevOps users
+	// (storage classes, nodes, cluster-wide VM images) and ask to create a namespace, which the
+	// namespace admission webhook then allows only through self-service.
+	roleDevOps = "wcpd:devops"
+	// roleNamespaceOwner is bound, beside edit, to a namespace's OWNERs: they may delete the
+	// namespace and manage its RoleBindings.
+	roleNamespaceOwner = "wcpd:namespace-owner"
+	// roleVMServiceView and roleVMServiceEdit add VM Operator's resources to Kubernetes' view and
+	// edit roles by aggregation; VM classes and images stay read-only, since vCenter owns them.
+	roleVMServiceView = "wcpd:vmservice-view"
+	roleVMServiceEdit = "wcpd:vmservice-edit"
+)
+
+// namespaceWebhook names the validating webhook that admits namespaces.
+const namespaceWebhook = "namespaces.wcpd.vmware.com"
+
+// vmServiceWorkloads are VM Operator's resources DevOps users create themselves.
+var vmServiceWorkloads = []string{
+	"virtualmachines", "virtualmachineservices", "virtualmachinepublishrequests",
+	"virtualmachinesetresourcepolicies", "virtualmachinegroups", "virtualmachinegrouppublishrequests",
+	"virtualmachinereplicasets", "virtualmachinesnapshots", "virtualmachinewebconsolerequests", "webconsolerequests",
+}
+
+// bootstrap installs what wcpd needs in a Supervisor's API server before it is reported ready:
+// the roles and bindings, the namespace admission webhook, and VM Operator's CRDs.
+func (i *instance) bootstrap(ctx context.Context) error {
+	readVerbs := []string{"get", "list", "watch"}
+	objects := []client.Object{
+		&rbacv1.ClusterRoleBinding{
+			ObjectMeta: managedMeta(administratorsGroup, ""),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: administratorsGroup}},
+		},
+		&rbacv1.ClusterRole{
+			ObjectMeta: managedMeta(roleDevOps, ""),
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{"storage.k8s.io"}, Resources: []string{"storageclasses"}, Verbs: readVerbs},
+				{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: readVerbs},
+				{APIGroups: []string{vmop.GroupName}, Resources: []string{"clustervirtualmachineimages"}, Verbs: readVerbs},
+				{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create"}},
+			},
+		},
+		&rbacv1.ClusterRoleBinding{
+			ObjectMeta: managedMeta(roleDevOps, ""),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: roleDevOps},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "system:authenticated"}},
+		},
+		&rbacv1.ClusterRole{
+			ObjectMeta: managedMeta(roleNamespaceOwner, ""),
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "delete"}},
+				{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"rolebindings"}, Verbs: []string{"*"}},
+			},
+		},
+		&rbacv1.ClusterRole{
+			ObjectMeta: aggregated(managedMeta(roleVMServiceView, ""), "view", "edit", "admin"),
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{vmop.GroupName}, Resources: []string{"*"}, Verbs: readVerbs}},
+		},
+		&rbacv1.ClusterRole{
+			ObjectMeta: aggregated(managedMeta(roleVMServiceEdit, ""), "edit", "admin"),
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{vmop.GroupName}, Resources: vmServiceWorkloads, Verbs: []string{"*"}}},
+		},
+		i.namespaceWebhookConfiguration(),
+	}
+	for _, o := range objects {
+		if err := apply(ctx, i.client, o); err != nil {
+			return err
+		}
+	}
+	ext, err := apiextensionsclientset.NewForConfig(i.config)
+	if err != nil {
+		return err
+	}
+	return vmop.Install(ctx, ext, i.m.webhooks.url("/convert"), i.m.webhooks.ca.certPEM)
+}
+
+// aggregated labels a ClusterRole so that Kubernetes folds it into the named default roles.
+func aggregated(meta metav1.ObjectMeta, roles ...string) metav1.ObjectMeta {
+	for _, r := range roles {
+		meta.Labels["rbac.authorization.k8s.io/aggregate-to-"+r] = "true"
+	}
+	return meta
+}
+
+// namespaceWebhookConfiguration sends every namespace creation and deletion to wcpd, which turns
+// them into vSphere Namespace operations (admission.go).
+func (i *instance) namespaceWebhookConfiguration() *admissionregistrationv1.ValidatingWebhookConfiguration {
+	url := i.m.webhooks.url("/admit/namespaces/" + i.cluster)
+	fail := admissionregistrationv1.Fail
+	sideEffects := admissionregistrationv1.SideEffectClassNoneOnDryRun
+	scope := admissionregistrationv1.ClusterScope
+	timeout := int32(15)
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: managedMeta(namespaceWebhook, ""),
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:                    namespaceWebhook,
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: i.m.webhooks.ca.certPEM},
+			AdmissionReviewVersions: []string{"v1"},
+			SideEffects:             &sideEffects,
+			FailurePolicy:           &fail,
+			TimeoutSeconds:          &timeout,
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Delete},
+				Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"},
+					Resources: []string{"namespaces"}, Scope: &scope},
+			}},
+		}},
+	}
+}

@@ -1,0 +1,517 @@
+package kubeapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
+
+	"github.com/wcpd/wcpd/internal/clock"
+	"github.com/wcpd/wcpd/internal/controller"
+	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/platform"
+)
+
+// Timings of the realiser.
+const (
+	// resyncEvery brings every namespace round again, for what has no watch of its own (content
+	// library items changed through govc, storage policy names).
+	resyncEvery = 30 * time.Second
+	// expectCreateFor is how long the realiser leaves the creation of a Kubernetes Namespace to the
+	// user whose kubectl request made its vSphere Namespace (admission.go).
+	expectCreateFor = 30 * time.Second
+	// terminatingPoll is how often a Namespace that Kubernetes is still finalising is looked at.
+	terminatingPoll = time.Second
+)
+
+// realiser keeps every vSphere Namespace realised in its Supervisor's API server, level-triggered:
+// a key "<cluster>/<namespace>" is reconciled when the vSphere Namespace, one of its VM classes or
+// one of its Kubernetes objects changes, and every resyncEvery. Keys "<cluster>/" sweep the
+// Supervisor's storage classes.
+type realiser struct {
+	m   *Manager
+	ctl *controller.Controller
+
+	mu           sync.Mutex
+	releasedKeys map[string]bool      // keys whose Kubernetes Namespace is gone while their vSphere one goes
+	expected     map[string]time.Time // keys whose Namespace a kubectl request is creating, since when
+}
+
+func newRealiser(m *Manager) *realiser {
+	r := &realiser{m: m, releasedKeys: map[string]bool{}, expected: map[string]time.Time{}}
+	r.ctl = controller.New("kubernetes-namespaces", controller.Func(r.reconcile), clock.Real{}, m.log)
+	return r
+}
+
+func key(cluster, name string) string { return cluster + "/" + name }
+
+// start follows the vSphere side: namespaces and VM classes.
+func (r *realiser) start(ctx context.Context) {
+	go r.ctl.Run(ctx)
+	fams := r.m.deps.Families
+	fams.Namespaces.WatchChanges(ctx, r.namespaceChanged)
+	fams.VMClasses.WatchChanges(ctx, func(id string) {
+		for _, ns := range fams.Namespaces.OfferingVMClass(id) {
+			r.namespaceChanged(ns)
+		}
+	})
+	go func() {
+		t := time.NewTicker(resyncEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				for _, c := range r.m.readyClusters() {
+					r.enqueueCluster(c)
+				}
+			}
+		}
+	}()
+}
+
+// namespaceChanged enqueues a vSphere Namespace on its Supervisor, or on every Supervisor when it
+// is gone (its cluster is no longer known).
+func (r *realiser) namespaceChanged(name string) {
+	if rz, ok := r.m.deps.Families.Namespaces.Realisation(name); ok {
+		r.ctl.Enqueue(key(rz.Cluster, name))
+		return
+	}
+	for _, c := range r.m.readyClusters() {
+		r.ctl.Enqueue(key(c, name))
+	}
+}
+
+// enqueueCluster brings every namespace of a Supervisor round, and its storage classes.
+func (r *realiser) enqueueCluster(cluster string) {
+	for _, ns := range r.m.deps.Families.Namespaces.OnCluster(cluster) {
+		r.ctl.Enqueue(key(cluster, ns))
+	}
+	r.ctl.Enqueue(key(cluster, ""))
+}
+
+// attach follows a Supervisor's API server while ctx lasts: its Namespaces and wcpd's objects in
+// it, so that drift is repaired and orphans removed.
+func (r *realiser) attach(ctx context.Context, i *instance) {
+	onChange := func(obj any) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = d.Obj
+		}
+		o, ok := obj.(metav1.Object)
+		if !ok {
+			return
+		}
+		ns := o.GetNamespace()
+		if _, isNS := obj.(*corev1.Namespace); isNS {
+			ns = o.GetName()
+		}
+		if ns == "" {
+			r.ctl.Enqueue(key(i.cluster, ""))
+			return
+		}
+		r.ctl.Enqueue(key(i.cluster, ns))
+	}
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    onChange,
+		UpdateFunc: func(_, n any) { onChange(n) },
+		DeleteFunc: onChange,
+	}
+	all := informers.NewSharedInformerFactory(i.kube, 10*time.Minute)
+	managed := informers.NewSharedInformerFactoryWithOptions(i.kube, 10*time.Minute,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = managedLabel + "=" + managedValue }))
+	_, _ = all.Core().V1().Namespaces().Informer().AddEventHandler(handler)
+	_, _ = managed.Core().V1().ResourceQuotas().Informer().AddEventHandler(handler)
+	_, _ = managed.Core().V1().LimitRanges().Informer().AddEventHandler(handler)
+	_, _ = managed.Rbac().V1().RoleBindings().Informer().AddEventHandler(handler)
+	_, _ = managed.Storage().V1().StorageClasses().Informer().AddEventHandler(handler)
+	all.Start(ctx.Done())
+	managed.Start(ctx.Done())
+	r.enqueueCluster(i.cluster)
+}
+
+// forgetCluster drops what the realiser remembers of a Supervisor that is gone.
+func (r *realiser) forgetCluster(cluster string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k := range r.releasedKeys {
+		if strings.HasPrefix(k, cluster+"/") {
+			delete(r.releasedKeys, k)
+		}
+	}
+}
+
+// released reports whether the Kubernetes Namespace of a vSphere Namespace being removed is gone.
+func (r *realiser) released(cluster, name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.releasedKeys[key(cluster, name)]
+}
+
+// expectCreate notes (at non-zero since) or forgets that a kubectl request is creating the
+// Kubernetes Namespace of a new vSphere Namespace.
+func (r *realiser) expectCreate(cluster, name string, since time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if since.IsZero() {
+		delete(r.expected, key(cluster, name))
+	} else {
+		r.expected[key(cluster, name)] = since
+	}
+}
+
+func (r *realiser) awaitingUser(k string) (time.Duration, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	since, ok := r.expected[k]
+	if !ok {
+		return 0, false
+	}
+	if left := expectCreateFor - time.Since(since); left > 0 {
+		return left, true
+	}
+	delete(r.expected, k)
+	return 0, false
+}
+
+func (r *realiser) setReleased(k string, released bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if released {
+		r.releasedKeys[k] = true
+	} else {
+		delete(r.releasedKeys, k)
+	}
+}
+
+// reconcile realises one namespace (or sweeps a Supervisor's storage classes).
+func (r *realiser) reconcile(ctx context.Context, k string) (controller.Result, error) {
+	cluster, name, _ := strings.Cut(k, "/")
+	i, ok := r.m.instance(cluster)
+	if !ok || !i.snapshot().Ready {
+		return controller.Result{}, nil // attach brings everything round once it is ready
+	}
+	if name == "" {
+		return controller.Result{}, r.sweepStorageClasses(ctx, i)
+	}
+	nsAPI := r.m.deps.Families.Namespaces
+	rz, exists := nsAPI.Realisation(name)
+	if !exists || rz.Removing || rz.Cluster != cluster {
+		return r.release(ctx, i, k, name, exists && rz.Removing && rz.Cluster == cluster)
+	}
+	r.setReleased(k, false)
+
+	var current corev1.Namespace
+	err := i.client.Get(ctx, client.ObjectKey{Name: name}, &current)
+	switch {
+	case apierrors.IsNotFound(err):
+		if left, waiting := r.awaitingUser(k); waiting {
+			return controller.Result{RequeueAfter: min(left, time.Second)}, nil
+		}
+	case err != nil:
+		return controller.Result{}, err
+	case current.DeletionTimestamp != nil:
+		// Deleted behind wcpd's back (an administrator with system:masters): it is made again
+		// once Kubernetes has finished with it.
+		return controller.Result{RequeueAfter: terminatingPoll}, nil
+	default:
+		r.expectCreate(cluster, name, time.Time{})
+	}
+	var trouble []string
+	if err := apply(ctx, i.client, namespaceMeta(name)); err != nil {
+		if invalid(err) {
+			return controller.Result{}, nsAPI.ReportKubernetes(ctx, name, fmt.Sprintf("The Kubernetes Namespace %s cannot be created: %v", name, apiMessage(err)))
+		}
+		return controller.Result{}, err
+	}
+
+	classes, missing, err := r.storageClasses(ctx, i, rz.Storage)
+	if err != nil {
+		return controller.Result{}, err
+	}
+	trouble = append(trouble, missing...)
+	var want []client.Object
+	if q := desiredQuota(rz, classes); q != nil {
+		want = append(want, q)
+	}
+	if lr := desiredLimitRange(rz); lr != nil {
+		want = append(want, lr)
+	}
+	for _, rb := range desiredRoleBindings(rz) {
+		want = append(want, rb)
+	}
+	for _, id := range rz.VMClasses {
+		c, ok := r.m.deps.Families.VMClasses.VMClass(id)
+		if !ok {
+			trouble = append(trouble, "VM class "+id+" does not exist")
+			continue
+		}
+		want = append(want, desiredVMClass(name, c))
+	}
+	images, missing, err := r.images(ctx, rz.ContentLibraries)
+	if err != nil {
+		return controller.Result{}, err
+	}
+	trouble = append(trouble, missing...)
+	for _, it := range images {
+		want = append(want, desiredImage(name, it))
+	}
+
+	for _, o := range want {
+		if err := apply(ctx, i.client, o); err != nil {
+			if invalid(err) {
+				trouble = append(trouble, fmt.Sprintf("%T %s: %s", o, o.GetName(), apiMessage(err)))
+				continue
+			}
+			return controller.Result{}, err
+		}
+	}
+	if err := r.setImageStatus(ctx, i, name, images); err != nil {
+		return controller.Result{}, err
+	}
+	if err := r.prune(ctx, i, name, want); err != nil {
+		return controller.Result{}, err
+	}
+	problem := ""
+	if len(trouble) > 0 {
+		problem = "Parts of the namespace cannot be realised in the Supervisor's Kubernetes API: " + problems(trouble) + "."
+	}
+	if err := nsAPI.ReportKubernetes(ctx, name, problem); err != nil {
+		return controller.Result{}, err
+	}
+	if len(rz.Storage) > 0 {
+		r.ctl.Enqueue(key(cluster, ""))
+	}
+	return controller.Result{}, nil
+}
+
+// release deletes the Kubernetes Namespace of a vSphere Namespace that is gone or going (only one
+// wcpd made) and, once Kubernetes has finalised it, tells the namespaces family.
+func (r *realiser) release(ctx context.Context, i *instance, k, name string, removing bool) (controller.Result, error) {
+	var ns corev1.Namespace
+	err := i.client.Get(ctx, client.ObjectKey{Name: name}, &ns)
+	gone := apierrors.IsNotFound(err)
+	if err != nil && !gone {
+		return controller.Result{}, err
+	}
+	if !gone && ns.Labels[managedLabel] != managedValue {
+		gone = true // not wcpd's: never touched
+	}
+	if gone {
+		r.setReleased(k, true)
+		if removing {
+			r.m.deps.Families.Namespaces.KubernetesReleased(name)
+		}
+		return controller.Result{}, nil
+	}
+	r.setReleased(k, false)
+	if ns.DeletionTimestamp == nil {
+		policy := metav1.DeletePropagationBackground
+		if err := i.client.Delete(ctx, &ns, &client.DeleteOptions{PropagationPolicy: &policy}); err != nil && !apierrors.IsNotFound(err) {
+			return controller.Result{}, err
+		}
+	}
+	// The informer brings the key back when the Namespace goes; the poll is a safety net.
+	return controller.Result{RequeueAfter: terminatingPoll}, nil
+}
+
+// storageClasses makes the storage class of each storage policy exist and maps policy ids to
+// class names; policies that do not exist are reported.
+func (r *realiser) storageClasses(ctx context.Context, i *instance, storage []platform.NamespaceStorage) (map[string]string, []string, error) {
+	out := map[string]string{}
+	if len(storage) == 0 {
+		return out, nil, nil
+	}
+	policies, err := r.m.deps.Inventory.StoragePolicies(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var missing []string
+	for _, s := range storage {
+		idx := slices.IndexFunc(policies, func(p inventory.StoragePolicy) bool { return p.ID == s.Policy })
+		if idx < 0 {
+			missing = append(missing, "storage policy "+s.Policy+" does not exist")
+			continue
+		}
+		name := inventory.StorageClassName(policies[idx])
+		if err := apply(ctx, i.client, desiredStorageClass(name, s.Policy)); err != nil {
+			if invalid(err) {
+				missing = append(missing, "storage class "+name+": "+apiMessage(err))
+				continue
+			}
+			return nil, nil, err
+		}
+		out[s.Policy] = name
+	}
+	return out, missing, nil
+}
+
+// sweepStorageClasses deletes the storage classes wcpd made for policies no namespace of the
+// Supervisor uses any more.
+func (r *realiser) sweepStorageClasses(ctx context.Context, i *instance) error {
+	used := map[string]bool{}
+	for _, ns := range r.m.deps.Families.Namespaces.OnCluster(i.cluster) {
+		if rz, ok := r.m.deps.Families.Namespaces.Realisation(ns); ok && !rz.Removing {
+			for _, s := range rz.Storage {
+				used[s.Policy] = true
+			}
+		}
+	}
+	var list storagev1.StorageClassList
+	if err := i.client.List(ctx, &list, client.MatchingLabels{managedLabel: managedValue}); err != nil {
+		return err
+	}
+	for idx := range list.Items {
+		sc := &list.Items[idx]
+		if !used[sc.Annotations[storagePolicyKey]] {
+			if err := i.client.Delete(ctx, sc); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// images lists the OVF items of the namespace's content libraries.
+func (r *realiser) images(ctx context.Context, libraries []string) ([]libraryImage, []string, error) {
+	var out []libraryImage
+	var missing []string
+	for _, id := range libraries {
+		lib, err := r.m.deps.Inventory.ContentLibrary(ctx, id)
+		if errors.Is(err, inventory.ErrNotFound) {
+			missing = append(missing, "content library "+id+" does not exist")
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, it := range lib.Items {
+			if strings.EqualFold(it.Type, "ovf") || strings.EqualFold(it.Type, "ova") {
+				out = append(out, libraryImage{LibraryID: lib.ID, LibraryName: lib.Name, ItemID: it.ID, ItemName: it.Name, ItemType: it.Type})
+			}
+		}
+	}
+	return out, missing, nil
+}
+
+// setImageStatus reports each image's item name and readiness, as VM Operator does.
+func (r *realiser) setImageStatus(ctx context.Context, i *instance, namespace string, images []libraryImage) error {
+	for _, it := range images {
+		img := &vmopv1.VirtualMachineImage{}
+		img.Name, img.Namespace = imageName(it.ItemID), namespace
+		img.Status = vmopv1.VirtualMachineImageStatus{
+			Name: it.ItemName, Type: "OVF", ProviderContentVersion: it.ItemID,
+			Conditions: []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "True",
+				LastTransitionTime: metav1.Now(), Message: "Content library item " + it.ItemID + " of library " + it.LibraryName}},
+		}
+		if err := applyStatus(ctx, i.client, img); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// prune deletes wcpd's objects in a namespace that are no longer wanted.
+func (r *realiser) prune(ctx context.Context, i *instance, namespace string, want []client.Object) error {
+	keep := map[string]bool{}
+	for _, o := range want {
+		keep[fmt.Sprintf("%T/%s", o, o.GetName())] = true
+	}
+	lists := []client.ObjectList{&corev1.ResourceQuotaList{}, &corev1.LimitRangeList{}, &rbacv1.RoleBindingList{},
+		&vmopv1.VirtualMachineClassList{}, &vmopv1.VirtualMachineImageList{}}
+	for _, list := range lists {
+		if err := i.client.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{managedLabel: managedValue}); err != nil {
+			return err
+		}
+		items, err := meta(list)
+		if err != nil {
+			return err
+		}
+		for _, o := range items {
+			if keep[fmt.Sprintf("%T/%s", o, o.GetName())] {
+				continue
+			}
+			if err := i.client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// meta returns the items of a typed list as objects.
+func meta(list client.ObjectList) ([]client.Object, error) {
+	var out []client.Object
+	switch l := list.(type) {
+	case *corev1.ResourceQuotaList:
+		for idx := range l.Items {
+			out = append(out, &l.Items[idx])
+		}
+	case *corev1.LimitRangeList:
+		for idx := range l.Items {
+			out = append(out, &l.Items[idx])
+		}
+	case *rbacv1.RoleBindingList:
+		for idx := range l.Items {
+			out = append(out, &l.Items[idx])
+		}
+	case *vmopv1.VirtualMachineClassList:
+		for idx := range l.Items {
+			out = append(out, &l.Items[idx])
+		}
+	case *vmopv1.VirtualMachineImageList:
+		for idx := range l.Items {
+			out = append(out, &l.Items[idx])
+		}
+	default:
+		return nil, fmt.Errorf("no items for %T", list)
+	}
+	return out, nil
+}
+
+// applyStatus writes an object's status with server-side apply.
+func applyStatus(ctx context.Context, c client.Client, obj client.Object) error {
+	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"status": raw["status"]}}
+	gvk, err := c.GroupVersionKindFor(obj)
+	if err != nil {
+		return err
+	}
+	u.SetGroupVersionKind(gvk)
+	u.SetName(obj.GetName())
+	u.SetNamespace(obj.GetNamespace())
+	return c.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(fieldOwner), client.ForceOwnership)
+}
+
+// invalid reports whether the API server refused an object as such (retrying would not help).
+func invalid(err error) bool {
+	return apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsForbidden(err)
+}
+
+// apiMessage is the API server's own message of an error.
+func apiMessage(err error) string {
+	var st apierrors.APIStatus
+	if errors.As(err, &st) {
+		return st.Status().Message
+	}
+	return err.Error()
+}
