@@ -436,3 +436,7 @@ func (h *harness) rest(user, password string) *rest.Client {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func (s *fakeSupervisors) WatchChanges(context.Context, func(string)) {}
+func (s *fakeSupervisors) KubernetesChanged(string)                   {}
+func (f fakeVMClasses) WatchChanges(context.Context, func(string))    {}

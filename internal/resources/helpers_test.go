@@ -236,3 +236,6 @@ func (h *harness) supervisorTree(namespaces ...string) *object.ResourcePool {
 }
 
 const seedCapacityMB = 129167 // 126.14 GB
+
+func (f fakeSupervisors) WatchChanges(context.Context, func(string)) {}
+func (f fakeSupervisors) KubernetesChanged(string)                   {}

@@ -384,3 +384,13 @@ func (h *harness) registerCarvel(id, version string) {
 	}
 	h.must(h.call("", "create", nil, map[string]any{"carvel_spec": map[string]any{"version_spec": spec["carvel_spec"]}}))
 }
+
+func (s *fakeSupervisors) WatchChanges(context.Context, func(string)) {}
+func (s *fakeSupervisors) KubernetesChanged(string)                   {}
+
+func (n *fakeNamespaces) Realisation(string) (platform.NamespaceRealisation, bool) {
+	return platform.NamespaceRealisation{}, false
+}
+func (n *fakeNamespaces) WatchChanges(context.Context, func(string))             {}
+func (n *fakeNamespaces) ReportKubernetes(context.Context, string, string) error { return nil }
+func (n *fakeNamespaces) KubernetesReleased(string)                              {}
