@@ -20,6 +20,7 @@ import (
 	"github.com/vmware/govmomi/vapi/rest"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/soap"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/wcpd/wcpd/internal/auth"
 	"github.com/wcpd/wcpd/internal/clock"
@@ -263,4 +264,23 @@ func (e *Env) For(t testing.TB) *Env {
 	c := *e
 	c.T = t
 	return &c
+}
+
+// Eventually polls cond until it holds, failing t when timeout passes first. It is for waiting on
+// real processes and real time (the Supervisors' Kubernetes servers), where there is no clock to
+// advance; a cond error is remembered and reported, not fatal.
+func Eventually(t testing.TB, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		ok, err := cond(ctx)
+		if err != nil {
+			last = err
+			return false, nil
+		}
+		return ok, nil
+	})
+	if err != nil {
+		t.Fatalf("%s: not so after %s (last error: %v)", what, timeout, last)
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -94,20 +93,8 @@ func userClients(t *testing.T, s kubeapi.SupervisorInfo, token string) clients {
 	return clients{kube: k, ctrl: c}
 }
 
-// eventually polls cond until it holds or kubeWait passes: the Kubernetes side runs in real
-// processes on real time, so there is no clock to advance.
+// eventually waits up to kubeWait for cond (servertest.Eventually).
 func eventually(t *testing.T, what string, cond func(ctx context.Context) (bool, error)) {
 	t.Helper()
-	var last error
-	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, kubeWait, true, func(ctx context.Context) (bool, error) {
-		ok, err := cond(ctx)
-		if err != nil {
-			last = err
-			return false, nil
-		}
-		return ok, nil
-	})
-	if err != nil {
-		t.Fatalf("%s: not so after %s (last error: %v)", what, kubeWait, last)
-	}
+	servertest.Eventually(t, what, kubeWait, cond)
 }

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/wcpd/wcpd/internal/servertest"
+)
+
+// wcpdProcess is `wcpd serve` running as a child of the test.
+type wcpdProcess struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startServe runs `wcpd serve` on dataDir with the Kubernetes side on, and waits for its banner.
+func startServe(t *testing.T, dataDir string) *wcpdProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--task-duration", "200ms", "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "WCPD_TEST_AS_COMMAND=1", "WCPD_ADMIN_PASSWORD="+servertest.AdminPassword)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "wcpd is ready at ") {
+		t.Fatalf("no banner: %q; stderr: %s", lines.Text(), stderr.String())
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return &wcpdProcess{cmd: cmd, url: strings.Fields(strings.TrimPrefix(lines.Text(), "wcpd is ready at "))[0]}
+}
+
+var insecureHTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+
+// call sends a request to wcpd and returns the status and body.
+func (w *wcpdProcess) call(t *testing.T, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, w.url+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("vmware-api-session-id", token)
+	}
+	res, err := insecureHTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, out
+}
+
+// kubeLogin runs `wcpd login` as the administrator into kubeconfig and returns a client for the
+// Supervisor on cluster once its API server is ready.
+func (w *wcpdProcess) kubeLogin(t *testing.T, kubeconfig, cluster string) kubernetes.Interface {
+	t.Helper()
+	servertest.Eventually(t, "the Supervisor's API server is ready", 2*time.Minute, func(ctx context.Context) (bool, error) {
+		var out, errOut bytes.Buffer
+		t.Setenv("WCPD_PASSWORD", servertest.AdminPassword)
+		if code := run([]string{"login", "--server", w.url, "-u", servertest.Admin, "--insecure-skip-tls-verify", "--kubeconfig", kubeconfig}, &out, &errOut); code != 0 {
+			return false, nil
+		}
+		return strings.Contains(out.String(), "Contexts: "), nil
+	})
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestKubernetesSurvivesKill9: wcpd killed with SIGKILL takes its Kubernetes servers with it; started
+// again on the same data dir, the Supervisor's API server comes back at the same address with the
+// same objects, and the controllers converge without duplicates.
+func TestKubernetesSurvivesKill9(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	w := startServe(t, dataDir)
+	req, _ := http.NewRequest("POST", w.url+"/api/session", nil)
+	req.SetBasicAuth(servertest.Admin, servertest.AdminPassword)
+	res, err := insecureHTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenJSON, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var token string
+	if err := json.Unmarshal(tokenJSON, &token); err != nil {
+		t.Fatalf("login: %d %s", res.StatusCode, tokenJSON)
+	}
+	const cluster = "domain-c9"
+	if s, b := w.call(t, "POST", "/api/vcenter/namespace-management/clusters/"+cluster+"?action=enable", token, servertest.VSphereEnableSpec(1)); s != 204 {
+		t.Fatalf("enable: %d %s", s, b)
+	}
+	servertest.Eventually(t, "the Supervisor is RUNNING", time.Minute, func(ctx context.Context) (bool, error) {
+		_, b := w.call(t, "GET", "/api/vcenter/namespace-management/clusters/"+cluster, token, nil)
+		return strings.Contains(string(b), `"config_status":"RUNNING"`), nil
+	})
+	ns := map[string]any{"cluster": cluster, "namespace": "persistent",
+		"resource_spec": map[string]any{"pod_count": 7},
+		"access_list":   []any{map[string]any{"subject_type": "USER", "subject": "administrator", "domain": "vsphere.local", "role": "OWNER"}}}
+	if s, b := w.call(t, "POST", "/api/vcenter/namespaces/instances", token, ns); s != 204 {
+		t.Fatalf("namespace: %d %s", s, b)
+	}
+	kube := w.kubeLogin(t, kubeconfig, cluster)
+	ctx := context.Background()
+	var uid string
+	servertest.Eventually(t, "the namespace's quota exists", time.Minute, func(ctx context.Context) (bool, error) {
+		q, err := kube.CoreV1().ResourceQuotas("persistent").Get(ctx, "vsphere-namespace-quota", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		uid = string(q.UID)
+		return true, nil
+	})
+	if _, err := kube.CoreV1().ConfigMaps("persistent").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mine"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := clientcmd.LoadFromFile(kubeconfig)
+	endpoint := cfg.Clusters[cfg.Contexts[cfg.CurrentContext].Cluster].Server
+
+	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.cmd.Wait()
+	servertest.Eventually(t, "the API server died with wcpd", time.Minute, func(context.Context) (bool, error) {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(endpoint, "https://"), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil, nil
+	})
+
+	w = startServe(t, dataDir)
+	kube = w.kubeLogin(t, kubeconfig, cluster)
+	cfg, _ = clientcmd.LoadFromFile(kubeconfig)
+	if again := cfg.Clusters[cfg.Contexts[cfg.CurrentContext].Cluster].Server; again != endpoint {
+		t.Fatalf("the API server moved from %s to %s", endpoint, again)
+	}
+	q, err := kube.CoreV1().ResourceQuotas("persistent").Get(ctx, "vsphere-namespace-quota", metav1.GetOptions{})
+	if err != nil || string(q.UID) != uid {
+		t.Fatalf("the quota after the restart: %v (uid %s, was %s)", err, q.GetUID(), uid)
+	}
+	if _, err := kube.CoreV1().ConfigMaps("persistent").Get(ctx, "mine", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the user's ConfigMap after the restart: %v", err)
+	}
+	rbs, err := kube.RbacV1().RoleBindings("persistent").List(ctx, metav1.ListOptions{LabelSelector: "wcpd.vmware.com/managed-by=wcpd"})
+	if err != nil || len(rbs.Items) != 2 {
+		t.Fatalf("managed RoleBindings after the restart: %d, %v; want edit and namespace-owner", len(rbs.Items), err)
+	}
+}
