@@ -41,14 +41,15 @@ func main() {
 	bigNamespaces := flag.Int("big-namespaces", 10000, "namespaces stored for the at-size measurements (0 skips them)")
 	bigClasses := flag.Int("big-classes", 1000, "VM classes stored for the at-size measurements")
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown report to write (empty: stdout only)")
-	scenarios := flag.String("scenarios", "login,list,get,create,size",
-		"comma-separated scenarios to run: login, list, get, create (each against the three servers), size (wcpd at size)")
+	scenarios := flag.String("scenarios", "login,list,get,create,size,kubernetes",
+		"comma-separated scenarios to run: login, list, get, create (each against the three servers), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API)")
+	flag.IntVar(&kubeNamespaces, "kube-namespaces", 1000, "namespaces realised at once in the Kubernetes measurements")
 	pprofFlag := flag.Bool("pprof", false, "start wcpd with --pprof and print how to profile it while the load runs")
 	flag.Parse()
 	want := map[string]bool{}
 	for _, sc := range strings.Split(*scenarios, ",") {
 		switch sc = strings.TrimSpace(sc); sc {
-		case "login", "list", "get", "create", "size":
+		case "login", "list", "get", "create", "size", "kubernetes":
 			want[sc] = true
 		case "":
 		default:
@@ -98,8 +99,11 @@ func (p *proc) stop() {
 }
 
 // rssMB reads the process's resident set size.
-func (p *proc) rssMB() float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+func (p *proc) rssMB() float64 { return rssOf(p.cmd.Process.Pid) }
+
+// rssOf reads the resident set size of process pid, in MB.
+func rssOf(pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
@@ -388,8 +392,15 @@ func build(dir string) (wcpd, vcsim, ceiling string, err error) {
 var wcpdExtraArgs []string
 
 func startWcpd(bin, dataDir string) (*proc, error) {
+	return startWcpdWith(bin, dataDir, "--kubernetes=false")
+}
+
+// startWcpdWith starts `wcpd serve` on dataDir with extra flags. The vCenter API scenarios run with
+// --kubernetes=false: the Supervisors' Kubernetes servers would share the machine with the load
+// (they are measured on their own, kube.go).
+func startWcpdWith(bin, dataDir string, extra ...string) (*proc, error) {
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "error",
-		"--task-duration", "1ms"}, wcpdExtraArgs...)
+		"--task-duration", "1ms"}, append(extra, wcpdExtraArgs...)...)
 	p, err := start("wcpd", bin, []string{"WCPD_ADMIN_PASSWORD=" + adminPassword},
 		func(line string) string {
 			if u, ok := strings.CutPrefix(line, "wcpd is ready at "); ok {
@@ -596,6 +607,16 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 		}
 	}
 	report := render(results, startup, sizeRows, clients, n)
+	if want["kubernetes"] {
+		w.stop()
+		v.stop()
+		c.stop()
+		rows, err := kubernetesRows(wcpdBin, filepath.Join(tmp, "kube"), kubeNamespaces)
+		if err != nil {
+			rows = append(rows, "| Kubernetes | not measured: "+err.Error()+" |")
+		}
+		report += kubernetesSection(rows)
+	}
 	fmt.Print(report)
 	if out != "" {
 		return os.WriteFile(out, []byte(report), 0o644)
@@ -787,21 +808,9 @@ func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 	}, nil
 }
 
-// waitFor polls done until it reports true, fails, or timeout passes.
+// waitFor polls done every 200 ms until it reports true, fails, or timeout passes.
 func waitFor(timeout time.Duration, done func() (bool, error)) error {
-	for deadline := time.Now().Add(timeout); ; {
-		ok, err := done()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("still not done after %v", timeout)
-		}
-		time.Sleep(200 * time.Millisecond) // polling another process; not a test
-	}
+	return waitForEvery(timeout, 200*time.Millisecond, done)
 }
 
 // allRunning reports whether the list shows count namespaces named with prefix, all RUNNING.

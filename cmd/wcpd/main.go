@@ -141,6 +141,9 @@ func printBanner(w io.Writer, srv *server.Server) {
 	fmt.Fprintf(w, "wcpd is ready at %s (started in %.2fs)\n", srv.URL(), srv.StartupDuration().Seconds())
 	fmt.Fprintf(w, "  vCenter API   %s/api\n", srv.URL())
 	fmt.Fprintf(w, "  vSphere SDK   %s/sdk\n", srv.URL())
+	if srv.Kubernetes != nil && srv.Kubernetes.Enabled() {
+		fmt.Fprintf(w, "  Kubernetes    one API server per RUNNING Supervisor; wcpd login --server %s -u USER --insecure-skip-tls-verify\n", srv.URL())
+	}
 	fmt.Fprintf(w, "  data dir      %s\n", srv.DataDir())
 	fmt.Fprintf(w, "  user          administrator@vsphere.local\n")
 	if srv.GeneratedAdminPassword != "" {

@@ -58,6 +58,9 @@ func New(d *platform.Deps, cfg Config) *Manager {
 	return m
 }
 
+// Enabled reports whether the Kubernetes side is on.
+func (m *Manager) Enabled() bool { return m.cfg.Executable != "" }
+
 // Register attaches the login extension.
 func (m *Manager) Register(r *vapi.Registry) {
 	r.Extend(loginBinding, m.login, true)
