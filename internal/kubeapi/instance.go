@@ -49,6 +49,8 @@ type instance struct {
 
 	mu    sync.Mutex
 	state platform.KubernetesAPIServer
+	// informers are the realiser's caches of this API server while it runs (realize.go).
+	informers *caches
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -107,6 +109,18 @@ func stablePort(file string) (int, error) {
 	p := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	return p, writeFiles(map[string][]byte{file: []byte(strconv.Itoa(p) + "\n")})
+}
+
+func (i *instance) caches() *caches {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.informers
+}
+
+func (i *instance) setCaches(c *caches) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.informers = c
 }
 
 // snapshot returns the API server's state.

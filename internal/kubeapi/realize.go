@@ -4,19 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	rbaclisters "k8s.io/client-go/listers/rbac/v1"
 	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -45,8 +48,10 @@ const (
 // one of its Kubernetes objects changes, and every resyncEvery. Keys "<cluster>/" sweep the
 // Supervisor's storage classes.
 type realiser struct {
-	m   *Manager
-	ctl *controller.Controller
+	m *Manager
+	// shards reconcile keys in parallel; a key always goes to the same shard, so it is never
+	// reconciled twice at once.
+	shards []*controller.Controller
 
 	mu           sync.Mutex
 	releasedKeys map[string]bool      // keys whose Kubernetes Namespace is gone while their vSphere one goes
@@ -55,15 +60,30 @@ type realiser struct {
 
 func newRealiser(m *Manager) *realiser {
 	r := &realiser{m: m, releasedKeys: map[string]bool{}, expected: map[string]time.Time{}}
-	r.ctl = controller.New("kubernetes-namespaces", controller.Func(r.reconcile), clock.Real{}, m.log)
+	for n := range realiserShards {
+		r.shards = append(r.shards, controller.New(fmt.Sprintf("kubernetes-namespaces-%d", n), controller.Func(r.reconcile), clock.Real{}, m.log))
+	}
 	return r
+}
+
+// realiserShards is how many namespaces are realised at once: the work is mostly waiting on the
+// API server, which serves requests in parallel.
+const realiserShards = 8
+
+// enqueue asks for a key to be reconciled by its shard.
+func (r *realiser) enqueue(k string) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(k))
+	r.shards[h.Sum32()%uint32(len(r.shards))].Enqueue(k)
 }
 
 func key(cluster, name string) string { return cluster + "/" + name }
 
 // start follows the vSphere side: namespaces and VM classes.
 func (r *realiser) start(ctx context.Context) {
-	go r.ctl.Run(ctx)
+	for _, c := range r.shards {
+		go c.Run(ctx)
+	}
 	fams := r.m.deps.Families
 	fams.Namespaces.WatchChanges(ctx, r.namespaceChanged)
 	fams.VMClasses.WatchChanges(ctx, func(id string) {
@@ -91,20 +111,20 @@ func (r *realiser) start(ctx context.Context) {
 // is gone (its cluster is no longer known).
 func (r *realiser) namespaceChanged(name string) {
 	if rz, ok := r.m.deps.Families.Namespaces.Realisation(name); ok {
-		r.ctl.Enqueue(key(rz.Cluster, name))
+		r.enqueue(key(rz.Cluster, name))
 		return
 	}
 	for _, c := range r.m.readyClusters() {
-		r.ctl.Enqueue(key(c, name))
+		r.enqueue(key(c, name))
 	}
 }
 
 // enqueueCluster brings every namespace of a Supervisor round, and its storage classes.
 func (r *realiser) enqueueCluster(cluster string) {
 	for _, ns := range r.m.deps.Families.Namespaces.OnCluster(cluster) {
-		r.ctl.Enqueue(key(cluster, ns))
+		r.enqueue(key(cluster, ns))
 	}
-	r.ctl.Enqueue(key(cluster, ""))
+	r.enqueue(key(cluster, ""))
 }
 
 // attach follows a Supervisor's API server while ctx lasts: its Namespaces and wcpd's objects in
@@ -123,10 +143,10 @@ func (r *realiser) attach(ctx context.Context, i *instance) {
 			ns = o.GetName()
 		}
 		if ns == "" {
-			r.ctl.Enqueue(key(i.cluster, ""))
+			r.enqueue(key(i.cluster, ""))
 			return
 		}
-		r.ctl.Enqueue(key(i.cluster, ns))
+		r.enqueue(key(i.cluster, ns))
 	}
 	handler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    onChange,
@@ -143,7 +163,31 @@ func (r *realiser) attach(ctx context.Context, i *instance) {
 	_, _ = managed.Storage().V1().StorageClasses().Informer().AddEventHandler(handler)
 	all.Start(ctx.Done())
 	managed.Start(ctx.Done())
-	r.enqueueCluster(i.cluster)
+	go func() {
+		// Reconciles read through these caches, so they start once the caches are filled.
+		all.WaitForCacheSync(ctx.Done())
+		managed.WaitForCacheSync(ctx.Done())
+		if ctx.Err() != nil {
+			return
+		}
+		i.setCaches(&caches{
+			namespaces:  all.Core().V1().Namespaces().Lister(),
+			quotas:      managed.Core().V1().ResourceQuotas().Lister(),
+			limitRanges: managed.Core().V1().LimitRanges().Lister(),
+			bindings:    managed.Rbac().V1().RoleBindings().Lister(),
+		})
+		context.AfterFunc(ctx, func() { i.setCaches(nil) })
+		r.enqueueCluster(i.cluster)
+	}()
+}
+
+// caches are the informer caches of a Supervisor's API server the realiser reads: every Namespace,
+// and wcpd's own quotas, limit ranges and role bindings.
+type caches struct {
+	namespaces  corelisters.NamespaceLister
+	quotas      corelisters.ResourceQuotaLister
+	limitRanges corelisters.LimitRangeLister
+	bindings    rbaclisters.RoleBindingLister
 }
 
 // forgetCluster drops what the realiser remembers of a Supervisor that is gone.
@@ -207,18 +251,21 @@ func (r *realiser) reconcile(ctx context.Context, k string) (controller.Result, 
 	if !ok || !i.snapshot().Ready {
 		return controller.Result{}, nil // attach brings everything round once it is ready
 	}
+	lc := i.caches()
+	if lc == nil {
+		return controller.Result{}, nil // likewise, once its caches are filled
+	}
 	if name == "" {
 		return controller.Result{}, r.sweepStorageClasses(ctx, i)
 	}
 	nsAPI := r.m.deps.Families.Namespaces
 	rz, exists := nsAPI.Realisation(name)
 	if !exists || rz.Removing || rz.Cluster != cluster {
-		return r.release(ctx, i, k, name, exists && rz.Removing && rz.Cluster == cluster)
+		return r.release(ctx, i, lc, k, name, exists && rz.Removing && rz.Cluster == cluster)
 	}
 	r.setReleased(k, false)
 
-	var current corev1.Namespace
-	err := i.client.Get(ctx, client.ObjectKey{Name: name}, &current)
+	current, err := lc.namespaces.Get(name)
 	switch {
 	case apierrors.IsNotFound(err):
 		if left, waiting := r.awaitingUser(k); waiting {
@@ -285,7 +332,7 @@ func (r *realiser) reconcile(ctx context.Context, k string) (controller.Result, 
 	if err := r.setImageStatus(ctx, i, name, images); err != nil {
 		return controller.Result{}, err
 	}
-	if err := r.prune(ctx, i, name, want); err != nil {
+	if err := r.prune(ctx, i, lc, name, want); err != nil {
 		return controller.Result{}, err
 	}
 	problem := ""
@@ -296,16 +343,15 @@ func (r *realiser) reconcile(ctx context.Context, k string) (controller.Result, 
 		return controller.Result{}, err
 	}
 	if len(rz.Storage) > 0 {
-		r.ctl.Enqueue(key(cluster, ""))
+		r.enqueue(key(cluster, ""))
 	}
 	return controller.Result{}, nil
 }
 
 // release deletes the Kubernetes Namespace of a vSphere Namespace that is gone or going (only one
 // wcpd made) and, once Kubernetes has finalised it, tells the namespaces family.
-func (r *realiser) release(ctx context.Context, i *instance, k, name string, removing bool) (controller.Result, error) {
-	var ns corev1.Namespace
-	err := i.client.Get(ctx, client.ObjectKey{Name: name}, &ns)
+func (r *realiser) release(ctx context.Context, i *instance, lc *caches, k, name string, removing bool) (controller.Result, error) {
+	ns, err := lc.namespaces.Get(name)
 	gone := apierrors.IsNotFound(err)
 	if err != nil && !gone {
 		return controller.Result{}, err
@@ -323,7 +369,7 @@ func (r *realiser) release(ctx context.Context, i *instance, k, name string, rem
 	r.setReleased(k, false)
 	if ns.DeletionTimestamp == nil {
 		policy := metav1.DeletePropagationBackground
-		if err := i.client.Delete(ctx, &ns, &client.DeleteOptions{PropagationPolicy: &policy}); err != nil && !apierrors.IsNotFound(err) {
+		if err := i.client.Delete(ctx, ns, &client.DeleteOptions{PropagationPolicy: &policy}); err != nil && !apierrors.IsNotFound(err) {
 			return controller.Result{}, err
 		}
 	}
@@ -428,61 +474,56 @@ func (r *realiser) setImageStatus(ctx context.Context, i *instance, namespace st
 }
 
 // prune deletes wcpd's objects in a namespace that are no longer wanted.
-func (r *realiser) prune(ctx context.Context, i *instance, namespace string, want []client.Object) error {
+func (r *realiser) prune(ctx context.Context, i *instance, lc *caches, namespace string, want []client.Object) error {
 	keep := map[string]bool{}
 	for _, o := range want {
 		keep[fmt.Sprintf("%T/%s", o, o.GetName())] = true
 	}
-	lists := []client.ObjectList{&corev1.ResourceQuotaList{}, &corev1.LimitRangeList{}, &rbacv1.RoleBindingList{},
-		&vmopv1.VirtualMachineClassList{}, &vmopv1.VirtualMachineImageList{}}
-	for _, list := range lists {
+	var have []client.Object
+	quotas, err := lc.quotas.ResourceQuotas(namespace).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	for _, o := range quotas {
+		have = append(have, o)
+	}
+	ranges, err := lc.limitRanges.LimitRanges(namespace).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	for _, o := range ranges {
+		have = append(have, o)
+	}
+	bindings, err := lc.bindings.RoleBindings(namespace).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	for _, o := range bindings {
+		have = append(have, o)
+	}
+	// VM Operator's kinds have no typed informers here: they are listed from the API server.
+	var classes vmopv1.VirtualMachineClassList
+	var images vmopv1.VirtualMachineImageList
+	for _, list := range []client.ObjectList{&classes, &images} {
 		if err := i.client.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{managedLabel: managedValue}); err != nil {
 			return err
 		}
-		items, err := meta(list)
-		if err != nil {
-			return err
+	}
+	for idx := range classes.Items {
+		have = append(have, &classes.Items[idx])
+	}
+	for idx := range images.Items {
+		have = append(have, &images.Items[idx])
+	}
+	for _, o := range have {
+		if keep[fmt.Sprintf("%T/%s", o, o.GetName())] {
+			continue
 		}
-		for _, o := range items {
-			if keep[fmt.Sprintf("%T/%s", o, o.GetName())] {
-				continue
-			}
-			if err := i.client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
-				return err
-			}
+		if err := i.client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+			return err
 		}
 	}
 	return nil
-}
-
-// meta returns the items of a typed list as objects.
-func meta(list client.ObjectList) ([]client.Object, error) {
-	var out []client.Object
-	switch l := list.(type) {
-	case *corev1.ResourceQuotaList:
-		for idx := range l.Items {
-			out = append(out, &l.Items[idx])
-		}
-	case *corev1.LimitRangeList:
-		for idx := range l.Items {
-			out = append(out, &l.Items[idx])
-		}
-	case *rbacv1.RoleBindingList:
-		for idx := range l.Items {
-			out = append(out, &l.Items[idx])
-		}
-	case *vmopv1.VirtualMachineClassList:
-		for idx := range l.Items {
-			out = append(out, &l.Items[idx])
-		}
-	case *vmopv1.VirtualMachineImageList:
-		for idx := range l.Items {
-			out = append(out, &l.Items[idx])
-		}
-	default:
-		return nil, fmt.Errorf("no items for %T", list)
-	}
-	return out, nil
 }
 
 // applyStatus writes an object's status with server-side apply.

@@ -36,6 +36,12 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// ServedVersions are the versions of the API a Supervisor serves: v1alpha3, which seed 004 and much
+// published tooling use, and v1alpha5, the newest (and the storage version). The module's other
+// versions are left out: an API server holds every served version's schema in memory, and these
+// schemas are large (about 0.5 MB of YAML for VirtualMachine alone).
+var ServedVersions = []string{"v1alpha3", "v1alpha5"}
+
 // GroupName is the API group of every CRD this package owns.
 const GroupName = "vmoperator.vmware.com"
 
@@ -96,9 +102,15 @@ func CRDs(conversionURL string, caPEM []byte) ([]*apiextensionsv1.CustomResource
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*apiextensionsv1.CustomResourceDefinition, len(base))
-	for i, crd := range base {
+	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(base))
+	for _, crd := range base {
 		crd = crd.DeepCopy()
+		crd.Spec.Versions = slices.DeleteFunc(crd.Spec.Versions, func(v apiextensionsv1.CustomResourceDefinitionVersion) bool {
+			return !slices.Contains(ServedVersions, v.Name)
+		})
+		if !slices.ContainsFunc(crd.Spec.Versions, func(v apiextensionsv1.CustomResourceDefinitionVersion) bool { return v.Storage }) {
+			continue // a kind of the older API only (ContentSource and the like)
+		}
 		if len(crd.Spec.Versions) > 1 {
 			crd.Spec.Conversion = &apiextensionsv1.CustomResourceConversion{
 				Strategy: apiextensionsv1.WebhookConverter,
@@ -111,7 +123,7 @@ func CRDs(conversionURL string, caPEM []byte) ([]*apiextensionsv1.CustomResource
 				},
 			}
 		}
-		out[i] = crd
+		out = append(out, crd)
 	}
 	return out, nil
 }
