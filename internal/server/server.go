@@ -54,6 +54,12 @@ type Config struct {
 	// Kubernetes turns on the Supervisors' Kubernetes API servers (internal/kubeapi); its zero
 	// value leaves them off.
 	Kubernetes kubeapi.Config
+	// Listener limits (limits.go); zero takes the default.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+	MaxConnsPerClient int
 }
 
 // Defaults for a Config's zero fields.
@@ -82,6 +88,21 @@ func (c *Config) setDefaults() {
 	}
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if c.MaxConnsPerClient == 0 {
+		c.MaxConnsPerClient = DefaultMaxConnsPerClient
 	}
 }
 
@@ -137,10 +158,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.listener = ln
 	mux := http.NewServeMux()
+	// No WriteTimeout: SOAP's WaitForUpdatesEx and profiles answer after long waits by design.
 	s.http = &http.Server{
 		Handler:           mux,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
 	var routes http.Handler = http.NotFoundHandler()
@@ -162,7 +187,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	go func() {
 		defer close(s.served)
-		if err := s.http.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.ServeTLS(limitPerClient(ln, cfg.MaxConnsPerClient), "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("listener stopped", "error", err)
 		}
 	}()

@@ -284,3 +284,6 @@ func Eventually(t testing.TB, what string, timeout time.Duration, cond func(ctx 
 		t.Fatalf("%s: not so after %s (last error: %v)", what, timeout, last)
 	}
 }
+
+// WithConfig lets a test change any field of the server's Config.
+func WithConfig(fn func(c *server.Config)) Option { return Option(fn) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -212,6 +213,11 @@ func assign(raw any, path string, v reflect.Value, errs *FieldErrors) {
 		}
 		s := reflect.MakeSlice(t, len(arr), len(arr))
 		for i, e := range arr {
+			if e == nil {
+				// A null element would become a zero or nil member the handlers never expect.
+				errs.Add(fmt.Sprintf("%s[%d]", path, i), "null", "a list may not hold null")
+				continue
+			}
 			assign(e, fmt.Sprintf("%s[%d]", path, i), s.Index(i), errs)
 		}
 		v.Set(s)
@@ -357,4 +363,34 @@ func compact(raw any) string {
 		return string(b[:77]) + "..."
 	}
 	return string(b)
+}
+
+// NullElement returns the path (below root) of the first null element of an array anywhere in the
+// decoded JSON value v, or "" when there is none. Decoders other than DecodeJSON (govmomi's, for a
+// config spec) would turn such an element into a nil member.
+func NullElement(v any, root string) string {
+	switch x := v.(type) {
+	case []any:
+		for i, e := range x {
+			p := fmt.Sprintf("%s[%d]", root, i)
+			if e == nil {
+				return p
+			}
+			if q := NullElement(e, p); q != "" {
+				return q
+			}
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if q := NullElement(x[k], join(root, k)); q != "" {
+				return q
+			}
+		}
+	}
+	return ""
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/wcpd/wcpd/internal/vapi"
 )
 
 // configSpecType is the only vSphere type a class's config_spec may hold.
@@ -45,6 +47,9 @@ func decodeConfigSpec(b []byte) (*types.VirtualMachineConfigSpec, stdjson.RawMes
 	}
 	if _, ok := given.(map[string]any); !ok {
 		return nil, nil, errors.New("expected an object holding a " + configSpecType)
+	}
+	if p := vapi.NullElement(given, ""); p != "" {
+		return nil, nil, fmt.Errorf("%s is null: a list in a %s may not hold null", p, configSpecType)
 	}
 	var spec types.VirtualMachineConfigSpec
 	if err := types.NewJSONDecoder(bytes.NewReader(b)).Decode(&spec); err != nil {
