@@ -19,6 +19,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 
 	"github.com/wcpd/wcpd/internal/auth"
+	"github.com/wcpd/wcpd/internal/server"
 	"github.com/wcpd/wcpd/internal/servertest"
 	"github.com/wcpd/wcpd/internal/store"
 )
@@ -75,7 +76,22 @@ func TestGovmomiRestClientSessionsAndAuthorization(t *testing.T) {
 	if r := env.Do("GET", "/healthz", "", nil); r.Status != 200 || !strings.Contains(string(r.Body), `"ready"`) {
 		t.Fatalf("healthz: %d %s", r.Status, r.Body)
 	}
-	m := env.Do("GET", "/metrics", "", nil)
+	// Metrics need a user holding System.Read: a session or Basic credentials (Prometheus).
+	if m := env.Do("GET", "/metrics", "", nil); m.Status != 401 || m.ErrorType() != "UNAUTHENTICATED" {
+		t.Fatalf("metrics without credentials: %d %s", m.Status, m.Body)
+	}
+	env.AddUser("nobody", "Nobody-pw-1!", "")
+	if m := env.Do("GET", "/metrics", env.Login("nobody@vsphere.local", "Nobody-pw-1!"), nil); m.Status != 403 {
+		t.Fatalf("metrics for a user without System.Read: %d %s", m.Status, m.Body)
+	}
+	req, _ := http.NewRequest("GET", env.URL+"/metrics", nil)
+	req.SetBasicAuth(servertest.Admin, servertest.AdminPassword)
+	if res, err := env.HTTP.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("metrics with Basic credentials: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	m := env.Do("GET", "/metrics", env.AdminToken(), nil)
 	if m.Status != 200 || !strings.Contains(string(m.Body), `wcpd_requests_total{operation="com.vmware.vcenter.namespace_management.clusters.enable",status="403"} 2`) ||
 		!strings.Contains(string(m.Body), `wcpd_request_duration_seconds_bucket{operation="com.vmware.cis.session.create"`) {
 		t.Fatalf("metrics do not count the requests:\n%s", m.Body)
@@ -234,5 +250,13 @@ func TestGovcRunsDoNotShareFlags(t *testing.T) {
 	out := env.AdminGovc("vm.info", "-e", "/Datacenter/vm/flags-b")
 	if !strings.Contains(out, "second.key") || strings.Contains(out, "first.key") {
 		t.Fatalf("flags-b's extraConfig after two vm.change runs:\n%s", out)
+	}
+}
+
+func TestPublicMetrics(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, servertest.WithConfig(func(c *server.Config) { c.MetricsPublic = true }))
+	if m := env.Do("GET", "/metrics", "", nil); m.Status != 200 || !strings.Contains(string(m.Body), "go_goroutines") {
+		t.Fatalf("metrics with --metrics-public: %d %.200s", m.Status, m.Body)
 	}
 }

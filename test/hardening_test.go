@@ -1,6 +1,9 @@
 package test
 
 import (
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -38,5 +41,84 @@ func TestNullListElementsAreRefused(t *testing.T) {
 	}
 	if r := env.Do("GET", vmClassesPath+"/null-extra", admin, nil); r.Status != 404 {
 		t.Errorf("a refused class was stored: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestPathsAreRoutedAsSent: no redirects for "." and ".." segments (a client following one could
+// replay a DELETE elsewhere), and a trailing slash never turns an item operation into a collection
+// one (DELETE /api/wcpd/faults/ used to clear every fault).
+func TestPathsAreRoutedAsSent(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	admin := env.AdminToken()
+	fault := map[string]any{"operation": "enable", "target": clusterB, "mode": "ERROR", "message": "kept"}
+	if r := env.Do("POST", "/api/wcpd/faults", admin, fault); r.Status != 201 {
+		t.Fatalf("arming a fault: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do("DELETE", "/api/wcpd/faults/", admin, nil); r.Status != 404 {
+		t.Errorf("DELETE /api/wcpd/faults/: %d %s, want 404", r.Status, r.Body)
+	}
+	if r := env.Do("GET", "/api/wcpd/faults", admin, nil); !strings.Contains(string(r.Body), "kept") {
+		t.Errorf("the fault is gone after DELETE with a trailing slash: %s", r.Body)
+	}
+	noRedirect := *env.HTTP
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, p := range []string{
+		"/api/vcenter/namespaces/../namespaces/instances",
+		"/api/vcenter/namespaces/./instances",
+		"/api//vcenter/namespaces/instances",
+		"/api/vcenter/namespaces/%2e%2e/namespaces/instances",
+		"/sdk/../api/session",
+		"/rest/vcenter/../vcenter/namespaces/instances",
+	} {
+		req, _ := http.NewRequest("GET", env.URL+p, nil)
+		req.URL.Opaque = "//" + req.URL.Host + p // sent exactly as written
+		req.Header.Set("vmware-api-session-id", admin)
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode/100 == 3 || res.StatusCode != 400 || !strings.Contains(string(body), "INVALID_ARGUMENT") {
+			t.Errorf("GET %s: %d %s, want 400 INVALID_ARGUMENT and no redirect", p, res.StatusCode, body)
+		}
+	}
+}
+
+// TestParallelPatchesOfOneVMClassAllLand: PATCHes that change different fields of one VM class at
+// the same time all succeed and all their changes are kept (they used to fail with
+// CONCURRENT_CHANGE about half the time).
+func TestParallelPatchesOfOneVMClassAllLand(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	admin := env.AdminToken()
+	if r := env.Do("POST", vmClassesPath, admin, `{"id": "contended", "cpu_count": 2, "memory_MB": 2048}`); r.Status/100 != 2 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	patches := []string{`{"description": "described"}`, `{"cpu_reservation": 50}`, `{"memory_reservation": 25}`, `{"cpu_count": 4}`}
+	for round := 0; round < 5; round++ {
+		statuses := make(chan string, len(patches))
+		for _, p := range patches {
+			go func() {
+				r := env.Do("PATCH", vmClassesPath+"/contended", admin, p)
+				statuses <- fmt.Sprintf("%d %s", r.Status, r.Body)
+			}()
+		}
+		for range patches {
+			if s := <-statuses; !strings.HasPrefix(s, "204") {
+				t.Fatalf("round %d: a PATCH failed: %s", round, s)
+			}
+		}
+	}
+	var got struct {
+		Description       string `json:"description"`
+		CPUReservation    int64  `json:"cpu_reservation"`
+		MemoryReservation int64  `json:"memory_reservation"`
+		CPUCount          int64  `json:"cpu_count"`
+	}
+	env.Do("GET", vmClassesPath+"/contended", admin, nil).JSON(t, &got)
+	if got.Description != "described" || got.CPUReservation != 50 || got.MemoryReservation != 25 || got.CPUCount != 4 {
+		t.Fatalf("not every change was kept: %+v", got)
 	}
 }

@@ -26,26 +26,31 @@ func (s *Server) mountProfiles(mux *http.ServeMux) {
 	profiles.HandleFunc(pprofPrefix+"profile", pprof.Profile)
 	profiles.HandleFunc(pprofPrefix+"symbol", pprof.Symbol)
 	profiles.HandleFunc(pprofPrefix+"trace", pprof.Trace)
-	mux.Handle(pprofPrefix, s.administratorsOnly(profiles))
+	mux.Handle(pprofPrefix, s.requirePrivilege(ProfilingPrivilege, "Profiles", profiles))
 }
 
-// administratorsOnly lets through callers holding ProfilingPrivilege.
-func (s *Server) administratorsOnly(h http.Handler) http.Handler {
+// MetricsPrivilege is what a caller of /metrics must hold unless --metrics-public is given.
+const MetricsPrivilege = auth.SystemRead
+
+// requirePrivilege lets through callers holding priv, who authenticate with a vAPI session
+// (header or cookie) or HTTP Basic credentials (as `go tool pprof` and Prometheus send them).
+func (s *Server) requirePrivilege(priv auth.Privilege, what string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := s.caller(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Basic realm="wcpd"`)
-			vapi.WriteError(w, vapi.NewError(vapi.ErrorUnauthenticated, "wcpd.unauthenticated.profiles",
-				"Profiles are for administrators: send a session ("+vapi.SessionHeader+") or HTTP Basic credentials."))
+			vapi.WriteError(w, vapi.NewError(vapi.ErrorUnauthenticated, "wcpd.unauthenticated.privileged",
+				what+" need a user holding "+string(priv)+": send a session ("+vapi.SessionHeader+") or HTTP Basic credentials.",
+				r.URL.Path, string(priv)))
 			return
 		}
-		if !s.Identity.HasPrivilege(p, ProfilingPrivilege) {
+		if !s.Identity.HasPrivilege(p, priv) {
 			vapi.WriteError(w, vapi.NewError(vapi.ErrorUnauthorized, "wcpd.unauthorized",
-				"User "+p.String()+" does not have the privilege "+string(ProfilingPrivilege)+" needed for "+r.URL.Path+".",
-				p.String(), string(ProfilingPrivilege), r.URL.Path))
+				"User "+p.String()+" does not have the privilege "+string(priv)+" needed for "+r.URL.Path+".",
+				p.String(), string(priv), r.URL.Path))
 			return
 		}
-		h.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -51,6 +51,9 @@ type Config struct {
 	Clock         clock.Clock
 	// Pprof serves Go's runtime profiles at /debug/pprof/ to administrators (debug.go).
 	Pprof bool
+	// MetricsPublic serves /metrics without credentials; by default it needs a user holding
+	// System.Read (debug.go).
+	MetricsPublic bool
 	// Kubernetes turns on the Supervisors' Kubernetes API servers (internal/kubeapi); its zero
 	// value leaves them off.
 	Kubernetes kubeapi.Config
@@ -157,10 +160,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.listener = ln
-	mux := http.NewServeMux()
 	// No WriteTimeout: SOAP's WaitForUpdatesEx and profiles answer after long waits by design.
 	s.http = &http.Server{
-		Handler:           mux,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
@@ -170,8 +171,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	var routes http.Handler = http.NotFoundHandler()
 	var routesMu sync.RWMutex
-	mux.HandleFunc("/healthz", s.healthz)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	// The top-level handler is no ServeMux: that would answer paths with "." or ".." segments with
+	// a redirect before wcpd saw them.
+	s.http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			s.healthz(w, r)
+			return
+		}
+		if vapi.HasDotOrEmptySegment(r.URL.Path) || vapi.HasDotOrEmptySegment(r.URL.EscapedPath()) {
+			vapi.WriteError(w, vapi.DotSegment(r.URL.EscapedPath()))
+			return
+		}
 		if !s.ready.Load() {
 			vapi.WriteError(w, vapi.NewError(vapi.ErrorServiceUnavailable, "wcpd.starting", "wcpd is starting; try again shortly."))
 			return
@@ -277,7 +287,11 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	deps.Invoke = s.API.Invoke
 
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
+	var metrics http.Handler = promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{})
+	if !cfg.MetricsPublic {
+		metrics = s.requirePrivilege(MetricsPrivilege, "Metrics", metrics)
+	}
+	mux.Handle("/metrics", metrics)
 	if cfg.Pprof {
 		s.mountProfiles(mux)
 	}

@@ -91,10 +91,15 @@ func (n *node) collect(segs []string, params int, out *[]match) {
 }
 
 func (r *router) resolve(method, rawPath, action string) (*Operation, map[string]string, error) {
-	segs := split(rawPath)
+	// A request path keeps its empty segments ("a//b", a trailing "/"), which match nothing: a
+	// trailing slash must not turn an item operation into the collection's.
+	segs := strings.Split(strings.TrimPrefix(rawPath, "/"), "/")
 	for i, s := range segs {
 		if u, err := url.PathUnescape(s); err == nil {
 			segs[i] = u
+		}
+		if segs[i] == "." || segs[i] == ".." {
+			return nil, nil, DotSegment(rawPath)
 		}
 	}
 	matches := make([]match, 0, 2)
@@ -177,4 +182,23 @@ func (r *router) bind(m match, segs []string, op *Operation) map[string]string {
 		return out
 	}
 	return out
+}
+
+// DotSegment is the error for a path with an empty, "." or ".." segment: wcpd routes paths as they are
+// sent and never resolves them (a client following a redirect could replay a DELETE elsewhere).
+func DotSegment(path string) *Error {
+	return NewError(ErrorInvalidArgument, "wcpd.path.dot_segment",
+		"The path "+path+" has an empty, \".\" or \"..\" segment; send the path without them.", path)
+}
+
+// HasDotOrEmptySegment reports whether a request path has a "." or ".." segment, or an empty one
+// before its end ("//"), which Go's ServeMux would answer with a redirect.
+func HasDotOrEmptySegment(path string) bool {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	for i, s := range segs {
+		if s == "." || s == ".." || (s == "" && i < len(segs)-1) {
+			return true
+		}
+	}
+	return false
 }

@@ -162,93 +162,94 @@ func (f *Family) update(c *vapi.Call) (any, error) {
 	if err := c.Bind("spec", &spec); err != nil {
 		return nil, err
 	}
-	cur, ok := f.classes.Get(id)
-	if !ok {
-		return nil, notFound(id)
-	}
-	if cur.Value.Removing {
-		return nil, vapi.Errorf(vapi.ErrorNotAllowedInState, "wcpd.vmclasses.removing",
-			"VM class %q is being removed and can no longer be changed.", id)
-	}
 	limits, err := f.hostLimits(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
-	next := cur.Value
-	var errs vapi.FieldErrors
-	if spec.ID != nil && *spec.ID != id {
-		errs.Add("spec.id", *spec.ID, fmt.Sprintf("the class is %s; its id cannot change", id))
-	}
-	// govc sends 0 for the size flag it was not given, and 0 is never a valid size: it leaves
-	// the value as it is.
-	cpusGiven := spec.CPUCount != nil && *spec.CPUCount != 0
-	memoryGiven := spec.MemoryMB != nil && *spec.MemoryMB != 0
-	if cpusGiven {
-		limits.checkCPUs(&errs, "spec.cpu_count", *spec.CPUCount)
-		next.CPUCount = *spec.CPUCount
-	}
-	if memoryGiven {
-		limits.checkMemory(&errs, "spec.memory_MB", *spec.MemoryMB)
-		next.MemoryMB = *spec.MemoryMB
-	}
-	if spec.CPUReservation != nil {
-		checkPercent(&errs, "spec.cpu_reservation", spec.CPUReservation)
-		next.CPUReservation = spec.CPUReservation
-	}
-	if spec.MemoryReservation != nil {
-		checkPercent(&errs, "spec.memory_reservation", spec.MemoryReservation)
-		next.MemoryReservation = spec.MemoryReservation
-	}
-	if spec.Description != nil {
-		next.Description = *spec.Description
-	}
-	if d := spec.Devices; d != nil {
-		if d.VGPUDevices != nil {
-			checkVGPUDevices(&errs, "spec.devices.vgpu_devices", *d.VGPUDevices)
-			next.Devices.VGPUDevices = *d.VGPUDevices
+	// The change is applied to the class as stored, again if another request changed it in
+	// between: requests that change different fields all keep their change, as namespaces do.
+	_, err = f.classes.Mutate(c.Ctx, id, func(next *class) error {
+		if next.Removing {
+			return vapi.Errorf(vapi.ErrorNotAllowedInState, "wcpd.vmclasses.removing",
+				"VM class %q is being removed and can no longer be changed.", id)
 		}
-		if d.DynamicDirectPathIODevices != nil {
-			checkDirectPathIODevices(&errs, "spec.devices.dynamic_direct_path_IO_devices", *d.DynamicDirectPathIODevices)
-			next.Devices.DynamicDirectPathIODevices = *d.DynamicDirectPathIODevices
+		var errs vapi.FieldErrors
+		if spec.ID != nil && *spec.ID != id {
+			errs.Add("spec.id", *spec.ID, fmt.Sprintf("the class is %s; its id cannot change", id))
 		}
-	}
-	if spec.InstanceStorage != nil {
-		if err := f.checkInstanceStorage(c.Ctx, &errs, "spec.instance_storage", spec.InstanceStorage); err != nil {
-			return nil, err
+		// govc sends 0 for the size flag it was not given, and 0 is never a valid size: it leaves
+		// the value as it is.
+		cpusGiven := spec.CPUCount != nil && *spec.CPUCount != 0
+		memoryGiven := spec.MemoryMB != nil && *spec.MemoryMB != 0
+		if cpusGiven {
+			limits.checkCPUs(&errs, "spec.cpu_count", *spec.CPUCount)
+			next.CPUCount = *spec.CPUCount
 		}
-		next.InstanceStorage = spec.InstanceStorage
-	}
-	if cs := spec.ConfigSpec; cs != nil {
-		checkConfigSpecFor(&errs, "spec.config_spec", cs)
-		if n := int64(cs.spec.NumCPUs); n > 0 {
-			if cpusGiven && n != *spec.CPUCount {
-				errs.Add("spec.config_spec.numCPUs", n, fmt.Sprintf("disagrees with spec.cpu_count, which is %d", *spec.CPUCount))
-			} else if !cpusGiven {
-				limits.checkCPUs(&errs, "spec.config_spec.numCPUs", n)
-				next.CPUCount = n
+		if memoryGiven {
+			limits.checkMemory(&errs, "spec.memory_MB", *spec.MemoryMB)
+			next.MemoryMB = *spec.MemoryMB
+		}
+		if spec.CPUReservation != nil {
+			checkPercent(&errs, "spec.cpu_reservation", spec.CPUReservation)
+			next.CPUReservation = spec.CPUReservation
+		}
+		if spec.MemoryReservation != nil {
+			checkPercent(&errs, "spec.memory_reservation", spec.MemoryReservation)
+			next.MemoryReservation = spec.MemoryReservation
+		}
+		if spec.Description != nil {
+			next.Description = *spec.Description
+		}
+		if d := spec.Devices; d != nil {
+			if d.VGPUDevices != nil {
+				checkVGPUDevices(&errs, "spec.devices.vgpu_devices", *d.VGPUDevices)
+				next.Devices.VGPUDevices = *d.VGPUDevices
+			}
+			if d.DynamicDirectPathIODevices != nil {
+				checkDirectPathIODevices(&errs, "spec.devices.dynamic_direct_path_IO_devices", *d.DynamicDirectPathIODevices)
+				next.Devices.DynamicDirectPathIODevices = *d.DynamicDirectPathIODevices
 			}
 		}
-		if m := cs.spec.MemoryMB; m > 0 {
-			if memoryGiven && m != *spec.MemoryMB {
-				errs.Add("spec.config_spec.memoryMB", m, fmt.Sprintf("disagrees with spec.memory_MB, which is %d", *spec.MemoryMB))
-			} else if !memoryGiven {
-				limits.checkMemory(&errs, "spec.config_spec.memoryMB", m)
-				next.MemoryMB = m
+		if spec.InstanceStorage != nil {
+			if err := f.checkInstanceStorage(c.Ctx, &errs, "spec.instance_storage", spec.InstanceStorage); err != nil {
+				return err
 			}
+			next.InstanceStorage = spec.InstanceStorage
 		}
-		next.ConfigSpec = cs.canonical
-	} else if next.ConfigSpec != nil && (cpusGiven || memoryGiven) {
-		resized, err := withSize(next.ConfigSpec, next.CPUCount, next.MemoryMB)
-		if err != nil {
-			return nil, err
+		if cs := spec.ConfigSpec; cs != nil {
+			checkConfigSpecFor(&errs, "spec.config_spec", cs)
+			if n := int64(cs.spec.NumCPUs); n > 0 {
+				if cpusGiven && n != *spec.CPUCount {
+					errs.Add("spec.config_spec.numCPUs", n, fmt.Sprintf("disagrees with spec.cpu_count, which is %d", *spec.CPUCount))
+				} else if !cpusGiven {
+					limits.checkCPUs(&errs, "spec.config_spec.numCPUs", n)
+					next.CPUCount = n
+				}
+			}
+			if m := cs.spec.MemoryMB; m > 0 {
+				if memoryGiven && m != *spec.MemoryMB {
+					errs.Add("spec.config_spec.memoryMB", m, fmt.Sprintf("disagrees with spec.memory_MB, which is %d", *spec.MemoryMB))
+				} else if !memoryGiven {
+					limits.checkMemory(&errs, "spec.config_spec.memoryMB", m)
+					next.MemoryMB = m
+				}
+			}
+			next.ConfigSpec = cs.canonical
+		} else if next.ConfigSpec != nil && (cpusGiven || memoryGiven) {
+			resized, err := withSize(next.ConfigSpec, next.CPUCount, next.MemoryMB)
+			if err != nil {
+				return err
+			}
+			next.ConfigSpec = resized
 		}
-		next.ConfigSpec = resized
-	}
-	checkPassthroughReservation(&errs, "spec.memory_reservation", next)
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	if _, err := f.classes.Update(c.Ctx, id, cur.Revision, next); err != nil {
+		checkPassthroughReservation(&errs, "spec.memory_reservation", *next)
+		return errs.Err()
+	})
+	if err != nil {
+		var ve *vapi.Error
+		if errors.As(err, &ve) {
+			return nil, ve
+		}
 		return nil, storeError(id, err)
 	}
 	return nil, nil
