@@ -231,6 +231,22 @@ func TestVSphereNamespacesInKubernetes(t *testing.T) {
 		_ = ctx
 	})
 
+	t.Run("what cannot be realised is reported on the namespace", func(t *testing.T) {
+		silver := "c0a8d3e1-5b6f-4f2e-8a7d-1e2f3a4b5c02"
+		body := map[string]any{"cluster": clusterA, "namespace": "team-c", "storage_specs": []any{map[string]any{"policy": silver}}}
+		if r := env.Do("POST", "/api/vcenter/namespaces/instances", admin, body); r.Status != 204 {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		env.AdminGovc("storage.policy.rm", "wcpd-silver")
+		if r := env.Do("PATCH", "/api/vcenter/namespaces/instances/team-c", admin, map[string]any{"description": "after the policy went"}); r.Status != 204 {
+			t.Fatalf("update: %d %s", r.Status, r.Body)
+		}
+		eventually(t, "team-c's messages name the missing storage policy", func(ctx context.Context) (bool, error) {
+			r := env.Do("GET", "/api/vcenter/namespaces/instances/team-c", admin, nil)
+			return strings.Contains(string(r.Body), "storage policy "+silver+" does not exist"), nil
+		})
+	})
+
 	t.Run("tokens", func(t *testing.T) {
 		forged := userClients(t, sup, "0123456789abcdef0123456789abcdef")
 		if _, err := forged.kube.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{}); !apierrors.IsUnauthorized(err) {
