@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wcpd/wcpd/internal/servertest"
 )
@@ -29,6 +30,8 @@ func TestNullListElementsAreRefused(t *testing.T) {
 			`{"id": "null-extra", "cpu_count": 2, "memory_MB": 2048, "config_spec": {"_typeName": "VirtualMachineConfigSpec", "extraConfig": [null]}}`, "extraConfig[0]"},
 		{"deviceChange on update", "PATCH", vmClassesPath + "/best-effort-small",
 			`{"config_spec": {"_typeName": "VirtualMachineConfigSpec", "deviceChange": [null]}}`, "deviceChange[0]"},
+		{"a wrapped primitive where a list belongs (a panic in govmomi's decoder)", "POST", vmClassesPath,
+			`{"id": "bad-wrap", "cpu_count": 2, "memory_MB": 2048, "config_spec": {"_typeName": "VirtualMachineConfigSpec", "extraConfig": {"_typeName": "string"}}}`, "config_spec"},
 		{"a namespace's storage_specs", "POST", "/api/vcenter/namespaces/instances",
 			`{"cluster": "` + clusterA + `", "namespace": "null-storage", "storage_specs": [null]}`, "storage_specs[0]"},
 		{"an enable spec's DNS servers", "POST", "/api/vcenter/namespace-management/clusters/" + clusterB + "?action=enable",
@@ -120,5 +123,36 @@ func TestParallelPatchesOfOneVMClassAllLand(t *testing.T) {
 	env.Do("GET", vmClassesPath+"/contended", admin, nil).JSON(t, &got)
 	if got.Description != "described" || got.CPUReservation != 50 || got.MemoryReservation != 25 || got.CPUCount != 4 {
 		t.Fatalf("not every change was kept: %+v", got)
+	}
+}
+
+// TestLockedAccountsSaySo: after 5 wrong passwords the user is locked and a login with the right
+// one says the account is locked; after 300 s it works again.
+func TestLockedAccountsSaySo(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	env.AddUser("victim", "Victim-pw-1!", "")
+	try := func(pw string) servertest.Response {
+		req, _ := http.NewRequest("POST", env.URL+"/api/session", nil)
+		req.SetBasicAuth("victim@vsphere.local", pw)
+		res, err := env.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return servertest.Response{Status: res.StatusCode, Body: body}
+	}
+	for i := 0; i < 5; i++ {
+		if r := try("wrong"); r.Status != 401 || strings.Contains(string(r.Body), "locked") {
+			t.Fatalf("failure %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	if r := try("Victim-pw-1!"); r.Status != 401 || !strings.Contains(string(r.Body), "locked") {
+		t.Fatalf("the right password while locked: %d %s", r.Status, r.Body)
+	}
+	env.Clock.Advance(301 * time.Second)
+	if r := try("Victim-pw-1!"); r.Status != 201 {
+		t.Fatalf("after the lockout: %d %s", r.Status, r.Body)
 	}
 }

@@ -181,3 +181,33 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 		t.Fatalf("managed RoleBindings after the restart: %d, %v; want edit and namespace-owner", len(rbs.Items), err)
 	}
 }
+
+// TestUserCommandsOnARunningServer: `wcpd user add` and `wcpd user rm` on the data dir of a running
+// server take effect there without a restart.
+func TestUserCommandsOnARunningServer(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	w := startServe(t, dataDir)
+	login := func() int {
+		req, _ := http.NewRequest("POST", w.url+"/api/session", nil)
+		req.SetBasicAuth("carol@vsphere.local", "Carol-pw-1!")
+		res, err := insecureHTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	var out, errOut bytes.Buffer
+	if code := runIdentity("user", []string{"add", "carol", "--role", "ReadOnly", "--data-dir", dataDir}, strings.NewReader("Carol-pw-1!\n"), &out, &errOut); code != 0 {
+		t.Fatalf("user add: %d %s", code, errOut.String())
+	}
+	servertest.Eventually(t, "carol can log in", 30*time.Second, func(context.Context) (bool, error) { return login() == 201, nil })
+	if code := runIdentity("user", []string{"ls", "--data-dir", dataDir}, nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "carol@vsphere.local\t\tReadOnly") {
+		t.Fatalf("user ls: %d %q %s", code, out.String(), errOut.String())
+	}
+	if code := runIdentity("user", []string{"rm", "carol", "--data-dir", dataDir}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("user rm: %d %s", code, errOut.String())
+	}
+	servertest.Eventually(t, "carol can no longer log in", 30*time.Second, func(context.Context) (bool, error) { return login() == 401, nil })
+}

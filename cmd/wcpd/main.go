@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wcpd/wcpd/internal/auth"
 	"github.com/wcpd/wcpd/internal/kubeproc"
 	"github.com/wcpd/wcpd/internal/server"
 )
@@ -28,6 +29,7 @@ const usage = `wcpd — an open implementation of the vSphere Supervisor control
 Usage:
   wcpd serve [flags]     start the server (run "wcpd serve -h" for flags)
   wcpd login [flags]     log in to the Supervisors' Kubernetes API and write a kubeconfig ("wcpd login -h")
+  wcpd user|group …      add, change, remove and list users and groups (run "wcpd user" for more)
   wcpd coverage          list the vCenter API operations and whether wcpd implements them
   wcpd analyze [flags]   show what each pool, VM and pod gets under contention (run "wcpd analyze -h")
 
@@ -52,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runAnalyze(args[1:], stdout, stderr)
 	case "login":
 		return runLogin(args[1:], os.Stdin, stdout, stderr)
+	case "user", "group":
+		return runIdentity(args[0], args[1:], os.Stdin, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -83,6 +87,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "close keep-alive connections idle this long")
 	fs.IntVar(&cfg.MaxHeaderBytes, "max-header-bytes", server.DefaultMaxHeaderBytes, "largest request header accepted")
 	fs.IntVar(&cfg.MaxConnsPerClient, "max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one client address may hold at once (-1: no limit)")
+	lockout := auth.DefaultLockout
+	fs.IntVar(&lockout.MaxFailures, "lockout-failures", lockout.MaxFailures, "failed logins within --lockout-window that lock a user (0: no lockout)")
+	fs.DurationVar(&lockout.Window, "lockout-window", lockout.Window, "window in which failed logins are counted")
+	fs.DurationVar(&lockout.Duration, "lockout-duration", lockout.Duration, "how long a user stays locked")
+	cfg.Lockout = &lockout
 	kube := fs.Bool("kubernetes", true, "run a Kubernetes API server and controller manager for each RUNNING Supervisor")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

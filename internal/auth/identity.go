@@ -106,6 +106,10 @@ type Directory struct {
 	roles    map[string]map[Privilege]bool
 	verified map[string][32]byte // user -> salted digest of the last password that passed bcrypt
 	salt     [16]byte
+	// lock counts failed logins (SetLockout); nil: no lockout.
+	lock *lockouts
+	// raw is the file as last read or written, so Reload can tell a change made by someone else.
+	raw []byte
 }
 
 // OpenResult tells the caller where the administrator password came from.
@@ -134,6 +138,7 @@ func Open(dataDir, adminPassword string) (*Directory, OpenResult, error) {
 		if err := yaml.UnmarshalStrict(raw, &d.file); err != nil {
 			return nil, res, fmt.Errorf("%s: %w", d.path, err)
 		}
+		d.raw = raw
 	}
 	dirty := errors.Is(err, os.ErrNotExist)
 	if d.findUser(AdminName) < 0 {
@@ -303,18 +308,37 @@ func (d *Directory) save() error {
 	}
 	header := []byte("# wcpd identity source for " + Domain + ": users, groups, roles and global permissions.\n" +
 		"# A user may be given `password:` in plain text; wcpd replaces it with `password_hash:` on start.\n")
+	data := append(header, out...)
 	tmp := d.path + ".tmp"
-	if err := os.WriteFile(tmp, append(header, out...), 0o600); err != nil {
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return err
 	}
-	return os.Rename(tmp, d.path)
+	if err := os.Rename(tmp, d.path); err != nil {
+		return err
+	}
+	d.raw = data
+	return nil
 }
 
 // Authenticate checks a user name (any of name, name@vsphere.local, VSPHERE.LOCAL\name) and password.
 func (d *Directory) Authenticate(user, password string) (Principal, bool) {
+	p, err := d.Login(user, password)
+	return p, err == nil
+}
+
+// Login is Authenticate saying why it failed: ErrBadCredentials, or ErrLocked while the user is
+// locked out (SetLockout). A failed login costs one bcrypt comparison whether the user exists or
+// not, so its time does not tell.
+func (d *Directory) Login(user, password string) (Principal, error) {
 	name, err := localName(user)
 	if err != nil {
-		return Principal{}, false
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return Principal{}, ErrBadCredentials
+	}
+	if d.lock != nil {
+		if _, locked := d.lock.lockedUntil(name); locked {
+			return Principal{}, ErrLocked
+		}
 	}
 	d.mu.RLock()
 	u, ok := d.users[name]
@@ -325,20 +349,27 @@ func (d *Directory) Authenticate(user, password string) (Principal, bool) {
 	prev, memo := d.verified[name]
 	d.mu.RUnlock()
 	if !ok || hash == "" {
-		return Principal{}, false
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return Principal{}, ErrBadCredentials
 	}
 	digest := d.digest(name, password)
 	// bcrypt is deliberately slow; remember the last password that passed so repeated logins stay cheap.
 	if !memo || subtle.ConstantTimeCompare(prev[:], digest[:]) != 1 {
 		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-			return Principal{}, false
+			if d.lock != nil {
+				d.lock.failed(name)
+			}
+			return Principal{}, ErrBadCredentials
 		}
 		d.mu.Lock()
 		d.verified[name] = digest
 		d.mu.Unlock()
 	}
+	if d.lock != nil {
+		d.lock.succeeded(name)
+	}
 	p, _ := d.Principal(name)
-	return p, true
+	return p, nil
 }
 
 func (d *Directory) digest(name, password string) [32]byte {
@@ -468,6 +499,15 @@ func (d *Directory) Update(fn func(f *File) error) error {
 	if err := fn(&next.file); err != nil {
 		return err
 	}
+	if err := next.commit(); err != nil {
+		return err
+	}
+	d.adopt(next)
+	return nil
+}
+
+// commit hashes the passwords given in plain text, validates the file and writes it.
+func (next *Directory) commit() error {
 	for i := range next.file.Users {
 		u := &next.file.Users[i]
 		if u.Password != "" {
@@ -481,12 +521,13 @@ func (d *Directory) Update(fn func(f *File) error) error {
 	if err := next.index(); err != nil {
 		return err
 	}
-	if err := next.save(); err != nil {
-		return err
-	}
-	d.file, d.users, d.groups, d.roles = next.file, next.users, next.groups, next.roles
+	return next.save()
+}
+
+// adopt takes the file and indexes of next; callers hold d.mu.
+func (d *Directory) adopt(next *Directory) {
+	d.file, d.users, d.groups, d.roles, d.raw = next.file, next.users, next.groups, next.roles, next.raw
 	d.verified = map[string][32]byte{}
-	return nil
 }
 
 func cloneFile(f File) File {

@@ -50,10 +50,9 @@ func (m *Manager) login(c *vapi.Call) (any, error) {
 	}
 	var sess *vapi.Session
 	if user, pass, ok := c.Request.BasicAuth(); ok {
-		p, ok := m.deps.Identity.Authenticate(user, pass)
-		if !ok {
-			return nil, vapi.NewError(vapi.ErrorUnauthenticated, "wcpd.unauthenticated.bad_credentials",
-				"Authentication failed: the user name or password is not correct.", user)
+		p, err := m.deps.Identity.Login(user, pass)
+		if err != nil {
+			return nil, vapi.LoginError(user, err)
 		}
 		sess = m.deps.Sessions.Create(p)
 	} else if id := c.Request.Header.Get(vapi.SessionHeader); id != "" {

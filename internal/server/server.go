@@ -57,6 +57,8 @@ type Config struct {
 	// Kubernetes turns on the Supervisors' Kubernetes API servers (internal/kubeapi); its zero
 	// value leaves them off.
 	Kubernetes kubeapi.Config
+	// Lockout locks users out after failed logins; nil takes auth.DefaultLockout (vCenter SSO's).
+	Lockout *auth.LockoutPolicy
 	// Listener limits (limits.go); zero takes the default.
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -64,6 +66,9 @@ type Config struct {
 	MaxHeaderBytes    int
 	MaxConnsPerClient int
 }
+
+// identityReload is how often the identity file is checked for changes made by someone else.
+const identityReload = 2 * time.Second
 
 // Defaults for a Config's zero fields.
 const (
@@ -229,6 +234,11 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	s.Identity, s.GeneratedAdminPassword, s.AdminPasswordSource = dir, res.GeneratedPassword, res.PasswordSource
+	lockout := auth.DefaultLockout
+	if cfg.Lockout != nil {
+		lockout = *cfg.Lockout
+	}
+	dir.SetLockout(lockout, cfg.Clock, cfg.Logger.With("component", "identity"))
 
 	wg.Add(2)
 	go func() {
@@ -279,6 +289,8 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	var runCtx context.Context
 	runCtx, s.stopControllers = context.WithCancel(context.Background())
 	s.Controllers.Run(runCtx)
+	// `wcpd user` and `wcpd group` edit the file under a running server too.
+	dir.Watch(runCtx, identityReload, cfg.Logger.With("component", "identity"))
 	s.API = &vapi.API{
 		Registry: s.Registry, Sessions: s.Sessions, Identity: dir,
 		Logger: cfg.Logger.With("component", "api"), Metrics: vapi.NewMetrics(s.Metrics),

@@ -24,7 +24,8 @@ import (
 
 // Identity is what the wire layer needs of the identity source.
 type Identity interface {
-	Authenticate(user, password string) (auth.Principal, bool)
+	// Login checks credentials: auth.ErrBadCredentials or auth.ErrLocked when it fails.
+	Login(user, password string) (auth.Principal, error)
 	HasPrivilege(p auth.Principal, priv auth.Privilege) bool
 }
 
@@ -302,10 +303,9 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 				"Log in with HTTP Basic authentication (user and password)."))
 			return true
 		}
-		p, ok := a.Identity.Authenticate(user, pass)
-		if !ok {
-			a.writeError(x, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.bad_credentials",
-				"Authentication failed: the user name or password is not correct.", user))
+		p, err := a.Identity.Login(user, pass)
+		if err != nil {
+			a.writeError(x, LoginError(user, err))
 			return true
 		}
 		x.user, x.hasUser = p, true
@@ -466,4 +466,15 @@ func (a *API) Invoke(ctx context.Context, p auth.Principal, id string, params ma
 			p.String(), string(op.Privilege), id)
 	}
 	return op.Handler(NewCall(ctx, op, p, params, nil, body))
+}
+
+// LoginError is the error a failed login answers: a locked account says so, a wrong user name or
+// password does not say which.
+func LoginError(user string, err error) *Error {
+	if errors.Is(err, auth.ErrLocked) {
+		return NewError(ErrorUnauthenticated, "wcpd.unauthenticated.locked",
+			"Authentication failed: the account is locked after repeated failed logins; try again later.", user)
+	}
+	return NewError(ErrorUnauthenticated, "wcpd.unauthenticated.bad_credentials",
+		"Authentication failed: the user name or password is not correct.", user)
 }

@@ -37,8 +37,11 @@ type createSpec struct {
 
 type roleIdentity struct{}
 
-func (roleIdentity) Authenticate(user, password string) (auth.Principal, bool) {
-	return auth.Principal{Name: user, Domain: auth.Domain}, password == "pw"
+func (roleIdentity) Login(user, password string) (auth.Principal, error) {
+	if password != "pw" {
+		return auth.Principal{}, auth.ErrBadCredentials
+	}
+	return auth.Principal{Name: user, Domain: auth.Domain}, nil
 }
 
 func (roleIdentity) HasPrivilege(p auth.Principal, priv auth.Privilege) bool {

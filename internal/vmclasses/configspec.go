@@ -51,11 +51,11 @@ func decodeConfigSpec(b []byte) (*types.VirtualMachineConfigSpec, stdjson.RawMes
 	if p := vapi.NullElement(given, ""); p != "" {
 		return nil, nil, fmt.Errorf("%s is null: a list in a %s may not hold null", p, configSpecType)
 	}
-	var spec types.VirtualMachineConfigSpec
-	if err := types.NewJSONDecoder(bytes.NewReader(b)).Decode(&spec); err != nil {
+	spec, err := govmomiDecode(b)
+	if err != nil {
 		return nil, nil, fmt.Errorf("not a %s: %s", configSpecType, strings.TrimPrefix(err.Error(), "json: "))
 	}
-	canonical, err := encodeConfigSpec(&spec)
+	canonical, err := encodeConfigSpec(spec)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,7 +68,23 @@ func decodeConfigSpec(b []byte) (*types.VirtualMachineConfigSpec, stdjson.RawMes
 	if err := survives(given, encoded, ""); err != nil {
 		return nil, nil, err
 	}
-	return &spec, canonical, nil
+	return spec, canonical, nil
+}
+
+// govmomiDecode runs govmomi's discriminator-aware decoder, which panics on some malformed input
+// (a wrapped primitive "_typeName" without "_value" where a list belongs, found by FuzzConfigSpec):
+// such input is refused like any other that does not decode.
+func govmomiDecode(b []byte) (spec *types.VirtualMachineConfigSpec, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			spec, err = nil, fmt.Errorf("a property does not hold what its _typeName says (%v)", p)
+		}
+	}()
+	spec = &types.VirtualMachineConfigSpec{}
+	if err := types.NewJSONDecoder(bytes.NewReader(b)).Decode(spec); err != nil {
+		return nil, err
+	}
+	return spec, nil
 }
 
 // encodeConfigSpec writes spec with govmomi's encoder: every object names its type.
