@@ -87,7 +87,7 @@ func (i *instance) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return vmop.Install(ctx, ext, i.m.webhooks.url("/convert"), i.m.webhooks.ca.certPEM)
+	return vmop.Install(ctx, ext, i.m.webhooks.url("/convert"), i.m.webhooks.ca.CertPEM)
 }
 
 // aggregated labels a ClusterRole so that Kubernetes folds it into the named default roles.
@@ -110,7 +110,7 @@ func (i *instance) namespaceWebhookConfiguration() *admissionregistrationv1.Vali
 		ObjectMeta: managedMeta(namespaceWebhook, ""),
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
 			Name:                    namespaceWebhook,
-			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: i.m.webhooks.ca.certPEM},
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: i.m.webhooks.ca.CertPEM},
 			AdmissionReviewVersions: []string{"v1"},
 			SideEffects:             &sideEffects,
 			FailurePolicy:           &fail,

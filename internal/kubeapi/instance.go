@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/wcpd/wcpd/internal/pki"
 	"net"
 	"net/http"
 	"os"
@@ -41,7 +42,7 @@ type instance struct {
 	cluster string
 	dir     string
 	port    int
-	ca      *authority
+	ca      *pki.Authority
 
 	config *rest.Config // wcpd's own client configuration (admin certificate)
 	kube   kubernetes.Interface
@@ -63,11 +64,11 @@ func (i *instance) endpoint() string { return "https://127.0.0.1:" + strconv.Ito
 // starts nothing.
 func (m *Manager) newInstance(cluster string) (*instance, error) {
 	dir := m.supervisorDir(cluster)
-	pki := filepath.Join(dir, "pki")
-	if err := os.MkdirAll(pki, 0o700); err != nil {
+	pkiDir := filepath.Join(dir, "pki")
+	if err := os.MkdirAll(pkiDir, 0o700); err != nil {
 		return nil, err
 	}
-	ca, err := loadOrCreateAuthority(pki, "ca", "Supervisor "+cluster+" CA")
+	ca, err := pki.LoadOrCreateAuthority(pkiDir, "ca", "Supervisor "+cluster+" CA")
 	if err != nil {
 		return nil, err
 	}
@@ -76,14 +77,14 @@ func (m *Manager) newInstance(cluster string) (*instance, error) {
 		return nil, err
 	}
 	i := &instance{m: m, cluster: cluster, dir: dir, port: port, ca: ca}
-	i.state = platform.KubernetesAPIServer{Endpoint: i.endpoint(), CA: ca.certPEM}
-	admin, err := ca.client(wcpdUser, "system:masters")
+	i.state = platform.KubernetesAPIServer{Endpoint: i.endpoint(), CA: ca.CertPEM}
+	admin, err := ca.Client(wcpdUser, "system:masters")
 	if err != nil {
 		return nil, err
 	}
 	i.config = &rest.Config{
 		Host: i.endpoint(), QPS: 500, Burst: 1000, Timeout: 30 * time.Second,
-		TLSClientConfig: rest.TLSClientConfig{CAData: ca.certPEM, CertData: admin.CertPEM, KeyData: admin.KeyPEM},
+		TLSClientConfig: rest.TLSClientConfig{CAData: ca.CertPEM, CertData: admin.CertPEM, KeyData: admin.KeyPEM},
 	}
 	if i.kube, err = kubernetes.NewForConfig(i.config); err != nil {
 		return nil, err
@@ -108,7 +109,7 @@ func stablePort(file string) (int, error) {
 	}
 	p := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	return p, writeFiles(map[string][]byte{file: []byte(strconv.Itoa(p) + "\n")})
+	return p, pki.WriteFiles(map[string][]byte{file: []byte(strconv.Itoa(p) + "\n")})
 }
 
 func (i *instance) caches() *caches {
@@ -245,7 +246,7 @@ func (i *instance) waitReady(ctx context.Context, api *child) error {
 		return err
 	}
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: i.ca.pool(), Certificates: []tls.Certificate{cert}}}}
+		TLSClientConfig: &tls.Config{RootCAs: i.ca.Pool(), Certificates: []tls.Certificate{cert}}}}
 	defer hc.CloseIdleConnections()
 	deadline := time.After(readyTimeout)
 	tick := time.NewTicker(readyPoll)
@@ -275,40 +276,40 @@ func (m *Manager) etcdPrefix(cluster string) string { return "kube/" + cluster +
 
 // apiServerArgs are kube-apiserver's flags; the files they name are written afresh.
 func (i *instance) apiServerArgs() ([]string, error) {
-	pki := filepath.Join(i.dir, "pki")
-	serving, err := i.ca.serving("kube-apiserver", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+	pkiDir := filepath.Join(i.dir, "pki")
+	serving, err := i.ca.Serving("kube-apiserver", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
 		"kubernetes.default.svc.cluster.local")
 	if err != nil {
 		return nil, err
 	}
-	saKey, saPub, err := loadOrCreateSigningKey(pki)
+	saKey, saPub, err := pki.LoadOrCreateSigningKey(pkiDir)
 	if err != nil {
 		return nil, err
 	}
 	files := map[string][]byte{
-		filepath.Join(pki, "apiserver.crt"):            serving.CertPEM,
-		filepath.Join(pki, "apiserver.key"):            serving.KeyPEM,
-		filepath.Join(pki, "ca-bundle.crt"):            i.ca.certPEM,
-		filepath.Join(pki, "token-webhook.kubeconfig"): webhookKubeconfig(i.m.webhooks.url("/authenticate"), i.m.webhooks.ca.certPEM),
+		filepath.Join(pkiDir, "apiserver.crt"):            serving.CertPEM,
+		filepath.Join(pkiDir, "apiserver.key"):            serving.KeyPEM,
+		filepath.Join(pkiDir, "ca-bundle.crt"):            i.ca.CertPEM,
+		filepath.Join(pkiDir, "token-webhook.kubeconfig"): webhookKubeconfig(i.m.webhooks.url("/authenticate"), i.m.webhooks.ca.CertPEM),
 	}
-	if err := writeFiles(files); err != nil {
+	if err := pki.WriteFiles(files); err != nil {
 		return nil, err
 	}
-	return []string{
+	args := []string{
 		"--etcd-servers=" + strings.Join(i.m.deps.Store.Endpoints(), ","),
 		"--etcd-prefix=" + i.m.deps.Store.Prefix() + i.m.etcdPrefix(i.cluster) + "registry",
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(i.port),
-		"--tls-cert-file=" + filepath.Join(pki, "apiserver.crt"),
-		"--tls-private-key-file=" + filepath.Join(pki, "apiserver.key"),
-		"--client-ca-file=" + filepath.Join(pki, "ca-bundle.crt"),
+		"--tls-cert-file=" + filepath.Join(pkiDir, "apiserver.crt"),
+		"--tls-private-key-file=" + filepath.Join(pkiDir, "apiserver.key"),
+		"--client-ca-file=" + filepath.Join(pkiDir, "ca-bundle.crt"),
 		"--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file=" + saPub,
 		"--service-account-signing-key-file=" + saKey,
 		"--service-cluster-ip-range=10.96.0.0/24",
 		"--authorization-mode=RBAC",
-		"--authentication-token-webhook-config-file=" + filepath.Join(pki, "token-webhook.kubeconfig"),
+		"--authentication-token-webhook-config-file=" + filepath.Join(pkiDir, "token-webhook.kubeconfig"),
 		"--authentication-token-webhook-version=v1",
 		// kube-apiserver keeps every successful token review for 10 s whatever this says (a fixed
 		// cache over all token authenticators); the webhook's own cache is set to match, so a token
@@ -316,25 +317,33 @@ func (i *instance) apiServerArgs() ([]string, error) {
 		"--authentication-token-webhook-cache-ttl=10s",
 		// The advertised address is loopback, which the endpoints reconciler refuses to publish.
 		"--endpoint-reconciler-type=none",
-		"--cert-dir=" + pki,
+		"--cert-dir=" + pkiDir,
 		"--profiling=false",
 		"--v=1",
-	}, nil
+	}
+	// The embedded etcd takes only clients with its certificate; an external one may too.
+	tlsFiles := i.m.deps.Store.ClientTLSFiles()
+	for flag, file := range map[string]string{"--etcd-certfile=": tlsFiles.CertFile, "--etcd-keyfile=": tlsFiles.KeyFile, "--etcd-cafile=": tlsFiles.CAFile} {
+		if file != "" {
+			args = append(args, flag+file)
+		}
+	}
+	return args, nil
 }
 
 // controllerManagerArgs are kube-controller-manager's flags.
 func (i *instance) controllerManagerArgs() ([]string, error) {
-	pki := filepath.Join(i.dir, "pki")
-	kcm, err := i.ca.client("system:kube-controller-manager")
+	pkiDir := filepath.Join(i.dir, "pki")
+	kcm, err := i.ca.Client("system:kube-controller-manager")
 	if err != nil {
 		return nil, err
 	}
-	saKey, _, err := loadOrCreateSigningKey(pki)
+	saKey, _, err := pki.LoadOrCreateSigningKey(pkiDir)
 	if err != nil {
 		return nil, err
 	}
-	kubeconfig := filepath.Join(pki, "controller-manager.kubeconfig")
-	if err := writeFiles(map[string][]byte{kubeconfig: clientKubeconfig(i.endpoint(), i.ca.certPEM, kcm)}); err != nil {
+	kubeconfig := filepath.Join(pkiDir, "controller-manager.kubeconfig")
+	if err := pki.WriteFiles(map[string][]byte{kubeconfig: clientKubeconfig(i.endpoint(), i.ca.CertPEM, kcm)}); err != nil {
 		return nil, err
 	}
 	flexDir := filepath.Join(i.dir, "flexvolume")
@@ -348,10 +357,10 @@ func (i *instance) controllerManagerArgs() ([]string, error) {
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--service-account-private-key-file=" + saKey,
-		"--root-ca-file=" + filepath.Join(pki, "ca.crt"),
+		"--root-ca-file=" + filepath.Join(pkiDir, "ca.crt"),
 		"--use-service-account-credentials=true",
-		"--cluster-signing-cert-file=" + filepath.Join(pki, "ca.crt"),
-		"--cluster-signing-key-file=" + filepath.Join(pki, "ca.key"),
+		"--cluster-signing-cert-file=" + filepath.Join(pkiDir, "ca.crt"),
+		"--cluster-signing-key-file=" + filepath.Join(pkiDir, "ca.key"),
 		// Without it the controller manager creates a plugin directory under /usr/libexec.
 		"--flex-volume-plugin-dir=" + flexDir,
 		"--v=1",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/wcpd/wcpd/internal/pki"
 	"net"
 	"net/http"
 	"os"
@@ -21,7 +22,7 @@ import (
 // conversion of VM Operator's API versions. It has a certificate authority of its own, which the
 // API servers are given.
 type webhooks struct {
-	ca  *authority
+	ca  *pki.Authority
 	ln  net.Listener
 	srv *http.Server
 }
@@ -29,15 +30,15 @@ type webhooks struct {
 // startWebhooks opens the listener on the port kept in the data dir (a new one when that is
 // taken) and serves mux on it.
 func startWebhooks(dir string, mux http.Handler) (*webhooks, error) {
-	ca, err := loadOrCreateAuthority(dir, "webhook-ca", "wcpd webhooks CA")
+	ca, err := pki.LoadOrCreateAuthority(dir, "webhook-ca", "wcpd webhooks CA")
 	if err != nil {
 		return nil, err
 	}
-	pair, err := ca.serving("wcpd-webhooks")
+	pair, err := ca.Serving("wcpd-webhooks")
 	if err != nil {
 		return nil, err
 	}
-	cert, err := pair.tlsCertificate()
+	cert, err := pair.TLSCertificate()
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func webhookKubeconfig(url string, caPEM []byte) []byte {
 }
 
 // clientKubeconfig is a kubeconfig for a client certificate.
-func clientKubeconfig(server string, caPEM []byte, pair keyPair) []byte {
+func clientKubeconfig(server string, caPEM []byte, pair pki.KeyPair) []byte {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["supervisor"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: caPEM}
 	cfg.AuthInfos["client"] = &clientcmdapi.AuthInfo{ClientCertificateData: pair.CertPEM, ClientKeyData: pair.KeyPEM}

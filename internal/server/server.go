@@ -40,6 +40,8 @@ type Config struct {
 	TLSCert       string   // optional certificate file; with TLSKey replaces the self-signed pair
 	TLSKey        string   //
 	EtcdEndpoints []string // use this etcd cluster instead of the embedded one
+	// EtcdClientTLS is the client certificate, key and CA for EtcdEndpoints.
+	EtcdClientTLS store.TLSFiles
 	InventoryFile string   // YAML inventory instead of the built-in default
 	// SessionIdleTimeout ends sessions unused for this long (vCenter's default is 30 minutes).
 	SessionIdleTimeout time.Duration
@@ -244,7 +246,7 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	go func() {
 		defer wg.Done()
 		s.Store, stErr = store.Open(ctx, store.Config{
-			DataDir: cfg.DataDir, Endpoints: cfg.EtcdEndpoints, Logger: cfg.Logger.With("component", "store"),
+			DataDir: cfg.DataDir, Endpoints: cfg.EtcdEndpoints, ClientTLS: cfg.EtcdClientTLS, Logger: cfg.Logger.With("component", "store"),
 		})
 	}()
 	go func() {

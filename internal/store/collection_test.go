@@ -161,7 +161,7 @@ func TestReadYourWrites(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := openEmbedded(t)
-	external := openStore(t, Config{Endpoints: []string{s.ClientURL()}})
+	external := openStore(t, Config{Endpoints: []string{s.ClientURL()}, ClientTLS: s.ClientTLSFiles()})
 	for _, c := range []*Collection[widget]{
 		openCollection[widget](t, s, "widgets"),
 		openCollection[widget](t, external, "gadgets"),
@@ -199,7 +199,7 @@ func TestUpdateConflictsWithAnotherStoresWrite(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := openEmbedded(t)
-	other := openStore(t, Config{Endpoints: []string{s.ClientURL()}})
+	other := openStore(t, Config{Endpoints: []string{s.ClientURL()}, ClientTLS: s.ClientTLSFiles()})
 	mine := openCollection[widget](t, s, "widgets")
 	theirs := openCollection[widget](t, other, "widgets")
 
@@ -234,7 +234,7 @@ func TestMutateConcurrentFieldChangesAllSurvive(t *testing.T) {
 func TestMutateAcrossStoresKeepsEveryChange(t *testing.T) {
 	t.Parallel()
 	s := openEmbedded(t)
-	other := openStore(t, Config{Endpoints: []string{s.ClientURL()}})
+	other := openStore(t, Config{Endpoints: []string{s.ClientURL()}, ClientTLS: s.ClientTLSFiles()})
 	mine := openCollection[widget](t, s, "widgets")
 	mustCreate(t, mine, "w", widget{Name: "shared", Size: 7})
 	concurrentFieldMutates(t, []*Collection[widget]{mine, openCollection[widget](t, other, "widgets")}, 16)
@@ -387,7 +387,7 @@ func TestCollectionLoadsExistingRecords(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := openEmbedded(t)
-	external := openStore(t, Config{Endpoints: []string{s.ClientURL()}})
+	external := openStore(t, Config{Endpoints: []string{s.ClientURL()}, ClientTLS: s.ClientTLSFiles()})
 	c := openCollection[widget](t, s, "widgets")
 	for _, key := range []string{"c", "a", "b"} {
 		mustCreate(t, c, key, widget{Name: key})

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"go.etcd.io/etcd/client/pkg/v3/fileutil"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
@@ -35,17 +36,17 @@ const (
 //
 // It holds an exclusive lock on dataDir/etcd.lock until released: etcd
 // itself would wait forever on a data dir another process has open.
-func startEmbedded(ctx context.Context, dataDir string, zapLogger *zap.Logger) (_ *embed.Etcd, _ *clientv3.Client, _ *fileutil.LockedFile, err error) {
+func startEmbedded(ctx context.Context, dataDir string, zapLogger *zap.Logger) (_ *embed.Etcd, _ *clientv3.Client, _ *fileutil.LockedFile, _ TLSFiles, err error) {
 	dir := filepath.Join(dataDir, "etcd")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, nil, fmt.Errorf("store: creating etcd data dir: %w", err)
+		return nil, nil, nil, TLSFiles{}, fmt.Errorf("store: creating etcd data dir: %w", err)
 	}
 	lock, err := fileutil.TryLockFile(filepath.Join(dataDir, "etcd.lock"), os.O_WRONLY|os.O_CREATE, 0o600)
 	if errors.Is(err, fileutil.ErrLocked) {
-		return nil, nil, nil, fmt.Errorf("store: data dir %s is in use by another wcpd", dataDir)
+		return nil, nil, nil, TLSFiles{}, fmt.Errorf("store: data dir %s is in use by another wcpd", dataDir)
 	}
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("store: locking data dir %s: %w", dataDir, err)
+		return nil, nil, nil, TLSFiles{}, fmt.Errorf("store: locking data dir %s: %w", dataDir, err)
 	}
 	defer func() {
 		if err != nil {
@@ -59,9 +60,17 @@ func startEmbedded(ctx context.Context, dataDir string, zapLogger *zap.Logger) (
 	cfg.Logger = "zap"
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger)
 
+	// Only wcpd and the processes it starts reach the etcd: clients must present a certificate
+	// of its own CA, kept in the data dir (wcpd itself uses an in-process client).
+	files, server, err := embeddedPKI(filepath.Join(dataDir, "etcd-pki"))
+	if err != nil {
+		return nil, nil, nil, TLSFiles{}, fmt.Errorf("store: %w", err)
+	}
+	cfg.ClientTLSInfo = transport.TLSInfo{CertFile: server.CertFile, KeyFile: server.KeyFile,
+		TrustedCAFile: files.CAFile, ClientCertAuth: true}
 	// Port 0: the kernel picks a free port, so parallel stores never collide
 	// and a restart may get a different port without affecting the data.
-	clientURL := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	clientURL := url.URL{Scheme: "https", Host: "127.0.0.1:0"}
 	peerURL, _ := url.Parse(embeddedPeerURL)
 	cfg.ListenClientUrls = []url.URL{clientURL}
 	cfg.AdvertiseClientUrls = []url.URL{clientURL}
@@ -90,16 +99,16 @@ func startEmbedded(ctx context.Context, dataDir string, zapLogger *zap.Logger) (
 
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("store: starting embedded etcd in %s: %w", dir, err)
+		return nil, nil, nil, TLSFiles{}, fmt.Errorf("store: starting embedded etcd in %s: %w", dir, err)
 	}
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
 		e.Close()
-		return nil, nil, nil, fmt.Errorf("store: embedded etcd in %s failed to start: %w", dir, err)
+		return nil, nil, nil, TLSFiles{}, fmt.Errorf("store: embedded etcd in %s failed to start: %w", dir, err)
 	case <-ctx.Done():
 		e.Close()
-		return nil, nil, nil, fmt.Errorf("store: waiting for embedded etcd in %s: %w", dir, ctx.Err())
+		return nil, nil, nil, TLSFiles{}, fmt.Errorf("store: waiting for embedded etcd in %s: %w", dir, ctx.Err())
 	}
-	return e, v3client.New(e.Server), lock, nil
+	return e, v3client.New(e.Server), lock, files, nil
 }

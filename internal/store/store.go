@@ -50,6 +50,9 @@ type Config struct {
 	DataDir   string   // embedded etcd data lives in DataDir/etcd
 	Endpoints []string // if set, connect to an existing etcd cluster instead of embedding one
 	Prefix    string   // key prefix, default "/wcpd/"
+	// ClientTLS authenticates wcpd (and the Supervisors' API servers it starts) to an external etcd
+	// with a client certificate; empty fields mean none (plain or server-only TLS per the endpoints).
+	ClientTLS TLSFiles
 	Logger    *slog.Logger
 	// EtcdDebug forwards all of etcd's own log output to Logger; by default
 	// only its warnings and errors are forwarded.
@@ -64,7 +67,9 @@ type Store struct {
 	dirLock *fileutil.LockedFile
 	prefix  string
 	logger  *slog.Logger
-	version int
+	// clientTLS is what other processes present to reach the etcd (ClientTLSFiles).
+	clientTLS TLSFiles
+	version   int
 
 	// ctx is cancelled by Close; every background goroutine hangs off it.
 	ctx    context.Context
@@ -107,24 +112,30 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 	started := time.Now()
 	if len(cfg.Endpoints) > 0 {
+		tlsConfig, err := cfg.ClientTLS.config()
+		if err != nil {
+			s.cancel()
+			return nil, err
+		}
 		client, err := clientv3.New(clientv3.Config{
 			Endpoints:   cfg.Endpoints,
 			DialTimeout: 5 * time.Second,
 			Logger:      zapLogger,
 			Context:     s.ctx,
+			TLS:         tlsConfig,
 		})
 		if err != nil {
 			s.cancel()
 			return nil, fmt.Errorf("store: connecting to etcd %v: %w", cfg.Endpoints, err)
 		}
-		s.client = client
+		s.client, s.clientTLS = client, cfg.ClientTLS
 	} else {
-		e, client, lock, err := startEmbedded(ctx, cfg.DataDir, zapLogger)
+		e, client, lock, files, err := startEmbedded(ctx, cfg.DataDir, zapLogger)
 		if err != nil {
 			s.cancel()
 			return nil, err
 		}
-		s.etcd, s.client, s.dirLock = e, client, lock
+		s.etcd, s.client, s.dirLock, s.clientTLS = e, client, lock, files
 	}
 
 	// An unreachable external etcd would otherwise hold Open until ctx ends.
@@ -136,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.version = version
-	logger.Info("store open", "prefix", prefix, "embedded", s.etcd != nil,
+	logger.Info("store open", "prefix", prefix, "embedded", s.etcd != nil, "client_url", s.ClientURL(),
 		"schema_version", version, "elapsed", time.Since(started))
 	return s, nil
 }
@@ -181,13 +192,18 @@ func (s *Store) SchemaVersion() int { return s.version }
 func (s *Store) Prefix() string { return s.prefix }
 
 // ClientURL reports the address the embedded etcd serves clients on (for
-// etcdctl or a second wcpd in external mode), or "" in external mode.
+// etcdctl with the client certificate of ClientTLSFiles, or the Supervisors'
+// API servers), or "" in external mode.
 func (s *Store) ClientURL() string {
 	if s.etcd == nil || len(s.etcd.Clients) == 0 {
 		return ""
 	}
-	return "http://" + s.etcd.Clients[0].Addr().String()
+	return "https://" + s.etcd.Clients[0].Addr().String()
 }
+
+// ClientTLSFiles are the certificate, key and CA files another process needs to reach the store's
+// etcd: the embedded etcd accepts only clients holding its client certificate.
+func (s *Store) ClientTLSFiles() TLSFiles { return s.clientTLS }
 
 // Close stops the collections' watches, closes the client and, in embedded
 // mode, shuts etcd down. It is safe to call more than once.

@@ -10,12 +10,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
 
@@ -188,11 +190,11 @@ func TestExternalEtcdAndPrefixIsolation(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	server := openEmbedded(t)
-	if !strings.HasPrefix(server.ClientURL(), "http://127.0.0.1:") {
+	if !strings.HasPrefix(server.ClientURL(), "https://127.0.0.1:") {
 		t.Fatalf("embedded etcd serves clients on %q; want a loopback URL", server.ClientURL())
 	}
-	tenantA := openStore(t, Config{Endpoints: []string{server.ClientURL()}, Prefix: "/a/"})
-	tenantB := openStore(t, Config{Endpoints: []string{server.ClientURL()}, Prefix: "/b/"})
+	tenantA := openStore(t, Config{Endpoints: []string{server.ClientURL()}, ClientTLS: server.ClientTLSFiles(), Prefix: "/a/"})
+	tenantB := openStore(t, Config{Endpoints: []string{server.ClientURL()}, ClientTLS: server.ClientTLSFiles(), Prefix: "/b/"})
 	if tenantA.ClientURL() != "" {
 		t.Errorf("external store reports client URL %q; want none", tenantA.ClientURL())
 	}
@@ -280,5 +282,39 @@ func TestEtcdLogsReachSlogAtWarnAndAbove(t *testing.T) {
 	newZapLogger(logger, zap.DebugLevel, &closing).Debug("raft detail")
 	if !strings.Contains(buf.String(), `level=DEBUG msg="raft detail"`) {
 		t.Errorf("EtcdDebug did not forward debug output: %q", buf.String())
+	}
+}
+
+// TestEmbeddedEtcdRefusesClientsWithoutItsCertificate: only wcpd and the processes it gives the
+// client certificate reach the embedded etcd; any other local process is refused.
+func TestEmbeddedEtcdRefusesClientsWithoutItsCertificate(t *testing.T) {
+	t.Parallel()
+	server := openEmbedded(t)
+	files := server.ClientTLSFiles()
+	for name, tlsFiles := range map[string]TLSFiles{"no TLS": {}, "the CA but no client certificate": {CAFile: files.CAFile}} {
+		cfg, err := tlsFiles.config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		endpoint := server.ClientURL()
+		if cfg == nil {
+			endpoint = "http://" + strings.TrimPrefix(endpoint, "https://")
+		}
+		c, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, TLS: cfg, DialTimeout: 2 * time.Second})
+		if err != nil {
+			continue // refused at dial: as good
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err = c.Get(ctx, "/wcpd/", clientv3.WithPrefix())
+		cancel()
+		c.Close()
+		if err == nil {
+			t.Errorf("a client with %s read the store", name)
+		}
+	}
+	for _, f := range []string{files.KeyFile, filepath.Join(filepath.Dir(files.CAFile), "ca.key")} {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want readable by the owner only", f, fi.Mode(), err)
+		}
 	}
 }

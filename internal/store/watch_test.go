@@ -108,7 +108,7 @@ func TestWatchSeesWritesFromAnotherStore(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := openEmbedded(t)
-	other := openStore(t, Config{Endpoints: []string{s.ClientURL()}})
+	other := openStore(t, Config{Endpoints: []string{s.ClientURL()}, ClientTLS: s.ClientTLSFiles()})
 	mine := openCollection[widget](t, s, "widgets")
 	theirs := openCollection[widget](t, other, "widgets")
 

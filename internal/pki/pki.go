@@ -1,4 +1,6 @@
-package kubeapi
+// Package pki owns the certificate authorities wcpd keeps in its data dir and the certificates and
+// keys they issue: each Supervisor's Kubernetes CA, the webhooks' CA, and the embedded etcd's CA.
+package pki
 
 import (
 	"crypto"
@@ -25,33 +27,34 @@ const (
 	caValidity   = 10 * 365 * 24 * time.Hour
 )
 
-// authority is a certificate authority whose key and certificate are kept in a directory, so that
+// Authority is a certificate Authority whose key and certificate are kept in a directory, so that
 // what it signed stays trusted across restarts (kubeconfigs embed its certificate).
-type authority struct {
-	cert    *x509.Certificate
-	key     crypto.Signer
-	certPEM []byte
+type Authority struct {
+	cert *x509.Certificate
+	key  crypto.Signer
+	// CertPEM is the authority's certificate, for the trust bundles of those who check what it signed.
+	CertPEM []byte
 }
 
-// loadOrCreateAuthority reads dir/<name>.crt and .key, or makes a new authority there.
-func loadOrCreateAuthority(dir, name, commonName string) (*authority, error) {
+// LoadOrCreateAuthority reads dir/<name>.crt and .key, or makes a new Authority there.
+func LoadOrCreateAuthority(dir, name, commonName string) (*Authority, error) {
 	certFile, keyFile := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
 	certPEM, certErr := os.ReadFile(certFile)
 	keyPEM, keyErr := os.ReadFile(keyFile)
 	if certErr == nil && keyErr == nil {
 		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
-			return nil, fmt.Errorf("certificate authority %s: %w", certFile, err)
+			return nil, fmt.Errorf("certificate Authority %s: %w", certFile, err)
 		}
 		cert, err := x509.ParseCertificate(pair.Certificate[0])
 		if err != nil {
-			return nil, fmt.Errorf("certificate authority %s: %w", certFile, err)
+			return nil, fmt.Errorf("certificate Authority %s: %w", certFile, err)
 		}
 		signer, ok := pair.PrivateKey.(crypto.Signer)
 		if !ok {
-			return nil, fmt.Errorf("certificate authority %s: the key cannot sign", keyFile)
+			return nil, fmt.Errorf("certificate Authority %s: the key cannot sign", keyFile)
 		}
-		return &authority{cert: cert, key: signer, certPEM: certPEM}, nil
+		return &Authority{cert: cert, key: signer, CertPEM: certPEM}, nil
 	}
 	if !errors.Is(certErr, os.ErrNotExist) && certErr != nil {
 		return nil, certErr
@@ -83,19 +86,19 @@ func loadOrCreateAuthority(dir, name, commonName string) (*authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFiles(map[string][]byte{keyFile: keyPEM, certFile: certPEM}); err != nil {
+	if err := WriteFiles(map[string][]byte{keyFile: keyPEM, certFile: certPEM}); err != nil {
 		return nil, err
 	}
-	return &authority{cert: cert, key: key, certPEM: certPEM}, nil
+	return &Authority{cert: cert, key: key, CertPEM: certPEM}, nil
 }
 
-// keyPair is a certificate and its key in PEM.
-type keyPair struct {
+// KeyPair is a certificate and its key in PEM.
+type KeyPair struct {
 	CertPEM, KeyPEM []byte
 }
 
-// serving issues a server certificate for the loopback addresses and the names given.
-func (a *authority) serving(commonName string, dnsNames ...string) (keyPair, error) {
+// Serving issues a server certificate for the loopback addresses and the names given.
+func (a *Authority) Serving(commonName string, dnsNames ...string) (KeyPair, error) {
 	return a.issue(&x509.Certificate{
 		Subject:     pkix.Name{CommonName: commonName},
 		DNSNames:    append([]string{"localhost"}, dnsNames...),
@@ -104,19 +107,19 @@ func (a *authority) serving(commonName string, dnsNames ...string) (keyPair, err
 	})
 }
 
-// client issues a client certificate; Kubernetes reads the user from the common name and the
+// Client issues a client certificate; Kubernetes reads the user from the common name and the
 // groups from the organizations.
-func (a *authority) client(user string, groups ...string) (keyPair, error) {
+func (a *Authority) Client(user string, groups ...string) (KeyPair, error) {
 	return a.issue(&x509.Certificate{
 		Subject:     pkix.Name{CommonName: user, Organization: groups},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 }
 
-func (a *authority) issue(tmpl *x509.Certificate) (keyPair, error) {
+func (a *Authority) issue(tmpl *x509.Certificate) (KeyPair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return keyPair{}, err
+		return KeyPair{}, err
 	}
 	now := time.Now()
 	tmpl.SerialNumber = serial()
@@ -124,30 +127,30 @@ func (a *authority) issue(tmpl *x509.Certificate) (keyPair, error) {
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
 	if err != nil {
-		return keyPair{}, err
+		return KeyPair{}, err
 	}
 	keyPEM, err := encodeKey(key)
 	if err != nil {
-		return keyPair{}, err
+		return KeyPair{}, err
 	}
-	return keyPair{CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), KeyPEM: keyPEM}, nil
+	return KeyPair{CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), KeyPEM: keyPEM}, nil
 }
 
-// tlsCertificate turns the pair into a certificate a Go TLS server or client presents.
-func (k keyPair) tlsCertificate() (tls.Certificate, error) {
+// TLSCertificate turns the pair into a certificate a Go TLS server or client presents.
+func (k KeyPair) TLSCertificate() (tls.Certificate, error) {
 	return tls.X509KeyPair(k.CertPEM, k.KeyPEM)
 }
 
-// pool is a certificate pool holding only the authority.
-func (a *authority) pool() *x509.CertPool {
+// Pool is a certificate pool holding only the Authority.
+func (a *Authority) Pool() *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(a.cert)
 	return p
 }
 
-// loadOrCreateSigningKey keeps the key pair that signs service account tokens in dir: tokens a
+// LoadOrCreateSigningKey keeps the key pair that signs service account tokens in dir: tokens a
 // Supervisor issued stay valid across restarts.
-func loadOrCreateSigningKey(dir string) (keyFile, pubFile string, err error) {
+func LoadOrCreateSigningKey(dir string) (keyFile, pubFile string, err error) {
 	keyFile, pubFile = filepath.Join(dir, "sa.key"), filepath.Join(dir, "sa.pub")
 	if _, err := os.Stat(keyFile); err == nil {
 		if _, err := os.Stat(pubFile); err == nil {
@@ -167,7 +170,7 @@ func loadOrCreateSigningKey(dir string) (keyFile, pubFile string, err error) {
 		return "", "", err
 	}
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
-	return keyFile, pubFile, writeFiles(map[string][]byte{keyFile: keyPEM, pubFile: pubPEM})
+	return keyFile, pubFile, WriteFiles(map[string][]byte{keyFile: keyPEM, pubFile: pubPEM})
 }
 
 func encodeKey(key *ecdsa.PrivateKey) ([]byte, error) {
@@ -183,9 +186,9 @@ func serial() *big.Int {
 	return n
 }
 
-// writeFiles writes each file readable by the owner only, through a temporary file and a rename,
+// WriteFiles writes each file readable by the owner only, through a temporary file and a rename,
 // so a crash never leaves half a key behind.
-func writeFiles(files map[string][]byte) error {
+func WriteFiles(files map[string][]byte) error {
 	for path, data := range files {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return err
