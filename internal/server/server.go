@@ -42,7 +42,7 @@ type Config struct {
 	EtcdEndpoints []string // use this etcd cluster instead of the embedded one
 	// EtcdClientTLS is the client certificate, key and CA for EtcdEndpoints.
 	EtcdClientTLS store.TLSFiles
-	InventoryFile string   // YAML inventory instead of the built-in default
+	InventoryFile string // YAML inventory instead of the built-in default
 	// SessionIdleTimeout ends sessions unused for this long (vCenter's default is 30 minutes).
 	SessionIdleTimeout time.Duration
 	// TaskDuration is how long simulated work (enable, upgrade, install) takes.
