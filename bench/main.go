@@ -102,13 +102,21 @@ func (p *proc) stop() {
 func (p *proc) rssMB() float64 { return rssOf(p.cmd.Process.Pid) }
 
 // rssOf reads the resident set size of process pid, in MB.
-func rssOf(pid int) float64 {
+func rssOf(pid int) float64 { return statusMB(pid, "VmRSS:") }
+
+// anonOf reads the resident anonymous memory of process pid, in MB: what it holds that no other
+// process shares (RSS also counts the pages of the executable, which wcpd and its Kubernetes
+// children map from one file and share).
+func anonOf(pid int) float64 { return statusMB(pid, "RssAnon:") }
+
+// statusMB reads a kB figure of /proc/<pid>/status, in MB.
+func statusMB(pid int, field string) float64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
+		if strings.HasPrefix(line, field) {
 			kb, _ := strconv.Atoi(strings.Fields(line)[1])
 			return float64(kb) / 1024
 		}
