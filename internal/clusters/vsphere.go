@@ -21,7 +21,6 @@ import (
 // Namespaces/<Supervisor name> of the datacenter.
 const (
 	poolName         = "Namespaces"
-	vmFolderName     = "Namespaces"
 	controlPlaneVMs  = 3
 	controlPlaneDisk = 32 // GiB per VM
 )
@@ -85,57 +84,9 @@ func (f *Family) namespacesPool(ctx context.Context, cl inventory.Cluster, creat
 	return p.Reference(), true, nil
 }
 
-// vmFolder returns the Supervisor's VM folder (Namespaces/<name> in the datacenter's VM folder),
-// creating it (and Namespaces) when create is set.
+// vmFolder returns the Supervisor's VM folder Namespaces/<name> in datacenter.
 func (f *Family) vmFolder(ctx context.Context, datacenter, name string, create bool) (*object.Folder, bool, error) {
-	c := f.deps.Inventory.Client()
-	folders, err := object.NewDatacenter(c, ref("Datacenter", datacenter)).Folders(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	parent := folders.VmFolder
-	for _, n := range []string{vmFolderName, name} {
-		child, found, err := f.childFolder(ctx, parent, n)
-		if err != nil {
-			return nil, false, err
-		}
-		if !found {
-			if !create {
-				return nil, false, nil
-			}
-			if child, err = parent.CreateFolder(ctx, n); err != nil {
-				return nil, false, fmt.Errorf("creating VM folder %s: %w", n, err)
-			}
-		}
-		parent = child
-	}
-	return parent, true, nil
-}
-
-func (f *Family) childFolder(ctx context.Context, parent *object.Folder, name string) (*object.Folder, bool, error) {
-	var fo mo.Folder
-	if err := parent.Properties(ctx, parent.Reference(), []string{"childEntity"}, &fo); err != nil {
-		return nil, false, err
-	}
-	var subs []types.ManagedObjectReference
-	for _, ch := range fo.ChildEntity {
-		if ch.Type == "Folder" {
-			subs = append(subs, ch)
-		}
-	}
-	if len(subs) == 0 {
-		return nil, false, nil
-	}
-	var named []mo.Folder
-	if err := retrieveProps(ctx, f, subs, []string{"name"}, &named); err != nil {
-		return nil, false, err
-	}
-	for _, n := range named {
-		if n.Name == name {
-			return object.NewFolder(f.deps.Inventory.Client(), n.Self), true, nil
-		}
-	}
-	return nil, false, nil
+	return f.deps.Inventory.VMFolder(ctx, datacenter, create, inventory.NamespacesFolder, name)
 }
 
 // retrieveProps loads props of refs into dst (a pointer to a slice of mo types).

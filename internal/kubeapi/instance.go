@@ -217,6 +217,9 @@ func (i *instance) runOnce(ctx context.Context) error {
 	runCtx, stopRealising := context.WithCancel(ctx)
 	defer stopRealising()
 	i.m.realiser.attach(runCtx, i)
+	if err := i.m.vms.Attach(runCtx, i.cluster, i.client, i.config); err != nil {
+		return fmt.Errorf("following VirtualMachines: %w", err)
+	}
 	i.set(true, "")
 	for {
 		select {

@@ -23,6 +23,7 @@ import (
 	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/vapi"
 	"github.com/wcpd/wcpd/internal/vmop"
+	"github.com/wcpd/wcpd/internal/vmservice"
 )
 
 // Config turns the Kubernetes side on.
@@ -41,6 +42,8 @@ type Manager struct {
 
 	webhooks *webhooks
 	realiser *realiser
+	// vms realises VM Operator's VirtualMachines (internal/vmservice).
+	vms *vmservice.Controller
 	// supervisors reconciles, per primary cluster, whether its control plane runs.
 	supervisors *controller.Controller
 
@@ -95,8 +98,10 @@ func (m *Manager) Start(ctx context.Context) error {
 	// controller group the tests settle with the fake clock.
 	m.supervisors = controller.New("kubernetes-supervisors", controller.Func(m.reconcileSupervisor), clock.Real{}, m.log)
 	m.realiser = newRealiser(m)
+	m.vms = vmservice.New(m.deps.Inventory, m.deps.Families, m.log)
 	go m.supervisors.Run(runCtx)
 	m.realiser.start(runCtx)
+	m.vms.Start(runCtx)
 	m.deps.Families.Supervisors.WatchChanges(runCtx, m.supervisors.Enqueue)
 	for _, s := range m.deps.Families.Supervisors.List() {
 		m.supervisors.Enqueue(s.Cluster)

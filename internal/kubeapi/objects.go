@@ -22,6 +22,7 @@ import (
 
 	"github.com/wcpd/wcpd/internal/drs"
 	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/vmop"
 )
 
 // Labels and annotations on the objects wcpd keeps in a Supervisor's API server. Only objects with
@@ -31,7 +32,7 @@ const (
 	managedValue        = "wcpd"
 	vsphereNamespaceKey = "wcpd.vmware.com/vsphere-namespace"
 	storagePolicyKey    = "wcpd.vmware.com/storage-policy"
-	libraryItemKey      = "wcpd.vmware.com/library-item"
+	libraryItemKey      = vmop.LibraryItemAnnotation
 	fieldOwner          = "wcpd"
 )
 

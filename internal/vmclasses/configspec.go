@@ -10,6 +10,7 @@ import (
 
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/vapi"
 )
 
@@ -51,7 +52,7 @@ func decodeConfigSpec(b []byte) (*types.VirtualMachineConfigSpec, stdjson.RawMes
 	if p := vapi.NullElement(given, ""); p != "" {
 		return nil, nil, fmt.Errorf("%s is null: a list in a %s may not hold null", p, configSpecType)
 	}
-	spec, err := govmomiDecode(b)
+	spec, err := inventory.DecodeConfigSpec(b)
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a %s: %s", configSpecType, strings.TrimPrefix(err.Error(), "json: "))
 	}
@@ -69,22 +70,6 @@ func decodeConfigSpec(b []byte) (*types.VirtualMachineConfigSpec, stdjson.RawMes
 		return nil, nil, err
 	}
 	return spec, canonical, nil
-}
-
-// govmomiDecode runs govmomi's discriminator-aware decoder, which panics on some malformed input
-// (a wrapped primitive "_typeName" without "_value" where a list belongs, found by FuzzConfigSpec):
-// such input is refused like any other that does not decode.
-func govmomiDecode(b []byte) (spec *types.VirtualMachineConfigSpec, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			spec, err = nil, fmt.Errorf("a property does not hold what its _typeName says (%v)", p)
-		}
-	}()
-	spec = &types.VirtualMachineConfigSpec{}
-	if err := types.NewJSONDecoder(bytes.NewReader(b)).Decode(spec); err != nil {
-		return nil, err
-	}
-	return spec, nil
 }
 
 // encodeConfigSpec writes spec with govmomi's encoder: every object names its type.

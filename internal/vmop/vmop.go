@@ -42,6 +42,10 @@ import (
 // schemas are large (about 0.5 MB of YAML for VirtualMachine alone).
 var ServedVersions = []string{"v1alpha3", "v1alpha5"}
 
+// LibraryItemAnnotation names, on the VirtualMachineImages wcpd makes, the content library item
+// an image stands for.
+const LibraryItemAnnotation = "wcpd.vmware.com/library-item"
+
 // GroupName is the API group of every CRD this package owns.
 const GroupName = "vmoperator.vmware.com"
 

@@ -1,0 +1,395 @@
+package vmservice
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/vapi/vcenter"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
+	vmopv1common "github.com/vmware-tanzu/vm-operator/api/v1alpha5/common"
+
+	"github.com/wcpd/wcpd/internal/controller"
+	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/vmop"
+)
+
+// Conditions, as VM Operator names them.
+const (
+	condClass   = "VirtualMachineClassReady"
+	condImage   = "VirtualMachineImageReady"
+	condStorage = "VirtualMachineStorageReady"
+	condCreated = "VirtualMachineCreated"
+)
+
+// waitForInput is how often a VirtualMachine that names something missing (a class, an image) is
+// looked at again: those objects are not followed here.
+const waitForInput = 5 * time.Second
+
+// reconcile moves one VirtualMachine toward its spec.
+func (c *Controller) reconcile(ctx context.Context, key string) (controller.Result, error) {
+	cluster, namespace, name, ok := splitKey(key)
+	cl := c.client(cluster)
+	if !ok || cl == nil {
+		return controller.Result{}, nil
+	}
+	var vm vmopv1.VirtualMachine
+	if err := cl.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &vm); err != nil {
+		if apierrors.IsNotFound(err) {
+			return controller.Result{}, nil
+		}
+		return controller.Result{}, err
+	}
+	if vm.DeletionTimestamp != nil {
+		if !controllerutil.ContainsFinalizer(&vm, Finalizer) {
+			return controller.Result{}, nil
+		}
+		if err := c.deleteVM(ctx, cluster, &vm); err != nil {
+			return controller.Result{}, err
+		}
+		controllerutil.RemoveFinalizer(&vm, Finalizer)
+		return controller.Result{}, client.IgnoreNotFound(cl.Update(ctx, &vm))
+	}
+	if controllerutil.AddFinalizer(&vm, Finalizer) {
+		return controller.Result{}, cl.Update(ctx, &vm) // its update event brings the key back
+	}
+	before := vm.Status.DeepCopy()
+	retry, err := c.realise(ctx, cluster, cl, &vm)
+	if !equality.Semantic.DeepEqual(before, &vm.Status) {
+		if uerr := cl.Status().Update(ctx, &vm); uerr != nil {
+			return controller.Result{}, errors.Join(err, uerr)
+		}
+	}
+	return controller.Result{RequeueAfter: retry}, err
+}
+
+// setCondition records a condition, keeping its transition time while its status holds.
+func setCondition(vm *vmopv1.VirtualMachine, typ string, ok bool, reason, message string) {
+	status := metav1.ConditionFalse
+	if ok {
+		status = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&vm.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason,
+		Message: message, ObservedGeneration: vm.Generation})
+}
+
+// realise makes the VM exist as the VirtualMachine says, or says in its conditions why it cannot.
+// It returns when to look again when waiting on something it does not follow.
+func (c *Controller) realise(ctx context.Context, cluster string, cl client.Client, vm *vmopv1.VirtualMachine) (time.Duration, error) {
+	var class vmopv1.VirtualMachineClass
+	err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ClassName}, &class)
+	switch {
+	case vm.Spec.ClassName == "" || apierrors.IsNotFound(err):
+		setCondition(vm, condClass, false, "NotFound", fmt.Sprintf("spec.className: VM class %q is not available in namespace %s; the administrator associates classes with the namespace.", vm.Spec.ClassName, vm.Namespace))
+		return waitForInput, nil
+	case err != nil:
+		return 0, err
+	}
+	setCondition(vm, condClass, true, "True", "")
+	vm.Status.Class = &vmopv1common.LocalObjectRef{APIVersion: vmopv1.GroupVersion.String(), Kind: "VirtualMachineClass", Name: class.Name}
+
+	itemID, imageProblem, err := c.imageItem(ctx, cl, vm)
+	if err != nil {
+		return 0, err
+	}
+	if imageProblem != "" {
+		setCondition(vm, condImage, false, "NotFound", imageProblem)
+		return waitForInput, nil
+	}
+	setCondition(vm, condImage, true, "True", "")
+
+	if problem := c.storageProblem(vm); problem != "" {
+		setCondition(vm, condStorage, false, "NotFound", problem)
+		return waitForInput, nil
+	}
+	setCondition(vm, condStorage, true, "True", "")
+
+	ref, found, err := c.findVM(ctx, cluster, vm)
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		if ref, err = c.createVM(ctx, cluster, cl, vm, &class, itemID); err != nil {
+			setCondition(vm, condCreated, false, "Error", err.Error())
+			return 0, err
+		}
+	}
+	setCondition(vm, condCreated, true, "True", "")
+	if err := c.power(ctx, ref, vm.Spec.PowerState); err != nil {
+		return 0, err
+	}
+	return 0, c.observe(ctx, cluster, ref, vm)
+}
+
+// imageItem finds the content library item of the VirtualMachine's image.
+func (c *Controller) imageItem(ctx context.Context, cl client.Client, vm *vmopv1.VirtualMachine) (item, problem string, err error) {
+	kind, name := "VirtualMachineImage", vm.Spec.ImageName
+	if vm.Spec.Image != nil {
+		kind, name = vm.Spec.Image.Kind, vm.Spec.Image.Name
+	}
+	var obj client.Object = &vmopv1.VirtualMachineImage{}
+	key := client.ObjectKey{Namespace: vm.Namespace, Name: name}
+	if kind == "ClusterVirtualMachineImage" {
+		obj, key.Namespace = &vmopv1.ClusterVirtualMachineImage{}, ""
+	}
+	if name == "" {
+		return "", "spec.image: the VirtualMachine names no image.", nil
+	}
+	if err := cl.Get(ctx, key, obj); apierrors.IsNotFound(err) {
+		return "", fmt.Sprintf("spec.image: %s %q is not available in namespace %s; the administrator associates content libraries with the namespace.", kind, name, vm.Namespace), nil
+	} else if err != nil {
+		return "", "", err
+	}
+	item = obj.GetAnnotations()[vmop.LibraryItemAnnotation]
+	if item == "" {
+		return "", fmt.Sprintf("spec.image: %s %q does not come from a content library item wcpd knows.", kind, name), nil
+	}
+	return item, "", nil
+}
+
+// storageProblem says why the VirtualMachine's storage class cannot be used in its namespace.
+func (c *Controller) storageProblem(vm *vmopv1.VirtualMachine) string {
+	if vm.Spec.StorageClass == "" {
+		return ""
+	}
+	rz, ok := c.fams.Namespaces.Realisation(vm.Namespace)
+	if !ok {
+		return "the namespace is not a vSphere Namespace"
+	}
+	policies, err := c.inv.StoragePolicies(context.Background())
+	if err != nil {
+		return ""
+	}
+	for _, s := range rz.Storage {
+		for _, p := range policies {
+			if p.ID == s.Policy && inventory.StorageClassName(p) == vm.Spec.StorageClass {
+				return ""
+			}
+		}
+	}
+	return fmt.Sprintf("spec.storageClass: storage class %q is not one of namespace %s; the administrator adds storage policies to the namespace.", vm.Spec.StorageClass, vm.Namespace)
+}
+
+// namespaceFolder is the VM folder of a namespace, Namespaces/<namespace>.
+func (c *Controller) namespaceFolder(ctx context.Context, cluster, namespace string, create bool) (*object.Folder, bool, error) {
+	cl, err := c.inv.Cluster(ctx, cluster)
+	if err != nil {
+		return nil, false, err
+	}
+	return c.inv.VMFolder(ctx, cl.Datacenter, create, inventory.NamespacesFolder, namespace)
+}
+
+// findVM finds the VirtualMachine's VM: by the id it reported, else by name in the namespace's
+// folder (one made before a crash, before its status was written).
+func (c *Controller) findVM(ctx context.Context, cluster string, vm *vmopv1.VirtualMachine) (types.ManagedObjectReference, bool, error) {
+	vc := c.inv.Client()
+	if id := vm.Status.UniqueID; id != "" {
+		ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: id}
+		var m mo.VirtualMachine
+		err := property.DefaultCollector(vc).RetrieveOne(ctx, ref, []string{"name"}, &m)
+		if err == nil {
+			return ref, true, nil
+		}
+		if !fault.Is(err, &types.ManagedObjectNotFound{}) {
+			return ref, false, err
+		}
+		c.log.Warn("the VM of a VirtualMachine went behind VM Service's back; making it again",
+			"namespace", vm.Namespace, "name", vm.Name, "vm", id)
+	}
+	folder, found, err := c.namespaceFolder(ctx, cluster, vm.Namespace, false)
+	if err != nil || !found {
+		return types.ManagedObjectReference{}, false, err
+	}
+	child, err := object.NewSearchIndex(vc).FindChild(ctx, folder, vm.Name)
+	if err != nil || child == nil || child.Reference().Type != "VirtualMachine" {
+		return types.ManagedObjectReference{}, false, err
+	}
+	return child.Reference(), true, nil
+}
+
+// createVM deploys the image's library item into the namespace's pool and folder, then gives it
+// the class's hardware, the class's configSpec (device additions and extraConfig) and the
+// VirtualMachine's bootstrap data.
+func (c *Controller) createVM(ctx context.Context, cluster string, cl client.Client, vm *vmopv1.VirtualMachine, class *vmopv1.VirtualMachineClass, itemID string) (types.ManagedObjectReference, error) {
+	var none types.ManagedObjectReference
+	sup, ok := c.fams.Supervisors.Supervisor(cluster)
+	if !ok || sup.NamespacesPool == "" {
+		return none, errors.New("the Supervisor has no Namespaces resource pool yet")
+	}
+	vc := c.inv.Client()
+	poolRef, err := object.NewSearchIndex(vc).FindChild(ctx, types.ManagedObjectReference{Type: "ResourcePool", Value: sup.NamespacesPool}, vm.Namespace)
+	if err != nil {
+		return none, err
+	}
+	if poolRef == nil || poolRef.Reference().Type != "ResourcePool" {
+		return none, fmt.Errorf("namespace %s has no resource pool yet", vm.Namespace)
+	}
+	folder, _, err := c.namespaceFolder(ctx, cluster, vm.Namespace, true)
+	if err != nil {
+		return none, err
+	}
+	deployed, err := vcenter.NewManager(c.inv.RESTClient()).DeployLibraryItem(ctx, itemID, vcenter.Deploy{
+		DeploymentSpec: vcenter.DeploymentSpec{Name: vm.Name, AcceptAllEULA: true},
+		Target:         vcenter.Target{ResourcePoolID: poolRef.Reference().Value, FolderID: folder.Reference().Value},
+	})
+	if err != nil {
+		return none, fmt.Errorf("deploying library item %s: %w", itemID, err)
+	}
+	ref := deployed.Reference()
+	spec, err := configSpec(class)
+	if err != nil {
+		return ref, err
+	}
+	extra, err := bootstrapExtraConfig(ctx, cl, vm)
+	if err != nil {
+		return ref, err
+	}
+	spec.ExtraConfig = append(spec.ExtraConfig, extra...)
+	task, err := object.NewVirtualMachine(vc, ref).Reconfigure(ctx, spec)
+	if err == nil {
+		err = task.Wait(ctx)
+	}
+	if err != nil {
+		return ref, fmt.Errorf("configuring %s from class %s: %w", vm.Name, class.Name, err)
+	}
+	c.log.Info("VM Service VM created", "namespace", vm.Namespace, "name", vm.Name, "vm", ref.Value, "class", class.Name)
+	return ref, nil
+}
+
+// configSpec is what a class gives a VM: its CPUs and memory, then its configSpec's device
+// additions (other operations are refused when the class is made) and extraConfig.
+func configSpec(class *vmopv1.VirtualMachineClass) (types.VirtualMachineConfigSpec, error) {
+	spec := types.VirtualMachineConfigSpec{
+		NumCPUs:  int32(class.Spec.Hardware.Cpus),
+		MemoryMB: class.Spec.Hardware.Memory.Value() >> 20,
+	}
+	if len(class.Spec.ConfigSpec) == 0 {
+		return spec, nil
+	}
+	fromClass, err := inventory.DecodeConfigSpec(class.Spec.ConfigSpec)
+	if err != nil {
+		return spec, fmt.Errorf("VM class %s: spec.configSpec: %w", class.Name, err)
+	}
+	for _, ch := range fromClass.DeviceChange {
+		if d := ch.GetVirtualDeviceConfigSpec(); d != nil && d.Operation == types.VirtualDeviceConfigSpecOperationAdd && d.Device != nil {
+			spec.DeviceChange = append(spec.DeviceChange, ch)
+		}
+	}
+	spec.ExtraConfig = slices.Clone(fromClass.ExtraConfig)
+	return spec, nil
+}
+
+// bootstrapExtraConfig passes cloud-init user data the way VM Operator does for its CloudInit
+// bootstrap provider: base64 in guestinfo.userdata.
+func bootstrapExtraConfig(ctx context.Context, cl client.Client, vm *vmopv1.VirtualMachine) ([]types.BaseOptionValue, error) {
+	b := vm.Spec.Bootstrap
+	if b == nil || b.CloudInit == nil || b.CloudInit.RawCloudConfig == nil {
+		return nil, nil
+	}
+	sel := b.CloudInit.RawCloudConfig
+	var secret corev1.Secret
+	if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: sel.Name}, &secret); err != nil {
+		return nil, fmt.Errorf("spec.bootstrap.cloudInit.rawCloudConfig: Secret %s: %w", sel.Name, err)
+	}
+	data, ok := secret.Data[sel.Key]
+	if !ok {
+		return nil, fmt.Errorf("spec.bootstrap.cloudInit.rawCloudConfig: Secret %s has no key %q", sel.Name, sel.Key)
+	}
+	return []types.BaseOptionValue{
+		&types.OptionValue{Key: "guestinfo.userdata", Value: base64.StdEncoding.EncodeToString(data)},
+		&types.OptionValue{Key: "guestinfo.userdata.encoding", Value: "base64"},
+	}, nil
+}
+
+// power brings the VM to the power state asked for (PoweredOn when none is).
+func (c *Controller) power(ctx context.Context, ref types.ManagedObjectReference, want vmopv1.VirtualMachinePowerState) error {
+	vmObj := object.NewVirtualMachine(c.inv.Client(), ref)
+	state, err := vmObj.PowerState(ctx)
+	if err != nil {
+		return err
+	}
+	var task *object.Task
+	switch {
+	case (want == "" || want == vmopv1.VirtualMachinePowerStateOn) && state != types.VirtualMachinePowerStatePoweredOn:
+		task, err = vmObj.PowerOn(ctx)
+	case want == vmopv1.VirtualMachinePowerStateOff && state != types.VirtualMachinePowerStatePoweredOff:
+		task, err = vmObj.PowerOff(ctx)
+	case want == vmopv1.VirtualMachinePowerStateSuspended && state == types.VirtualMachinePowerStatePoweredOn:
+		task, err = vmObj.Suspend(ctx)
+	default:
+		return nil
+	}
+	if err == nil {
+		err = task.Wait(ctx)
+	}
+	return err
+}
+
+// observe reports the VM in the VirtualMachine's status.
+func (c *Controller) observe(ctx context.Context, cluster string, ref types.ManagedObjectReference, vm *vmopv1.VirtualMachine) error {
+	var m mo.VirtualMachine
+	if err := property.DefaultCollector(c.inv.Client()).RetrieveOne(ctx, ref, []string{"config.uuid", "config.instanceUuid", "runtime"}, &m); err != nil {
+		return err
+	}
+	st := &vm.Status
+	st.UniqueID = ref.Value
+	if m.Config != nil {
+		st.BiosUUID, st.InstanceUUID = m.Config.Uuid, m.Config.InstanceUuid
+	}
+	switch m.Runtime.PowerState {
+	case types.VirtualMachinePowerStatePoweredOn:
+		st.PowerState = vmopv1.VirtualMachinePowerStateOn
+	case types.VirtualMachinePowerStateSuspended:
+		st.PowerState = vmopv1.VirtualMachinePowerStateSuspended
+	default:
+		st.PowerState = vmopv1.VirtualMachinePowerStateOff
+	}
+	st.NodeName = ""
+	if h := m.Runtime.Host; h != nil {
+		var host mo.HostSystem
+		if err := property.DefaultCollector(c.inv.Client()).RetrieveOne(ctx, *h, []string{"name"}, &host); err == nil {
+			st.NodeName = host.Name
+		}
+	}
+	st.Zone = cluster
+	return nil
+}
+
+// deleteVM powers off and destroys the VirtualMachine's VM, if it has one.
+func (c *Controller) deleteVM(ctx context.Context, cluster string, vm *vmopv1.VirtualMachine) error {
+	ref, found, err := c.findVM(ctx, cluster, vm)
+	if err != nil || !found {
+		return err
+	}
+	vmObj := object.NewVirtualMachine(c.inv.Client(), ref)
+	if state, err := vmObj.PowerState(ctx); err == nil && state != types.VirtualMachinePowerStatePoweredOff {
+		if task, err := vmObj.PowerOff(ctx); err == nil {
+			_ = task.Wait(ctx)
+		}
+	}
+	task, err := vmObj.Destroy(ctx)
+	if err == nil {
+		err = task.Wait(ctx)
+	}
+	if err != nil && !fault.Is(err, &types.ManagedObjectNotFound{}) {
+		return fmt.Errorf("deleting VM %s of %s/%s: %w", ref.Value, vm.Namespace, vm.Name, err)
+	}
+	c.log.Info("VM Service VM deleted", "namespace", vm.Namespace, "name", vm.Name, "vm", ref.Value)
+	return nil
+}

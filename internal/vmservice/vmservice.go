@@ -1,0 +1,122 @@
+// Package vmservice owns VM Service on the Supervisors' Kubernetes API (issue 12): it realises VM
+// Operator's VirtualMachines as VMs in the embedded vSphere inventory — deployed from the image's
+// content library item into the namespace's resource pool and VM folder, sized by the VM class and
+// reconfigured with its configSpec, powered as spec.powerState says — and reports what it made in
+// the VirtualMachine's status and conditions, as VM Operator does. A finalizer keeps the object
+// until its VM is gone. docs/vmservice.md describes what is realised and what is not yet.
+package vmservice
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/wcpd/wcpd/internal/clock"
+	"github.com/wcpd/wcpd/internal/controller"
+	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/platform"
+)
+
+// Finalizer is the finalizer VM Operator puts on a VirtualMachine until its VM is deleted.
+const Finalizer = "vmoperator.vmware.com/virtualmachine"
+
+// shards is how many VirtualMachines are reconciled at once.
+const shards = 4
+
+// virtualMachines is the resource the controller follows (the storage version).
+var virtualMachines = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachines"}
+
+// Controller realises the VirtualMachines of every Supervisor.
+type Controller struct {
+	inv  *inventory.Inventory
+	fams *platform.Families
+	log  *slog.Logger
+
+	shards []*controller.Controller
+
+	mu      sync.Mutex
+	clients map[string]client.Client // by Supervisor (primary cluster), while its API server runs
+}
+
+// New builds the controller; Start runs it.
+func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger) *Controller {
+	c := &Controller{inv: inv, fams: fams, log: log.With("controller", "vmservice"), clients: map[string]client.Client{}}
+	for n := range shards {
+		// Real time: the work waits on real processes (the API servers), not the simulated clock.
+		c.shards = append(c.shards, controller.New(fmt.Sprintf("vmservice-%d", n), controller.Func(c.reconcile), clock.Real{}, log))
+	}
+	return c
+}
+
+// Start runs the workers until ctx ends.
+func (c *Controller) Start(ctx context.Context) {
+	for _, s := range c.shards {
+		go s.Run(ctx)
+	}
+}
+
+func (c *Controller) enqueue(key string) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	c.shards[h.Sum32()%uint32(len(c.shards))].Enqueue(key)
+}
+
+// Attach follows the VirtualMachines of a Supervisor's API server while ctx lasts.
+func (c *Controller) Attach(ctx context.Context, cluster string, cl client.Client, cfg *rest.Config) error {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.clients[cluster] = cl
+	c.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		delete(c.clients, cluster)
+		c.mu.Unlock()
+	})
+	factory := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 10*time.Minute)
+	onChange := func(obj any) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = d.Obj
+		}
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			c.enqueue(cluster + "/" + u.GetNamespace() + "/" + u.GetName())
+		}
+	}
+	_, err = factory.ForResource(virtualMachines).Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: onChange, UpdateFunc: func(_, n any) { onChange(n) }, DeleteFunc: onChange,
+	})
+	if err != nil {
+		return err
+	}
+	factory.Start(ctx.Done())
+	return nil
+}
+
+func (c *Controller) client(cluster string) client.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.clients[cluster]
+}
+
+// splitKey parses "<cluster>/<namespace>/<name>".
+func splitKey(key string) (cluster, namespace, name string, ok bool) {
+	parts := strings.SplitN(key, "/", 3)
+	if len(parts) != 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}

@@ -1,0 +1,168 @@
+package kube
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmopv1a3 "github.com/vmware-tanzu/vm-operator/api/v1alpha3"
+	vmopv1a3common "github.com/vmware-tanzu/vm-operator/api/v1alpha3/common"
+
+	"github.com/wcpd/wcpd/internal/servertest"
+)
+
+// TestVirtualMachineBecomesAVM is the VM Service slice built so far (issue 12): a DevOps user with
+// EDIT applies seed 004's v1alpha3 VirtualMachine with the vGPU class and cloud-init, and the VM is
+// deployed from the image's library item into the namespace's pool with the class's CPU, memory,
+// vGPU device and the user data; power follows spec.powerState; a class that is not bound is said
+// in a condition; deleting the VirtualMachine deletes the VM.
+func TestVirtualMachineBecomesAVM(t *testing.T) {
+	env, admin := supervisorWithKubernetes(t)
+	env.AddUser("devops", devopsPW, "")
+	vgpu, err := os.ReadFile("../../internal/vmclasses/testdata/seed004-vgpu.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	class := map[string]any{"id": "vgpu-class", "cpu_count": 2, "memory_MB": 4096, "config_spec": json.RawMessage(vgpu)}
+	if r := env.Do("POST", "/api/vcenter/namespace-management/virtual-machine-classes", admin, class); r.Status/100 != 2 {
+		t.Fatalf("class: %d %s", r.Status, r.Body)
+	}
+	ns := map[string]any{"cluster": clusterA, "namespace": "vms",
+		"storage_specs":   []any{map[string]any{"policy": policyGold}},
+		"access_list":     []any{map[string]any{"subject_type": "USER", "subject": "devops", "domain": "vsphere.local", "role": "EDIT"}},
+		"vm_service_spec": map[string]any{"vm_classes": []any{"vgpu-class"}, "content_libraries": []any{libraryVM}}}
+	if r := env.Do("POST", "/api/vcenter/namespaces/instances", admin, ns); r.Status != 204 {
+		t.Fatalf("namespace: %d %s", r.Status, r.Body)
+	}
+	env.Settle(10 * time.Second) // the namespace's resource pool
+	info := login(t, env, "devops@vsphere.local", devopsPW)
+	devops := userClients(t, supervisorOf(t, info, clusterA), info.SessionID)
+	ctx := context.Background()
+
+	var image string
+	eventually(t, "the photon image is in namespace vms", func(ctx context.Context) (bool, error) {
+		var images vmopv1a3.VirtualMachineImageList
+		if err := devops.ctrl.List(ctx, &images, client.InNamespace("vms")); err != nil {
+			return false, err
+		}
+		for _, img := range images.Items {
+			if img.Status.Name == "photon-5.0-x86_64" {
+				image = img.Name
+			}
+		}
+		return image != "", nil
+	})
+	userData := "#cloud-config\nhostname: vm-one\n"
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "vm-one-cloud-init", Namespace: "vms"}, StringData: map[string]string{"user-data": userData}}
+	eventually(t, "devops may create Secrets in vms", func(ctx context.Context) (bool, error) {
+		err := devops.ctrl.Create(ctx, secret)
+		return err == nil || apierrors.IsAlreadyExists(err), err
+	})
+	vm := &vmopv1a3.VirtualMachine{
+		ObjectMeta: metav1.ObjectMeta{Name: "vm-one", Namespace: "vms"},
+		Spec: vmopv1a3.VirtualMachineSpec{
+			ClassName: "vgpu-class", ImageName: image, StorageClass: "wcpd-gold",
+			PowerState: vmopv1a3.VirtualMachinePowerStateOn,
+			Bootstrap: &vmopv1a3.VirtualMachineBootstrapSpec{CloudInit: &vmopv1a3.VirtualMachineBootstrapCloudInitSpec{
+				RawCloudConfig: &vmopv1a3common.SecretKeySelector{Name: secret.Name, Key: "user-data"}}},
+		},
+	}
+	if err := devops.ctrl.Create(ctx, vm); err != nil {
+		t.Fatalf("creating the VirtualMachine: %v", err)
+	}
+	eventually(t, "the VirtualMachine reports a powered-on VM", func(ctx context.Context) (bool, error) {
+		err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(vm), vm)
+		return err == nil && vm.Status.UniqueID != "" && vm.Status.PowerState == vmopv1a3.VirtualMachinePowerStateOn, err
+	})
+	if vm.Status.BiosUUID == "" || vm.Status.InstanceUUID == "" || !meta.IsStatusConditionTrue(vm.Status.Conditions, "VirtualMachineCreated") {
+		t.Errorf("status: %+v", vm.Status)
+	}
+
+	vc := env.Vim25(ctx)
+	if err := session.NewManager(vc).Login(ctx, url.UserPassword(servertest.Admin, servertest.AdminPassword)); err != nil {
+		t.Fatal(err)
+	}
+	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: vm.Status.UniqueID}
+	var m mo.VirtualMachine
+	if err := property.DefaultCollector(vc).RetrieveOne(ctx, ref, []string{"config", "resourcePool", "runtime.powerState"}, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.Hardware.NumCPU != 2 || m.Config.Hardware.MemoryMB != 4096 {
+		t.Errorf("hardware: %d CPUs, %d MB; want the class's 2 and 4096", m.Config.Hardware.NumCPU, m.Config.Hardware.MemoryMB)
+	}
+	vgpuFound := false
+	for _, d := range m.Config.Hardware.Device {
+		if pci, ok := d.(*types.VirtualPCIPassthrough); ok {
+			if b, ok := pci.Backing.(*types.VirtualPCIPassthroughVmiopBackingInfo); ok && b.Vgpu == "my-vgpu-profile" {
+				vgpuFound = true
+			}
+		}
+	}
+	if !vgpuFound {
+		t.Errorf("the VM has no vGPU device of profile my-vgpu-profile")
+	}
+	extra := map[string]string{}
+	for _, o := range m.Config.ExtraConfig {
+		if v := o.GetOptionValue(); v != nil {
+			extra[v.Key], _ = v.Value.(string)
+		}
+	}
+	if extra["guestinfo.userdata"] != base64.StdEncoding.EncodeToString([]byte(userData)) || extra["guestinfo.userdata.encoding"] != "base64" {
+		t.Errorf("cloud-init user data not in guestinfo: %v", extra)
+	}
+	var pool mo.ResourcePool
+	if err := property.DefaultCollector(vc).RetrieveOne(ctx, *m.ResourcePool, []string{"name"}, &pool); err != nil || pool.Name != "vms" {
+		t.Errorf("the VM is in pool %q (%v), want the namespace's pool vms", pool.Name, err)
+	}
+
+	vm.Spec.PowerState = vmopv1a3.VirtualMachinePowerStateOff
+	if err := devops.ctrl.Update(ctx, vm); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the VM is powered off", func(ctx context.Context) (bool, error) {
+		state, err := object.NewVirtualMachine(vc, ref).PowerState(ctx)
+		return state == types.VirtualMachinePowerStatePoweredOff, err
+	})
+
+	unbound := &vmopv1a3.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "vm-unbound", Namespace: "vms"},
+		Spec: vmopv1a3.VirtualMachineSpec{ClassName: "best-effort-large", ImageName: image}}
+	if err := devops.ctrl.Create(ctx, unbound); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a class not bound to the namespace is said in a condition", func(ctx context.Context) (bool, error) {
+		if err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(unbound), unbound); err != nil {
+			return false, err
+		}
+		c := meta.FindStatusCondition(unbound.Status.Conditions, "VirtualMachineClassReady")
+		return c != nil && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "best-effort-large"), nil
+	})
+
+	for _, o := range []client.Object{vm, unbound} {
+		if err := devops.ctrl.Delete(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the VirtualMachines and the VM are gone", func(ctx context.Context) (bool, error) {
+		err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(vm), &vmopv1a3.VirtualMachine{})
+		var gone mo.VirtualMachine
+		perr := property.DefaultCollector(vc).RetrieveOne(ctx, ref, []string{"name"}, &gone)
+		return apierrors.IsNotFound(err) && perr != nil, nil
+	})
+}
+
