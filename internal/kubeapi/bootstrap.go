@@ -77,6 +77,7 @@ func (i *instance) bootstrap(ctx context.Context) error {
 			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{vmop.GroupName}, Resources: vmServiceWorkloads, Verbs: []string{"*"}}},
 		},
 		i.namespaceWebhookConfiguration(),
+		i.virtualMachineWebhookConfiguration(),
 	}
 	for _, o := range objects {
 		if err := apply(ctx, i.client, o); err != nil {
@@ -119,6 +120,37 @@ func (i *instance) namespaceWebhookConfiguration() *admissionregistrationv1.Vali
 				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Delete},
 				Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"},
 					Resources: []string{"namespaces"}, Scope: &scope},
+			}},
+		}},
+	}
+}
+
+// vmWebhook names the validating webhook that admits VirtualMachines.
+const vmWebhook = "virtualmachines.wcpd.vmware.com"
+
+// virtualMachineWebhookConfiguration sends VirtualMachine creations and changes to VM Service's
+// checks (internal/vmservice), as v1alpha5 whatever version the client speaks.
+func (i *instance) virtualMachineWebhookConfiguration() *admissionregistrationv1.ValidatingWebhookConfiguration {
+	url := i.m.webhooks.url("/admit/virtualmachines/" + i.cluster)
+	fail := admissionregistrationv1.Fail
+	none := admissionregistrationv1.SideEffectClassNone
+	equivalent := admissionregistrationv1.Equivalent
+	scope := admissionregistrationv1.NamespacedScope
+	timeout := int32(15)
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: managedMeta(vmWebhook, ""),
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:                    vmWebhook,
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: i.m.webhooks.ca.CertPEM},
+			AdmissionReviewVersions: []string{"v1"},
+			SideEffects:             &none,
+			FailurePolicy:           &fail,
+			MatchPolicy:             &equivalent,
+			TimeoutSeconds:          &timeout,
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+				Rule: admissionregistrationv1.Rule{APIGroups: []string{vmop.GroupName}, APIVersions: []string{"v1alpha5"},
+					Resources: []string{"virtualmachines"}, Scope: &scope},
 			}},
 		}},
 	}

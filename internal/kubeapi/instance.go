@@ -21,6 +21,7 @@ import (
 
 	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/vmop"
+	"github.com/wcpd/wcpd/internal/vmservice"
 )
 
 // Timings of a Supervisor's API server.
@@ -32,7 +33,7 @@ const (
 
 // wcpdUser is the identity wcpd itself has in every Supervisor's API server (client certificate,
 // in system:masters).
-const wcpdUser = "wcpd"
+const wcpdUser = vmservice.ControllerUser
 
 // instance runs the Kubernetes control plane of one Supervisor: kube-apiserver and
 // kube-controller-manager as child processes, restarted when they fail, with their state under

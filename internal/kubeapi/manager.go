@@ -88,6 +88,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	mux.HandleFunc("POST /authenticate", m.serveTokenReview)
 	mux.Handle("POST /convert", vmop.ConversionHandler())
 	mux.HandleFunc("POST /admit/namespaces/{cluster}", m.serveNamespaceAdmission)
+	m.vms = vmservice.New(m.deps.Inventory, m.deps.Families, m.log)
+	mux.Handle("POST /admit/virtualmachines/{cluster}", m.vms.AdmissionHandler())
 	var err error
 	if m.webhooks, err = startWebhooks(m.kubernetesDir(), mux); err != nil {
 		return err
@@ -98,7 +100,6 @@ func (m *Manager) Start(ctx context.Context) error {
 	// controller group the tests settle with the fake clock.
 	m.supervisors = controller.New("kubernetes-supervisors", controller.Func(m.reconcileSupervisor), clock.Real{}, m.log)
 	m.realiser = newRealiser(m)
-	m.vms = vmservice.New(m.deps.Inventory, m.deps.Families, m.log)
 	go m.supervisors.Run(runCtx)
 	m.realiser.start(runCtx)
 	m.vms.Start(runCtx)

@@ -11,9 +11,9 @@ import (
 )
 
 // ExtraConfigKey is the extraConfig key that names the VM class a virtual machine of the inventory
-// was created from. wcpd has no VM Service yet; a VM carrying this key (set with
-// `govc vm.change -e wcpd.vmClass=<class>` or a ReconfigVM) counts as using the class, so get's
-// vms and the removal of classes in use work on real inventory objects.
+// was created from: VM Service (internal/vmservice) sets it on the VMs it makes, and a VM given it
+// by hand (`govc vm.change -e wcpd.vmClass=<class>`, register_vm) counts as using the class too, so
+// get's vms and the removal of classes in use work on real inventory objects.
 const ExtraConfigKey = "wcpd.vmClass"
 
 // classUsage is what vmsByClass last read, with the inventory's generation before it was read.

@@ -26,7 +26,9 @@ import (
 	vmopv1common "github.com/vmware-tanzu/vm-operator/api/v1alpha5/common"
 
 	"github.com/wcpd/wcpd/internal/controller"
+	"github.com/wcpd/wcpd/internal/drs"
 	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/vmclasses"
 	"github.com/wcpd/wcpd/internal/vmop"
 )
 
@@ -261,6 +263,8 @@ func (c *Controller) createVM(ctx context.Context, cluster string, cl client.Cli
 		return ref, err
 	}
 	spec.ExtraConfig = append(spec.ExtraConfig, extra...)
+	// The class is named on the VM, so that the VM class lists it in vms and stays while it is used.
+	spec.ExtraConfig = append(spec.ExtraConfig, &types.OptionValue{Key: vmclasses.ExtraConfigKey, Value: class.Name})
 	task, err := object.NewVirtualMachine(vc, ref).Reconfigure(ctx, spec)
 	if err == nil {
 		err = task.Wait(ctx)
@@ -278,6 +282,16 @@ func configSpec(class *vmopv1.VirtualMachineClass) (types.VirtualMachineConfigSp
 	spec := types.VirtualMachineConfigSpec{
 		NumCPUs:  int32(class.Spec.Hardware.Cpus),
 		MemoryMB: class.Spec.Hardware.Memory.Value() >> 20,
+	}
+	// A class's reservations (a guaranteed class reserves all of its CPU and memory) are the VM's
+	// own, at the resource model's speed of a vCPU.
+	if cpu := class.Spec.Policies.Resources.Requests.Cpu; !cpu.IsZero() {
+		mhz := cpu.MilliValue() * drs.DefaultCPUMHzPerVCPU / 1000
+		spec.CpuAllocation = &types.ResourceAllocationInfo{Reservation: &mhz}
+	}
+	if mem := class.Spec.Policies.Resources.Requests.Memory; !mem.IsZero() {
+		mb := mem.Value() >> 20
+		spec.MemoryAllocation = &types.ResourceAllocationInfo{Reservation: &mb}
 	}
 	if len(class.Spec.ConfigSpec) == 0 {
 		return spec, nil

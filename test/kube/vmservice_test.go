@@ -140,19 +140,54 @@ func TestVirtualMachineBecomesAVM(t *testing.T) {
 		return state == types.VirtualMachinePowerStatePoweredOff, err
 	})
 
-	unbound := &vmopv1a3.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "vm-unbound", Namespace: "vms"},
-		Spec: vmopv1a3.VirtualMachineSpec{ClassName: "best-effort-large", ImageName: image}}
-	if err := devops.ctrl.Create(ctx, unbound); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "a class not bound to the namespace is said in a condition", func(ctx context.Context) (bool, error) {
-		if err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(unbound), unbound); err != nil {
-			return false, err
+	// Refused at admission, with the field and the reason, and nothing made.
+	for _, tc := range []struct {
+		name string
+		spec vmopv1a3.VirtualMachineSpec
+		want string
+	}{
+		{"vm-unbound", vmopv1a3.VirtualMachineSpec{ClassName: "best-effort-large", ImageName: image}, `spec.className: VM class "best-effort-large" is not available in namespace vms`},
+		{"vm-no-image", vmopv1a3.VirtualMachineSpec{ClassName: "vgpu-class", ImageName: "vmi-0123456789abcdef0"}, `spec.image: VirtualMachineImage "vmi-0123456789abcdef0" is not available`},
+		{"vm-other-storage", vmopv1a3.VirtualMachineSpec{ClassName: "vgpu-class", ImageName: image, StorageClass: "wcpd-silver"}, `spec.storageClass: storage class "wcpd-silver" is not one of namespace vms`},
+	} {
+		err := devops.ctrl.Create(ctx, &vmopv1a3.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: tc.name, Namespace: "vms"}, Spec: tc.spec})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a refusal saying %q", tc.name, err, tc.want)
 		}
-		c := meta.FindStatusCondition(unbound.Status.Conditions, "VirtualMachineClassReady")
-		return c != nil && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "best-effort-large"), nil
+	}
+	// Over the namespace's memory limit: 3 VMs of 4096 MiB do not fit in 10240 MiB.
+	if r := env.Do("PATCH", "/api/vcenter/namespaces/instances/vms", admin, map[string]any{"resource_spec": map[string]any{"memory_limit": 10240}}); r.Status != 204 {
+		t.Fatalf("limit: %d %s", r.Status, r.Body)
+	}
+	second := &vmopv1a3.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "vm-two", Namespace: "vms"},
+		Spec: vmopv1a3.VirtualMachineSpec{ClassName: "vgpu-class", ImageName: image, PowerState: vmopv1a3.VirtualMachinePowerStateOff}}
+	if err := devops.ctrl.Create(ctx, second); err != nil {
+		t.Fatalf("a second VM within the limit: %v", err)
+	}
+	third := &vmopv1a3.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "vm-three", Namespace: "vms"},
+		Spec: vmopv1a3.VirtualMachineSpec{ClassName: "vgpu-class", ImageName: image}}
+	if err := devops.ctrl.Create(ctx, third); err == nil || !strings.Contains(err.Error(), "over the namespace's memory limit of 10240 MiB") {
+		t.Errorf("a third VM over the memory limit: %v", err)
+	}
+	// The class lists the VMs that use it, and cannot go while they do.
+	eventually(t, "vgpu-class lists its VMs", func(ctx context.Context) (bool, error) {
+		var info struct {
+			VMs []string `json:"vms"`
+		}
+		env.Do("GET", "/api/vcenter/namespace-management/virtual-machine-classes/vgpu-class", admin, nil).JSON(t, &info)
+		return len(info.VMs) == 2, nil
 	})
-
+	if r := env.Do("DELETE", "/api/vcenter/namespace-management/virtual-machine-classes/vgpu-class", admin, nil); r.Status/100 != 2 {
+		t.Fatalf("delete class: %d %s", r.Status, r.Body)
+	}
+	var classInfo struct {
+		ConfigStatus string `json:"config_status"`
+	}
+	env.Do("GET", "/api/vcenter/namespace-management/virtual-machine-classes/vgpu-class", admin, nil).JSON(t, &classInfo)
+	if classInfo.ConfigStatus != "REMOVING" {
+		t.Errorf("a class in use by VirtualMachines after delete: %q, want REMOVING", classInfo.ConfigStatus)
+	}
+	unbound := second
 	for _, o := range []client.Object{vm, unbound} {
 		if err := devops.ctrl.Delete(ctx, o); err != nil {
 			t.Fatal(err)
@@ -165,4 +200,3 @@ func TestVirtualMachineBecomesAVM(t *testing.T) {
 		return apierrors.IsNotFound(err) && perr != nil, nil
 	})
 }
-

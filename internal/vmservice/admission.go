@@ -1,0 +1,150 @@
+package vmservice
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
+
+	"github.com/wcpd/wcpd/internal/drs"
+)
+
+// ControllerUser is the Kubernetes user VM Service writes as (wcpd's own client certificate).
+const ControllerUser = "wcpd"
+
+// maxVMName is the longest name vSphere gives a VM.
+const maxVMName = 80
+
+// AdmissionHandler serves the validating webhook for VirtualMachines at a path ending in the
+// Supervisor's cluster ({cluster} in the mux pattern). The API server sends the object as v1alpha5
+// whatever version the client used (matchPolicy Equivalent).
+func (c *Controller) AdmissionHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var review admissionv1.AdmissionReview
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&review); err != nil || review.Request == nil {
+			http.Error(w, "the body is not an AdmissionReview with a request", http.StatusBadRequest)
+			return
+		}
+		resp := &admissionv1.AdmissionResponse{UID: review.Request.UID, Allowed: true}
+		if msg, err := c.admit(r.Context(), r.PathValue("cluster"), review.Request); err != nil {
+			resp.Allowed = false
+			resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusInternalServerError, Message: err.Error()}
+		} else if msg != "" {
+			resp.Allowed = false
+			resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity,
+				Reason: metav1.StatusReasonInvalid, Message: msg}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
+	})
+}
+
+// admit returns why a VirtualMachine is refused, "" when it is not.
+func (c *Controller) admit(ctx context.Context, cluster string, req *admissionv1.AdmissionRequest) (string, error) {
+	cl := c.client(cluster)
+	if cl == nil {
+		return "", fmt.Errorf("VM Service is not following the Supervisor on %s yet; try again", cluster)
+	}
+	if u := req.UserInfo.Username; u == ControllerUser || strings.HasPrefix(u, "system:") {
+		return "", nil // VM Service's own writes (finalizers) and Kubernetes' garbage collector
+	}
+	var vm vmopv1.VirtualMachine
+	if err := json.Unmarshal(req.Object.Raw, &vm); err != nil {
+		return "the object is not a VirtualMachine: " + err.Error(), nil
+	}
+	if vm.DeletionTimestamp != nil {
+		return "", nil // finalizer removal and status on the way out
+	}
+	var problems []string
+	if req.Operation == admissionv1.Update {
+		var old vmopv1.VirtualMachine
+		if err := json.Unmarshal(req.OldObject.Raw, &old); err == nil {
+			if imageOf(&old) != imageOf(&vm) {
+				problems = append(problems, fmt.Sprintf("spec.image: the image of a VirtualMachine cannot change (it was %s)", imageOf(&old)))
+			}
+			if old.Spec.StorageClass != vm.Spec.StorageClass {
+				problems = append(problems, fmt.Sprintf("spec.storageClass: cannot change (it was %q)", old.Spec.StorageClass))
+			}
+		}
+	} else if len(vm.Name) > maxVMName {
+		problems = append(problems, fmt.Sprintf("metadata.name: %q is longer than the %d characters vSphere allows a VM name", vm.Name, maxVMName))
+	}
+	var class vmopv1.VirtualMachineClass
+	err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ClassName}, &class)
+	switch {
+	case vm.Spec.ClassName == "" || apierrors.IsNotFound(err):
+		problems = append(problems, fmt.Sprintf("spec.className: VM class %q is not available in namespace %s", vm.Spec.ClassName, vm.Namespace))
+	case err != nil:
+		return "", err
+	}
+	if _, problem, err := c.imageItem(ctx, cl, &vm); err != nil {
+		return "", err
+	} else if problem != "" {
+		problems = append(problems, problem)
+	}
+	if problem := c.storageProblem(&vm); problem != "" {
+		problems = append(problems, problem)
+	}
+	if err == nil && req.Operation == admissionv1.Create {
+		problem, lerr := c.limitProblem(ctx, cl, &vm, &class)
+		if lerr != nil {
+			return "", lerr
+		}
+		if problem != "" {
+			problems = append(problems, problem)
+		}
+	}
+	return strings.Join(problems, "; "), nil
+}
+
+func imageOf(vm *vmopv1.VirtualMachine) string {
+	if vm.Spec.Image != nil {
+		return vm.Spec.Image.Kind + "/" + vm.Spec.Image.Name
+	}
+	return "VirtualMachineImage/" + vm.Spec.ImageName
+}
+
+// limitProblem says why one more VM of class would exceed the namespace's CPU or memory limit: the
+// VMs of the namespace count with their classes' sizes.
+func (c *Controller) limitProblem(ctx context.Context, cl client.Client, vm *vmopv1.VirtualMachine, class *vmopv1.VirtualMachineClass) (string, error) {
+	rz, ok := c.fams.Namespaces.Realisation(vm.Namespace)
+	if !ok {
+		return "", nil
+	}
+	memLimit, hasMem := rz.Quota["memory_limit"]
+	cpuLimit, hasCPU := rz.Quota["cpu_limit"]
+	if !hasMem && !hasCPU {
+		return "", nil
+	}
+	var vms vmopv1.VirtualMachineList
+	if err := cl.List(ctx, &vms, client.InNamespace(vm.Namespace)); err != nil {
+		return "", err
+	}
+	memMiB, cpuMHz := class.Spec.Hardware.Memory.Value()>>20, class.Spec.Hardware.Cpus*drs.DefaultCPUMHzPerVCPU
+	for _, other := range vms.Items {
+		if other.Name == vm.Name {
+			continue
+		}
+		var oc vmopv1.VirtualMachineClass
+		if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: other.Spec.ClassName}, &oc); err != nil {
+			continue // a VM whose class went counts for nothing more than it can be given
+		}
+		memMiB += oc.Spec.Hardware.Memory.Value() >> 20
+		cpuMHz += oc.Spec.Hardware.Cpus * drs.DefaultCPUMHzPerVCPU
+	}
+	switch {
+	case hasMem && memMiB > memLimit:
+		return fmt.Sprintf("spec.className: with this VM the VMs of namespace %s would need %d MiB of memory, over the namespace's memory limit of %d MiB", vm.Namespace, memMiB, memLimit), nil
+	case hasCPU && cpuMHz > cpuLimit:
+		return fmt.Sprintf("spec.className: with this VM the VMs of namespace %s would need %d MHz of CPU, over the namespace's CPU limit of %d MHz", vm.Namespace, cpuMHz, cpuLimit), nil
+	}
+	return "", nil
+}
