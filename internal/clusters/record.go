@@ -118,12 +118,29 @@ func (s *supervisor) spans(cluster string) bool {
 }
 
 func (s *supervisor) state() platform.SupervisorState {
-	return platform.SupervisorState{
+	st := platform.SupervisorState{
 		Cluster: s.Cluster, ID: s.ID, Name: s.Name,
 		ConfigStatus: s.ConfigStatus, KubernetesStatus: s.KubernetesStatus,
 		APIServerEndpoint: s.ClusterEndpoint, NamespacesPool: s.NamespacesPool,
 		KubernetesVersion: s.Version, UpgradeCount: s.Upgrades,
 	}
+	for _, n := range s.Networks {
+		if n.Network == s.PrimaryNetwork && n.VsphereNetwork != nil {
+			st.WorkloadAddresses = addressRanges(n.VsphereNetwork.AddressRanges)
+		}
+	}
+	for _, lb := range s.LoadBalancers {
+		st.LoadBalancerAddresses = append(st.LoadBalancerAddresses, addressRanges(lb.AddressRanges)...)
+	}
+	return st
+}
+
+func addressRanges(in []IPRange) []platform.AddressRange {
+	out := make([]platform.AddressRange, 0, len(in))
+	for _, r := range in {
+		out = append(out, platform.AddressRange{Address: r.Address, Count: r.Count})
+	}
+	return out
 }
 
 func newMessage(severity, id, text string, args ...string) Message {

@@ -92,6 +92,17 @@ type SupervisorState struct {
 	KubernetesVersion string
 	// Upgraded is set once the Supervisor has completed at least one upgrade.
 	UpgradeCount int
+	// WorkloadAddresses are the address ranges of the primary workload network (vSphere
+	// networking), from which VM Service's VMs get their addresses; LoadBalancerAddresses those of
+	// the load balancers, from which services get their external addresses.
+	WorkloadAddresses     []AddressRange
+	LoadBalancerAddresses []AddressRange
+}
+
+// AddressRange is count IPv4 addresses from Address.
+type AddressRange struct {
+	Address string
+	Count   int64
 }
 
 // Supervisors is offered by the clusters family (issue 3).

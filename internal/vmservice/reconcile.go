@@ -45,12 +45,7 @@ const (
 const waitForInput = 5 * time.Second
 
 // reconcile moves one VirtualMachine toward its spec.
-func (c *Controller) reconcile(ctx context.Context, key string) (controller.Result, error) {
-	cluster, namespace, name, ok := splitKey(key)
-	cl := c.client(cluster)
-	if !ok || cl == nil {
-		return controller.Result{}, nil
-	}
+func (c *Controller) reconcile(ctx context.Context, cluster string, cl client.Client, namespace, name string) (controller.Result, error) {
 	var vm vmopv1.VirtualMachine
 	if err := cl.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &vm); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -73,6 +68,10 @@ func (c *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 	}
 	before := vm.Status.DeepCopy()
 	retry, err := c.realise(ctx, cluster, cl, &vm)
+	if err == nil && vm.Status.PowerState == vmopv1.VirtualMachinePowerStateOn && primaryIP(&vm) == "" {
+		defer c.lockCluster(cluster)() // held until the address is in the status
+		err = c.assignVMAddress(ctx, cluster, cl, &vm)
+	}
 	if !equality.Semantic.DeepEqual(before, &vm.Status) {
 		if uerr := cl.Status().Update(ctx, &vm); uerr != nil {
 			return controller.Result{}, errors.Join(err, uerr)

@@ -35,8 +35,19 @@ const Finalizer = "vmoperator.vmware.com/virtualmachine"
 // shards is how many VirtualMachines are reconciled at once.
 const shards = 4
 
-// virtualMachines is the resource the controller follows (the storage version).
-var virtualMachines = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachines"}
+// The resources the controller follows (their storage version).
+var (
+	virtualMachines        = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachines"}
+	virtualMachineServices = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachineservices"}
+)
+
+// Kinds of keys: "<kind>/<cluster>/<namespace>/<name>"; servicesOf's keys name no object and bring
+// every VirtualMachineService of the namespace round (their VMs changed).
+const (
+	kindVM         = "vm"
+	kindService    = "svc"
+	kindServicesOf = "svcs"
+)
 
 // Controller realises the VirtualMachines of every Supervisor.
 type Controller struct {
@@ -48,14 +59,17 @@ type Controller struct {
 
 	mu      sync.Mutex
 	clients map[string]client.Client // by Supervisor (primary cluster), while its API server runs
+	// allocating serialises address allocations per Supervisor (addresses.go).
+	allocating map[string]*sync.Mutex
 }
 
 // New builds the controller; Start runs it.
 func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger) *Controller {
-	c := &Controller{inv: inv, fams: fams, log: log.With("controller", "vmservice"), clients: map[string]client.Client{}}
+	c := &Controller{inv: inv, fams: fams, log: log.With("controller", "vmservice"), clients: map[string]client.Client{},
+		allocating: map[string]*sync.Mutex{}}
 	for n := range shards {
 		// Real time: the work waits on real processes (the API servers), not the simulated clock.
-		c.shards = append(c.shards, controller.New(fmt.Sprintf("vmservice-%d", n), controller.Func(c.reconcile), clock.Real{}, log))
+		c.shards = append(c.shards, controller.New(fmt.Sprintf("vmservice-%d", n), controller.Func(c.dispatch), clock.Real{}, log))
 	}
 	return c
 }
@@ -88,17 +102,28 @@ func (c *Controller) Attach(ctx context.Context, cluster string, cl client.Clien
 		c.mu.Unlock()
 	})
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 10*time.Minute)
-	onChange := func(obj any) {
-		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = d.Obj
+	follow := func(gvr schema.GroupVersionResource, keys func(ns, name string) []string) error {
+		onChange := func(obj any) {
+			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = d.Obj
+			}
+			if u, ok := obj.(*unstructured.Unstructured); ok {
+				for _, k := range keys(u.GetNamespace(), u.GetName()) {
+					c.enqueue(k)
+				}
+			}
 		}
-		if u, ok := obj.(*unstructured.Unstructured); ok {
-			c.enqueue(cluster + "/" + u.GetNamespace() + "/" + u.GetName())
-		}
+		_, err := factory.ForResource(gvr).Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: onChange, UpdateFunc: func(_, n any) { onChange(n) }, DeleteFunc: onChange,
+		})
+		return err
 	}
-	_, err = factory.ForResource(virtualMachines).Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: onChange, UpdateFunc: func(_, n any) { onChange(n) }, DeleteFunc: onChange,
+	err = follow(virtualMachines, func(ns, name string) []string {
+		return []string{key(kindVM, cluster, ns, name), key(kindServicesOf, cluster, ns, "")}
 	})
+	if err == nil {
+		err = follow(virtualMachineServices, func(ns, name string) []string { return []string{key(kindService, cluster, ns, name)} })
+	}
 	if err != nil {
 		return err
 	}
@@ -112,11 +137,33 @@ func (c *Controller) client(cluster string) client.Client {
 	return c.clients[cluster]
 }
 
-// splitKey parses "<cluster>/<namespace>/<name>".
-func splitKey(key string) (cluster, namespace, name string, ok bool) {
-	parts := strings.SplitN(key, "/", 3)
-	if len(parts) != 3 {
-		return "", "", "", false
+func key(kind, cluster, namespace, name string) string {
+	return kind + "/" + cluster + "/" + namespace + "/" + name
+}
+
+// splitKey parses "<kind>/<cluster>/<namespace>/<name>".
+func splitKey(k string) (kind, cluster, namespace, name string, ok bool) {
+	parts := strings.SplitN(k, "/", 4)
+	if len(parts) != 4 {
+		return "", "", "", "", false
 	}
-	return parts[0], parts[1], parts[2], true
+	return parts[0], parts[1], parts[2], parts[3], true
+}
+
+// dispatch sends a key to the reconcile of its kind.
+func (c *Controller) dispatch(ctx context.Context, k string) (controller.Result, error) {
+	kind, cluster, namespace, name, ok := splitKey(k)
+	cl := c.client(cluster)
+	if !ok || cl == nil {
+		return controller.Result{}, nil
+	}
+	switch kind {
+	case kindVM:
+		return c.reconcile(ctx, cluster, cl, namespace, name)
+	case kindService:
+		return c.reconcileService(ctx, cluster, cl, namespace, name)
+	case kindServicesOf:
+		return controller.Result{}, c.enqueueServices(ctx, cluster, cl, namespace)
+	}
+	return controller.Result{}, nil
 }

@@ -75,7 +75,7 @@ func TestVirtualMachineBecomesAVM(t *testing.T) {
 		return err == nil || apierrors.IsAlreadyExists(err), err
 	})
 	vm := &vmopv1a3.VirtualMachine{
-		ObjectMeta: metav1.ObjectMeta{Name: "vm-one", Namespace: "vms"},
+		ObjectMeta: metav1.ObjectMeta{Name: "vm-one", Namespace: "vms", Labels: map[string]string{"app": "web"}},
 		Spec: vmopv1a3.VirtualMachineSpec{
 			ClassName: "vgpu-class", ImageName: image, StorageClass: "wcpd-gold",
 			PowerState: vmopv1a3.VirtualMachinePowerStateOn,
@@ -130,6 +130,45 @@ func TestVirtualMachineBecomesAVM(t *testing.T) {
 	if err := property.DefaultCollector(vc).RetrieveOne(ctx, *m.ResourcePool, []string{"name"}, &pool); err != nil || pool.Name != "vms" {
 		t.Errorf("the VM is in pool %q (%v), want the namespace's pool vms", pool.Name, err)
 	}
+
+	// An address from the workload network once powered on, and a load-balanced service with an
+	// external address from the load balancer's range.
+	eventually(t, "vm-one has an address of the workload network", func(ctx context.Context) (bool, error) {
+		err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(vm), vm)
+		return err == nil && vm.Status.Network != nil && strings.HasPrefix(vm.Status.Network.PrimaryIP4, "10.30.1."), err
+	})
+	vmIP := vm.Status.Network.PrimaryIP4
+	web := &vmopv1a3.VirtualMachineService{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "vms"},
+		Spec: vmopv1a3.VirtualMachineServiceSpec{Type: vmopv1a3.VirtualMachineServiceTypeLoadBalancer,
+			Selector: map[string]string{"app": "web"},
+			Ports:    []vmopv1a3.VirtualMachineServicePort{{Name: "http", Protocol: "TCP", Port: 80, TargetPort: 8080}}}}
+	if err := devops.ctrl.Create(ctx, web); err != nil {
+		t.Fatalf("creating the VirtualMachineService: %v", err)
+	}
+	eventually(t, "the service has an external address and the VM behind it", func(ctx context.Context) (bool, error) {
+		if err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(web), web); err != nil {
+			return false, err
+		}
+		var svc corev1.Service
+		var ep corev1.Endpoints
+		if err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(web), &svc); err != nil {
+			return false, err
+		}
+		if err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(web), &ep); err != nil {
+			return false, err
+		}
+		in := web.Status.LoadBalancer.Ingress
+		return len(in) == 1 && strings.HasPrefix(in[0].IP, "10.40.1.") && svc.Spec.Type == corev1.ServiceTypeLoadBalancer &&
+			len(svc.Status.LoadBalancer.Ingress) == 1 && svc.Status.LoadBalancer.Ingress[0].IP == in[0].IP &&
+			len(ep.Subsets) == 1 && len(ep.Subsets[0].Addresses) == 1 && ep.Subsets[0].Addresses[0].IP == vmIP && ep.Subsets[0].Ports[0].Port == 8080, nil
+	})
+	if err := devops.ctrl.Delete(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Service goes with the VirtualMachineService", func(ctx context.Context) (bool, error) {
+		err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(web), &corev1.Service{})
+		return apierrors.IsNotFound(err), nil
+	})
 
 	vm.Spec.PowerState = vmopv1a3.VirtualMachinePowerStateOff
 	if err := devops.ctrl.Update(ctx, vm); err != nil {
