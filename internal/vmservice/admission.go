@@ -130,8 +130,8 @@ func (c *Controller) limitProblem(ctx context.Context, cl client.Client, vm *vmo
 	}
 	memMiB, cpuMHz := class.Spec.Hardware.Memory.Value()>>20, class.Spec.Hardware.Cpus*drs.DefaultCPUMHzPerVCPU
 	for _, other := range vms.Items {
-		if other.Name == vm.Name {
-			continue
+		if other.Name == vm.Name || other.DeletionTimestamp != nil {
+			continue // being deleted: its resources are on their way back
 		}
 		var oc vmopv1.VirtualMachineClass
 		if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: other.Spec.ClassName}, &oc); err != nil {

@@ -179,6 +179,57 @@ func TestVirtualMachineBecomesAVM(t *testing.T) {
 		return state == types.VirtualMachinePowerStatePoweredOff, err
 	})
 
+	// A guaranteed class reserves the VM's memory, and the live resource analysis shows it.
+	if r := env.Do("PATCH", "/api/vcenter/namespaces/instances/vms", admin, map[string]any{"vm_service_spec": map[string]any{
+		"vm_classes": []any{"vgpu-class", "guaranteed-small"}, "content_libraries": []any{libraryVM}}}); r.Status != 204 {
+		t.Fatalf("adding guaranteed-small: %d %s", r.Status, r.Body)
+	}
+	guaranteed := &vmopv1a3.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "vm-guaranteed", Namespace: "vms"},
+		Spec: vmopv1a3.VirtualMachineSpec{ClassName: "guaranteed-small", ImageName: image, PowerState: vmopv1a3.VirtualMachinePowerStateOn}}
+	eventually(t, "a VirtualMachine of guaranteed-small is admitted", func(ctx context.Context) (bool, error) {
+		err := devops.ctrl.Create(ctx, guaranteed)
+		return err == nil || apierrors.IsAlreadyExists(err), err
+	})
+	eventually(t, "the live analysis shows vm-guaranteed's memory reservation", func(ctx context.Context) (bool, error) {
+		r := env.Do("GET", "/api/wcpd/clusters/"+clusterA+"/resources", admin, nil)
+		var node struct {
+			Name             string            `json:"name"`
+			MemoryReservedMB int64             `json:"memory_reserved_mb"`
+			Children         []json.RawMessage `json:"children"`
+		}
+		var find func(raw []byte) bool
+		find = func(raw []byte) bool {
+			var n = node
+			if json.Unmarshal(raw, &n) != nil {
+				return false
+			}
+			if n.Name == "vm-guaranteed" {
+				return n.MemoryReservedMB == 4096
+			}
+			for _, c := range n.Children {
+				if find(c) {
+					return true
+				}
+			}
+			return false
+		}
+		var res struct {
+			Children []json.RawMessage `json:"children"`
+		}
+		if err := json.Unmarshal(r.Body, &res); err != nil {
+			return false, err
+		}
+		for _, c := range res.Children {
+			if find(c) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err := devops.ctrl.Delete(ctx, guaranteed); err != nil {
+		t.Fatal(err)
+	}
+
 	// Refused at admission, with the field and the reason, and nothing made.
 	for _, tc := range []struct {
 		name string
