@@ -88,7 +88,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	mux.HandleFunc("POST /authenticate", m.serveTokenReview)
 	mux.Handle("POST /convert", vmop.ConversionHandler())
 	mux.HandleFunc("POST /admit/namespaces/{cluster}", m.serveNamespaceAdmission)
-	m.vms = vmservice.New(m.deps.Inventory, m.deps.Families, m.log)
+	// The realiser exists by the time a VM is published.
+	m.vms = vmservice.New(m.deps.Inventory, m.deps.Families, m.log, func(ns string) { m.realiser.namespaceChanged(ns) })
 	mux.Handle("POST /admit/virtualmachines/{cluster}", m.vms.AdmissionHandler())
 	var err error
 	if m.webhooks, err = startWebhooks(m.kubernetesDir(), mux); err != nil {

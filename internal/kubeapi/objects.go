@@ -2,8 +2,6 @@ package kubeapi
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"sort"
 	"strings"
 
@@ -213,13 +211,6 @@ func desiredVMClass(namespace string, c platform.VMClassState) *vmopv1.VirtualMa
 	return out
 }
 
-// imageName is the name VM Operator gives the image of a content library item: "vmi-" and the
-// first 17 hexadecimal digits of the SHA-1 of the item's id, stable across renames.
-func imageName(itemID string) string {
-	sum := sha1.Sum([]byte(itemID))
-	return "vmi-" + hex.EncodeToString(sum[:])[:17]
-}
-
 // libraryImage is an OVF item of a content library associated with a namespace.
 type libraryImage struct {
 	LibraryID, LibraryName, ItemID, ItemName, ItemType string
@@ -227,7 +218,7 @@ type libraryImage struct {
 
 // desiredImage is the VirtualMachineImage of a library item.
 func desiredImage(namespace string, it libraryImage) *vmopv1.VirtualMachineImage {
-	meta := managedMeta(imageName(it.ItemID), namespace)
+	meta := managedMeta(vmop.ImageName(it.ItemID), namespace)
 	meta.Annotations = map[string]string{libraryItemKey: it.ItemID}
 	return &vmopv1.VirtualMachineImage{
 		ObjectMeta: meta,

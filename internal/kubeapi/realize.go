@@ -29,6 +29,7 @@ import (
 	"github.com/wcpd/wcpd/internal/controller"
 	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/vmop"
 )
 
 // Timings of the realiser.
@@ -460,7 +461,7 @@ func (r *realiser) images(ctx context.Context, libraries []string) ([]libraryIma
 func (r *realiser) setImageStatus(ctx context.Context, i *instance, namespace string, images []libraryImage) error {
 	for _, it := range images {
 		img := &vmopv1.VirtualMachineImage{}
-		img.Name, img.Namespace = imageName(it.ItemID), namespace
+		img.Name, img.Namespace = vmop.ImageName(it.ItemID), namespace
 		img.Status = vmopv1.VirtualMachineImageStatus{
 			Name: it.ItemName, Type: "OVF", ProviderContentVersion: it.ItemID,
 			Conditions: []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "True",

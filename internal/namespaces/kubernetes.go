@@ -36,6 +36,9 @@ func (f *Family) Realisation(name string) (platform.NamespaceRealisation, bool) 
 	}
 	for _, l := range r.Spec.libraries() {
 		out.ContentLibraries = append(out.ContentLibraries, l.ContentLibrary)
+		if l.Writable {
+			out.WritableLibraries = append(out.WritableLibraries, l.ContentLibrary)
+		}
 	}
 	return out, true
 }

@@ -306,6 +306,8 @@ type NamespaceRealisation struct {
 	// VM Image Service) associated with the namespace.
 	VMClasses        []string
 	ContentLibraries []string
+	// WritableLibraries are the libraries among them DevOps users may publish to.
+	WritableLibraries []string
 }
 
 // NamespaceAccess is one access entry of a namespace.

@@ -16,7 +16,9 @@ package vmop
 
 import (
 	"context"
+	"crypto/sha1"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -45,6 +47,13 @@ var ServedVersions = []string{"v1alpha3", "v1alpha5"}
 // LibraryItemAnnotation names, on the VirtualMachineImages wcpd makes, the content library item
 // an image stands for.
 const LibraryItemAnnotation = "wcpd.vmware.com/library-item"
+
+// ImageName is the name VM Operator gives the image of a content library item: "vmi-" and the first
+// 17 hexadecimal digits of the SHA-1 of the item's id, stable across renames.
+func ImageName(itemID string) string {
+	sum := sha1.Sum([]byte(itemID))
+	return "vmi-" + hex.EncodeToString(sum[:])[:17]
+}
 
 // GroupName is the API group of every CRD this package owns.
 const GroupName = "vmoperator.vmware.com"

@@ -39,6 +39,7 @@ const shards = 4
 var (
 	virtualMachines        = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachines"}
 	virtualMachineServices = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachineservices"}
+	publishRequests        = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachinepublishrequests"}
 )
 
 // Kinds of keys: "<kind>/<cluster>/<namespace>/<name>"; servicesOf's keys name no object and bring
@@ -47,6 +48,7 @@ const (
 	kindVM         = "vm"
 	kindService    = "svc"
 	kindServicesOf = "svcs"
+	kindPublish    = "pub"
 )
 
 // Controller realises the VirtualMachines of every Supervisor.
@@ -61,12 +63,16 @@ type Controller struct {
 	clients map[string]client.Client // by Supervisor (primary cluster), while its API server runs
 	// allocating serialises address allocations per Supervisor (addresses.go).
 	allocating map[string]*sync.Mutex
+	// imagesChanged asks for a namespace's images to be realised again (a VM was published).
+	imagesChanged func(namespace string)
 }
 
-// New builds the controller; Start runs it.
-func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger) *Controller {
+// New builds the controller; Start runs it. imagesChanged is called when a namespace's libraries
+// gained an item (a published VM), so its images are realised at once.
+func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger, imagesChanged func(namespace string)) *Controller {
 	c := &Controller{inv: inv, fams: fams, log: log.With("controller", "vmservice"), clients: map[string]client.Client{},
-		allocating: map[string]*sync.Mutex{}}
+		imagesChanged: imagesChanged,
+		allocating:    map[string]*sync.Mutex{}}
 	for n := range shards {
 		// Real time: the work waits on real processes (the API servers), not the simulated clock.
 		c.shards = append(c.shards, controller.New(fmt.Sprintf("vmservice-%d", n), controller.Func(c.dispatch), clock.Real{}, log))
@@ -124,6 +130,9 @@ func (c *Controller) Attach(ctx context.Context, cluster string, cl client.Clien
 	if err == nil {
 		err = follow(virtualMachineServices, func(ns, name string) []string { return []string{key(kindService, cluster, ns, name)} })
 	}
+	if err == nil {
+		err = follow(publishRequests, func(ns, name string) []string { return []string{key(kindPublish, cluster, ns, name)} })
+	}
 	if err != nil {
 		return err
 	}
@@ -162,6 +171,8 @@ func (c *Controller) dispatch(ctx context.Context, k string) (controller.Result,
 		return c.reconcile(ctx, cluster, cl, namespace, name)
 	case kindService:
 		return c.reconcileService(ctx, cluster, cl, namespace, name)
+	case kindPublish:
+		return c.reconcilePublish(ctx, cluster, cl, namespace, name)
 	case kindServicesOf:
 		return controller.Result{}, c.enqueueServices(ctx, cluster, cl, namespace)
 	}

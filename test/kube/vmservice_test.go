@@ -179,6 +179,27 @@ func TestVirtualMachineBecomesAVM(t *testing.T) {
 		return state == types.VirtualMachinePowerStatePoweredOff, err
 	})
 
+	// Publishing the VM to the namespace's writable library makes a new image of it.
+	if r := env.Do("PATCH", "/api/vcenter/namespaces/instances/vms", admin, map[string]any{
+		"content_libraries": []any{map[string]any{"content_library": libraryVM, "writable": true}}}); r.Status != 204 {
+		t.Fatalf("making the library writable: %d %s", r.Status, r.Body)
+	}
+	pub := &vmopv1a3.VirtualMachinePublishRequest{ObjectMeta: metav1.ObjectMeta{Name: "vm-one", Namespace: "vms"},
+		Spec: vmopv1a3.VirtualMachinePublishRequestSpec{Target: vmopv1a3.VirtualMachinePublishRequestTarget{
+			Item: vmopv1a3.VirtualMachinePublishRequestTargetItem{Name: "vm-one-golden"}}}}
+	eventually(t, "the publish request is accepted", func(ctx context.Context) (bool, error) {
+		err := devops.ctrl.Create(ctx, pub)
+		return err == nil || apierrors.IsAlreadyExists(err), err
+	})
+	eventually(t, "vm-one is published and its image is in the namespace", func(ctx context.Context) (bool, error) {
+		if err := devops.ctrl.Get(ctx, client.ObjectKeyFromObject(pub), pub); err != nil || !pub.Status.Ready {
+			return false, err
+		}
+		var img vmopv1a3.VirtualMachineImage
+		err := devops.ctrl.Get(ctx, client.ObjectKey{Namespace: "vms", Name: pub.Status.ImageName}, &img)
+		return err == nil && img.Status.Name == "vm-one-golden", nil
+	})
+
 	// A guaranteed class reserves the VM's memory, and the live resource analysis shows it.
 	if r := env.Do("PATCH", "/api/vcenter/namespaces/instances/vms", admin, map[string]any{"vm_service_spec": map[string]any{
 		"vm_classes": []any{"vgpu-class", "guaranteed-small"}, "content_libraries": []any{libraryVM}}}); r.Status != 204 {
