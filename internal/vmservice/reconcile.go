@@ -189,11 +189,32 @@ func (c *Controller) storageProblem(vm *vmopv1.VirtualMachine) string {
 
 // namespaceFolder is the VM folder of a namespace, Namespaces/<namespace>.
 func (c *Controller) namespaceFolder(ctx context.Context, cluster, namespace string, create bool) (*object.Folder, bool, error) {
+	return c.namespaceFolderPath(ctx, cluster, namespace, create)
+}
+
+// namespaceFolderPath is a VM folder below the namespace's, Namespaces/<namespace>/<sub>….
+func (c *Controller) namespaceFolderPath(ctx context.Context, cluster, namespace string, create bool, sub ...string) (*object.Folder, bool, error) {
 	cl, err := c.inv.Cluster(ctx, cluster)
 	if err != nil {
 		return nil, false, err
 	}
-	return c.inv.VMFolder(ctx, cl.Datacenter, create, inventory.NamespacesFolder, namespace)
+	return c.inv.VMFolder(ctx, cl.Datacenter, create, append([]string{inventory.NamespacesFolder, namespace}, sub...)...)
+}
+
+// namespacePool is the namespace's resource pool under its Supervisor's Namespaces pool.
+func (c *Controller) namespacePool(ctx context.Context, cluster, namespace string) (types.ManagedObjectReference, error) {
+	sup, ok := c.fams.Supervisors.Supervisor(cluster)
+	if !ok || sup.NamespacesPool == "" {
+		return types.ManagedObjectReference{}, errors.New("the Supervisor has no Namespaces resource pool yet")
+	}
+	ref, err := object.NewSearchIndex(c.inv.Client()).FindChild(ctx, types.ManagedObjectReference{Type: "ResourcePool", Value: sup.NamespacesPool}, namespace)
+	if err != nil {
+		return types.ManagedObjectReference{}, err
+	}
+	if ref == nil || ref.Reference().Type != "ResourcePool" {
+		return types.ManagedObjectReference{}, fmt.Errorf("namespace %s has no resource pool yet", namespace)
+	}
+	return ref.Reference(), nil
 }
 
 // findVM finds the VirtualMachine's VM: by the id it reported, else by name in the namespace's
@@ -229,25 +250,35 @@ func (c *Controller) findVM(ctx context.Context, cluster string, vm *vmopv1.Virt
 // VirtualMachine's bootstrap data.
 func (c *Controller) createVM(ctx context.Context, cluster string, cl client.Client, vm *vmopv1.VirtualMachine, class *vmopv1.VirtualMachineClass, itemID string) (types.ManagedObjectReference, error) {
 	var none types.ManagedObjectReference
-	sup, ok := c.fams.Supervisors.Supervisor(cluster)
-	if !ok || sup.NamespacesPool == "" {
-		return none, errors.New("the Supervisor has no Namespaces resource pool yet")
-	}
 	vc := c.inv.Client()
-	poolRef, err := object.NewSearchIndex(vc).FindChild(ctx, types.ManagedObjectReference{Type: "ResourcePool", Value: sup.NamespacesPool}, vm.Namespace)
+	poolRef, err := c.namespacePool(ctx, cluster, vm.Namespace)
 	if err != nil {
 		return none, err
-	}
-	if poolRef == nil || poolRef.Reference().Type != "ResourcePool" {
-		return none, fmt.Errorf("namespace %s has no resource pool yet", vm.Namespace)
 	}
 	folder, _, err := c.namespaceFolder(ctx, cluster, vm.Namespace, true)
 	if err != nil {
 		return none, err
 	}
+	// A VM of a resource policy goes into the policy's pool and folder.
+	if r := vm.Spec.Reserved; r != nil && r.ResourcePolicyName != "" {
+		var p vmopv1.VirtualMachineSetResourcePolicy
+		if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: r.ResourcePolicyName}, &p); err != nil {
+			return none, fmt.Errorf("spec.reserved.resourcePolicyName: %w", err)
+		}
+		if len(p.Status.ResourcePools) > 0 {
+			poolRef = types.ManagedObjectReference{Type: "ResourcePool", Value: p.Status.ResourcePools[0].ChildResourcePoolMoID}
+		} else if p.Spec.ResourcePool.Name != "" {
+			return none, fmt.Errorf("resource policy %s has no pool yet", p.Name)
+		}
+		if p.Spec.Folder != "" {
+			if folder, _, err = c.namespaceFolderPath(ctx, cluster, vm.Namespace, true, p.Spec.Folder); err != nil {
+				return none, err
+			}
+		}
+	}
 	deployed, err := vcenter.NewManager(c.inv.RESTClient()).DeployLibraryItem(ctx, itemID, vcenter.Deploy{
 		DeploymentSpec: vcenter.DeploymentSpec{Name: vm.Name, AcceptAllEULA: true},
-		Target:         vcenter.Target{ResourcePoolID: poolRef.Reference().Value, FolderID: folder.Reference().Value},
+		Target:         vcenter.Target{ResourcePoolID: poolRef.Value, FolderID: folder.Reference().Value},
 	})
 	if err != nil {
 		return none, fmt.Errorf("deploying library item %s: %w", itemID, err)

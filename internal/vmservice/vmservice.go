@@ -40,6 +40,7 @@ var (
 	virtualMachines        = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachines"}
 	virtualMachineServices = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachineservices"}
 	publishRequests        = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachinepublishrequests"}
+	resourcePolicies       = schema.GroupVersionResource{Group: "vmoperator.vmware.com", Version: "v1alpha5", Resource: "virtualmachinesetresourcepolicies"}
 )
 
 // Kinds of keys: "<kind>/<cluster>/<namespace>/<name>"; servicesOf's keys name no object and bring
@@ -49,6 +50,7 @@ const (
 	kindService    = "svc"
 	kindServicesOf = "svcs"
 	kindPublish    = "pub"
+	kindPolicy     = "policy"
 )
 
 // Controller realises the VirtualMachines of every Supervisor.
@@ -131,6 +133,9 @@ func (c *Controller) Attach(ctx context.Context, cluster string, cl client.Clien
 		err = follow(virtualMachineServices, func(ns, name string) []string { return []string{key(kindService, cluster, ns, name)} })
 	}
 	if err == nil {
+		err = follow(resourcePolicies, func(ns, name string) []string { return []string{key(kindPolicy, cluster, ns, name)} })
+	}
+	if err == nil {
 		err = follow(publishRequests, func(ns, name string) []string { return []string{key(kindPublish, cluster, ns, name)} })
 	}
 	if err != nil {
@@ -171,6 +176,8 @@ func (c *Controller) dispatch(ctx context.Context, k string) (controller.Result,
 		return c.reconcile(ctx, cluster, cl, namespace, name)
 	case kindService:
 		return c.reconcileService(ctx, cluster, cl, namespace, name)
+	case kindPolicy:
+		return c.reconcilePolicy(ctx, cluster, cl, namespace, name)
 	case kindPublish:
 		return c.reconcilePublish(ctx, cluster, cl, namespace, name)
 	case kindServicesOf:

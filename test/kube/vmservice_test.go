@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -250,6 +251,55 @@ func TestVirtualMachineBecomesAVM(t *testing.T) {
 	if err := devops.ctrl.Delete(ctx, guaranteed); err != nil {
 		t.Fatal(err)
 	}
+
+	// A resource policy: a child pool with its reservation and limit, a folder, and the VMs that
+	// name it inside them.
+	admin8s := adminClients(t, env)
+	policy := &vmopv1a3.VirtualMachineSetResourcePolicy{ObjectMeta: metav1.ObjectMeta{Name: "tier", Namespace: "vms"},
+		Spec: vmopv1a3.VirtualMachineSetResourcePolicySpec{Folder: "tier-folder", ResourcePool: vmopv1a3.ResourcePoolSpec{Name: "tier-pool",
+			Reservations: vmopv1a3.VirtualMachineResourceSpec{Memory: resource.MustParse("2Gi")},
+			Limits:       vmopv1a3.VirtualMachineResourceSpec{Cpu: resource.MustParse("2")}}}}
+	if err := admin8s.ctrl.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the policy has its pool", func(ctx context.Context) (bool, error) {
+		err := admin8s.ctrl.Get(ctx, client.ObjectKeyFromObject(policy), policy)
+		return err == nil && len(policy.Status.ResourcePools) == 1, err
+	})
+	poolRef := types.ManagedObjectReference{Type: "ResourcePool", Value: policy.Status.ResourcePools[0].ChildResourcePoolMoID}
+	var tierPool mo.ResourcePool
+	if err := property.DefaultCollector(vc).RetrieveOne(ctx, poolRef, []string{"name", "config", "parent"}, &tierPool); err != nil {
+		t.Fatal(err)
+	}
+	if tierPool.Name != "tier-pool" || *tierPool.Config.MemoryAllocation.Reservation != 2048 || *tierPool.Config.CpuAllocation.Limit != 4000 {
+		t.Errorf("the policy's pool: %s, memory reservation %d MB, CPU limit %d MHz; want tier-pool, 2048, 4000",
+			tierPool.Name, *tierPool.Config.MemoryAllocation.Reservation, *tierPool.Config.CpuAllocation.Limit)
+	}
+	member := &vmopv1a3.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "vm-tier", Namespace: "vms"},
+		Spec: vmopv1a3.VirtualMachineSpec{ClassName: "vgpu-class", ImageName: image, PowerState: vmopv1a3.VirtualMachinePowerStateOff,
+			Reserved: &vmopv1a3.VirtualMachineReservedSpec{ResourcePolicyName: "tier"}}}
+	if err := admin8s.ctrl.Create(ctx, member); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "vm-tier is in the policy's pool", func(ctx context.Context) (bool, error) {
+		if err := admin8s.ctrl.Get(ctx, client.ObjectKeyFromObject(member), member); err != nil || member.Status.UniqueID == "" {
+			return false, err
+		}
+		var m mo.VirtualMachine
+		err := property.DefaultCollector(vc).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: member.Status.UniqueID}, []string{"resourcePool"}, &m)
+		return err == nil && m.ResourcePool != nil && *m.ResourcePool == poolRef, err
+	})
+	for _, o := range []client.Object{member, policy} {
+		if err := admin8s.ctrl.Delete(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the policy's pool goes with it", func(ctx context.Context) (bool, error) {
+		err := admin8s.ctrl.Get(ctx, client.ObjectKeyFromObject(policy), policy)
+		var gone mo.ResourcePool
+		perr := property.DefaultCollector(vc).RetrieveOne(ctx, poolRef, []string{"name"}, &gone)
+		return apierrors.IsNotFound(err) && perr != nil, nil
+	})
 
 	// Refused at admission, with the field and the reason, and nothing made.
 	for _, tc := range []struct {
