@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,12 +18,20 @@ import (
 	"testing"
 	"time"
 
+	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/soap"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/servertest"
+	"github.com/wcpd/wcpd/internal/vmop"
 )
 
 // wcpdProcess is `wcpd serve` running as a child of the test.
@@ -130,7 +139,9 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 	})
 	ns := map[string]any{"cluster": cluster, "namespace": "persistent",
 		"resource_spec": map[string]any{"pod_count": 7},
-		"access_list":   []any{map[string]any{"subject_type": "USER", "subject": "administrator", "domain": "vsphere.local", "role": "OWNER"}}}
+		"access_list":   []any{map[string]any{"subject_type": "USER", "subject": "administrator", "domain": "vsphere.local", "role": "OWNER"}},
+		"vm_service_spec": map[string]any{"vm_classes": []any{"best-effort-small"},
+			"content_libraries": []any{"8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"}}}
 	if s, b := w.call(t, "POST", "/api/vcenter/namespaces/instances", token, ns); s != 204 {
 		t.Fatalf("namespace: %d %s", s, b)
 	}
@@ -150,6 +161,22 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 	}
 	cfg, _ := clientcmd.LoadFromFile(kubeconfig)
 	endpoint := cfg.Clusters[cfg.Contexts[cfg.CurrentContext].Cluster].Server
+	restCfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vms, err := client.New(restCfg, client.Options{Scheme: vmop.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A VirtualMachine whose deploy the kill may interrupt.
+	photon := vmop.ImageName(inventory.ItemID("8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01", "photon-5.0-x86_64"))
+	survivor := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "survivor", Namespace: "persistent"},
+		Spec: vmopv1.VirtualMachineSpec{ClassName: "best-effort-small", ImageName: photon}}
+	servertest.Eventually(t, "the VirtualMachine is admitted", time.Minute, func(ctx context.Context) (bool, error) {
+		err := vms.Create(ctx, survivor)
+		return err == nil, err
+	})
 
 	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -180,6 +207,43 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 	if err != nil || len(rbs.Items) != 2 {
 		t.Fatalf("managed RoleBindings after the restart: %d, %v; want edit and namespace-owner", len(rbs.Items), err)
 	}
+
+	// The VirtualMachine converges to exactly one VM. The embedded inventory is not durable yet
+	// (issue 15), so the VM is made again after the restart, with a new managed object id; once it
+	// is, the id must stay the same.
+	vc := w.vim25(t)
+	if restCfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil { // the new login's token
+		t.Fatal(err)
+	}
+	if vms, err = client.New(restCfg, client.Options{Scheme: vmop.Scheme()}); err != nil {
+		t.Fatal(err)
+	}
+	servertest.Eventually(t, "the VirtualMachine has one powered-on VM", time.Minute, func(ctx context.Context) (bool, error) {
+		if err := vms.Get(ctx, client.ObjectKeyFromObject(survivor), survivor); err != nil || survivor.Status.UniqueID == "" {
+			return false, err
+		}
+		found, err := find.NewFinder(vc).VirtualMachineList(ctx, "/Datacenter/vm/Namespaces/persistent/survivor")
+		return err == nil && len(found) == 1 && found[0].Reference().Value == survivor.Status.UniqueID &&
+			survivor.Status.PowerState == vmopv1.VirtualMachinePowerStateOn, nil
+	})
+}
+
+// vim25 logs in to the inventory's /sdk as the administrator.
+func (w *wcpdProcess) vim25(t *testing.T) *vim25.Client {
+	t.Helper()
+	ctx := context.Background()
+	u, err := soap.ParseURL(w.url + "/sdk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := vim25.NewClient(ctx, soap.NewClient(u, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := session.NewManager(c).Login(ctx, url.UserPassword(servertest.Admin, servertest.AdminPassword)); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // TestUserCommandsOnARunningServer: `wcpd user add` and `wcpd user rm` on the data dir of a running
