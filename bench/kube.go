@@ -17,8 +17,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
+
+	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/kubeapi"
+	"github.com/wcpd/wcpd/internal/vmop"
 )
 
 // kubeNamespaces is how many namespaces the Kubernetes measurements realise at once (-kube-namespaces).
@@ -131,6 +136,11 @@ func kubernetesRows(bin, dir string, many int) ([]string, error) {
 	}
 	rows = append(rows, fmt.Sprintf("| %d namespaces created through the vCenter API (16 clients): all accepted / all realised in Kubernetes | %.1f s / %.1f s |",
 		many, accepted.Seconds(), time.Since(began).Seconds()))
+	vmRows, err := vmServiceRows(c, w.url, tok, sup, info.SessionID, pid)
+	rows = append(rows, vmRows...)
+	if err != nil {
+		return rows, err
+	}
 	rows = append(rows, fmt.Sprintf("| RSS (private) with %d namespaces realised: wcpd / kube-apiserver / kube-controller-manager | %.0f (%.0f) MB / %.0f (%.0f) MB / %.0f (%.0f) MB |",
 		many+kubeLatencySamples, w.rssMB(), anonOf(pid), childMB(pid, "kube-apiserver", rssOf), childMB(pid, "kube-apiserver", anonOf),
 		childMB(pid, "kube-controller-manager", rssOf), childMB(pid, "kube-controller-manager", anonOf)))
@@ -144,7 +154,9 @@ func kubernetesSection(rows []string) string {
 	b.WriteString("A wcpd of its own (`--task-duration 1ms`), after the servers above stopped. The namespaces carry a\n")
 	b.WriteString("pod-count limit and an access entry, so each is a Namespace, a ResourceQuota and RoleBindings in\n")
 	b.WriteString("Kubernetes; \"realised\" is when the administrator's client-go reads all three. RSS is resident memory\n")
-	b.WriteString("as Linux reports it, per process.\n\n| measure | value |\n|---|---:|\n")
+	b.WriteString("as Linux reports it, per process. The VM Service rows create VirtualMachines of best-effort-xsmall from\n")
+	b.WriteString("the photon image through client-go and wait until their status shows a powered-on VM with an address.\n\n")
+	b.WriteString("| measure | value |\n|---|---:|\n")
 	for _, r := range rows {
 		b.WriteString(r + "\n")
 	}
@@ -234,4 +246,117 @@ func waitForEvery(timeout, interval time.Duration, done func() (bool, error)) er
 		}
 		time.Sleep(interval) // polling other processes; not a test
 	}
+}
+
+// vmServiceSamples is how many VirtualMachines are created one at a time to time them, and vmBatch
+// how many at once.
+const (
+	vmServiceSamples = 20
+	vmBatch          = 500
+)
+
+// vmServiceRows measures VM Service: a VirtualMachine applied → its VM powered on with an address
+// (median, p99), vmBatch of them at once in one namespace, and wcpd's CPU at rest afterwards.
+func vmServiceRows(c *http.Client, base, tok string, sup kubeapi.SupervisorInfo, token string, pid int) ([]string, error) {
+	status, body, err := do(c, base, request{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(tok),
+		body: mustJSON(map[string]any{"cluster": "domain-c9", "namespace": "vms",
+			"access_list":     []any{map[string]any{"subject_type": "USER", "subject": "administrator", "domain": "vsphere.local", "role": "EDIT"}},
+			"vm_service_spec": map[string]any{"vm_classes": []any{"best-effort-xsmall"}, "content_libraries": []any{"8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"}}})})
+	if err != nil || status != 204 {
+		return nil, fmt.Errorf("the VM namespace: %d %s %v", status, body, err)
+	}
+	cl, err := client.New(&rest.Config{Host: sup.Server, BearerToken: token, QPS: 1000, Burst: 1000,
+		TLSClientConfig: rest.TLSClientConfig{CAData: []byte(sup.CertificateAuthority)}}, client.Options{Scheme: vmop.Scheme()})
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	image := vmop.ImageName(inventory.ItemID("8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01", "photon-5.0-x86_64"))
+	newVM := func(name string) *vmopv1.VirtualMachine {
+		return &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "vms"},
+			Spec: vmopv1.VirtualMachineSpec{ClassName: "best-effort-xsmall", ImageName: image, PowerState: vmopv1.VirtualMachinePowerStateOn}}
+	}
+	ready := func(name string) bool {
+		var vm vmopv1.VirtualMachine
+		err := cl.Get(ctx, client.ObjectKey{Namespace: "vms", Name: name}, &vm)
+		return err == nil && vm.Status.PowerState == vmopv1.VirtualMachinePowerStateOn && vm.Status.Network != nil && vm.Status.Network.PrimaryIP4 != ""
+	}
+	// The class and image reach the namespace first.
+	if err := waitForEvery(time.Minute, 50*time.Millisecond, func() (bool, error) {
+		return cl.Create(ctx, newVM("probe")) == nil, nil
+	}); err != nil {
+		return nil, fmt.Errorf("the first VirtualMachine was not admitted: %w", err)
+	}
+	if err := waitForEvery(time.Minute, 10*time.Millisecond, func() (bool, error) { return ready("probe"), nil }); err != nil {
+		return nil, fmt.Errorf("the first VM never came up: %w", err)
+	}
+	var lat []time.Duration
+	for i := 0; i < vmServiceSamples; i++ {
+		name := fmt.Sprintf("one-%02d", i)
+		began := time.Now()
+		if err := cl.Create(ctx, newVM(name)); err != nil {
+			return nil, err
+		}
+		if err := waitForEvery(time.Minute, 2*time.Millisecond, func() (bool, error) { return ready(name), nil }); err != nil {
+			return nil, fmt.Errorf("VM %s: %w", name, err)
+		}
+		lat = append(lat, time.Since(began))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	rows := []string{fmt.Sprintf("| one VirtualMachine applied → its VM powered on with an address, median / p99 of %d | %.0f ms / %.0f ms |",
+		vmServiceSamples, ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]))}
+
+	began := time.Now()
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for k := 0; k < 16; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				_ = cl.Create(ctx, newVM(fmt.Sprintf("many-%03d", i)))
+			}
+		}()
+	}
+	for i := 0; i < vmBatch; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := waitForEvery(10*time.Minute, 200*time.Millisecond, func() (bool, error) {
+		var list vmopv1.VirtualMachineList
+		if err := cl.List(ctx, &list, client.InNamespace("vms")); err != nil {
+			return false, err
+		}
+		up := 0
+		for _, vm := range list.Items {
+			if vm.Status.PowerState == vmopv1.VirtualMachinePowerStateOn && vm.Status.Network != nil && vm.Status.Network.PrimaryIP4 != "" {
+				up++
+			}
+		}
+		return up >= vmBatch+vmServiceSamples+1, nil
+	}); err != nil {
+		return rows, fmt.Errorf("%d VMs not realised: %w", vmBatch, err)
+	}
+	rows = append(rows, fmt.Sprintf("| %d VirtualMachines applied at once (16 clients) in one namespace → all powered on with addresses | %.1f s |", vmBatch, time.Since(began).Seconds()))
+	time.Sleep(5 * time.Second) // let the last status writes settle; not a test
+	cpu0 := cpuSeconds(pid)
+	time.Sleep(10 * time.Second)
+	rows = append(rows, fmt.Sprintf("| wcpd's CPU at rest with %d VirtualMachines (10 s) | %.1f %% of a core |", vmBatch+vmServiceSamples+1, (cpuSeconds(pid)-cpu0)*10))
+	return rows, nil
+}
+
+// cpuSeconds reads the CPU time process pid has used (user and system).
+func cpuSeconds(pid int) float64 {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100 // clock ticks of 1/100 s
 }
