@@ -323,7 +323,8 @@ func vmServiceRows(c *http.Client, base, tok string, sup kubeapi.SupervisorInfo,
 	}
 	close(work)
 	wg.Wait()
-	if err := waitForEvery(10*time.Minute, 200*time.Millisecond, func() (bool, error) {
+	// Listing 500 VirtualMachines is itself work for the API server: look every 2 s.
+	if err := waitForEvery(10*time.Minute, 2*time.Second, func() (bool, error) {
 		var list vmopv1.VirtualMachineList
 		if err := cl.List(ctx, &list, client.InNamespace("vms")); err != nil {
 			return false, err

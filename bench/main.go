@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/go-logr/logr"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +48,7 @@ func main() {
 	flag.IntVar(&kubeNamespaces, "kube-namespaces", 1000, "namespaces realised at once in the Kubernetes measurements")
 	pprofFlag := flag.Bool("pprof", false, "start wcpd with --pprof and print how to profile it while the load runs")
 	flag.Parse()
+	ctrllog.SetLogger(logr.Discard()) // the clients' own logging is not what is measured
 	want := map[string]bool{}
 	for _, sc := range strings.Split(*scenarios, ",") {
 		switch sc = strings.TrimSpace(sc); sc {
@@ -299,6 +302,9 @@ func compare(clients, n int, contenders []contender) []result {
 // operation is one or more requests (next(i) returns them), timed together.
 func load(base string, clients, n int, next func(i int) []request) result {
 	c := newClient(clients)
+	// A round's connections go with it: left open they would pile up (up to a server's limit of
+	// connections per client) across the rounds.
+	defer c.CloseIdleConnections()
 	var (
 		counter atomic.Int64
 		errs    atomic.Int64

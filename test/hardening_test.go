@@ -1,6 +1,8 @@
 package test
 
 import (
+	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -154,5 +156,43 @@ func TestLockedAccountsSaySo(t *testing.T) {
 	env.Clock.Advance(301 * time.Second)
 	if r := try("Victim-pw-1!"); r.Status != 201 {
 		t.Fatalf("after the lockout: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestOversizedBodiesGetACompleteError: a body over the 16 MiB limit is refused with a whole vAPI
+// error on HTTP/1.1 and on HTTP/2 (over HTTP/2 the answer used to be cut off).
+func TestOversizedBodiesGetACompleteError(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	admin := env.AdminToken()
+	body := `{"cluster": "` + clusterA + `", "namespace": "big", "description": "` + strings.Repeat("x", 17<<20) + `"}`
+	for _, h2 := range []bool{false, true} {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: h2}
+		if !h2 {
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		c := &http.Client{Transport: tr, Timeout: time.Minute}
+		req, _ := http.NewRequest("POST", env.URL+"/api/vcenter/namespaces/instances", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("vmware-api-session-id", admin)
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("HTTP/2 %v: %v", h2, err)
+		}
+		raw, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		var e struct {
+			Type     string `json:"error_type"`
+			Messages []struct {
+				DefaultMessage string `json:"default_message"`
+			} `json:"messages"`
+		}
+		if err != nil || json.Unmarshal(raw, &e) != nil || e.Type == "" || len(e.Messages) == 0 || res.StatusCode/100 != 4 {
+			t.Errorf("%s: %d %q (%v), want a whole vAPI error", res.Proto, res.StatusCode, raw, err)
+		}
+		if h2 != (res.ProtoMajor == 2) {
+			t.Errorf("asked for HTTP/2 %v, got %s", h2, res.Proto)
+		}
+		tr.CloseIdleConnections()
 	}
 }

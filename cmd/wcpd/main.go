@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/wcpd/wcpd/internal/auth"
 	"github.com/wcpd/wcpd/internal/kubeproc"
 	"github.com/wcpd/wcpd/internal/server"
@@ -120,6 +123,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wcpd: --log-format must be text or json, not %q\n", logFormat)
 		return 2
 	}
+	// controller-runtime's clients log through a process-wide logger; give it wcpd's.
+	ctrllog.SetLogger(logr.FromSlogHandler(cfg.Logger.Handler()))
 	cfg.AdminPassword = os.Getenv("WCPD_ADMIN_PASSWORD")
 	if *kube {
 		exe, err := os.Executable()

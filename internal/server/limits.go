@@ -18,7 +18,7 @@ const (
 	DefaultMaxHeaderBytes = 64 << 10
 	// DefaultMaxConnsPerClient bounds the connections one client address holds at once (a negative
 	// Config value lifts the bound).
-	DefaultMaxConnsPerClient = 256
+	DefaultMaxConnsPerClient = 1024
 )
 
 // perClientListener refuses a connection when its client address already holds max others: one

@@ -70,7 +70,7 @@ func (c *Controller) reconcile(ctx context.Context, cluster string, cl client.Cl
 	retry, err := c.realise(ctx, cluster, cl, &vm)
 	if err == nil && vm.Status.PowerState == vmopv1.VirtualMachinePowerStateOn && primaryIP(&vm) == "" {
 		defer c.lockCluster(cluster)() // held until the address is in the status
-		err = c.assignVMAddress(ctx, cluster, cl, &vm)
+		err = c.assignVMAddress(cluster, &vm)
 	}
 	if !equality.Semantic.DeepEqual(before, &vm.Status) {
 		if uerr := cl.Status().Update(ctx, &vm); uerr != nil {

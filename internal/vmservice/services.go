@@ -3,6 +3,7 @@ package vmservice
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -110,21 +111,20 @@ func (c *Controller) externalAddress(ctx context.Context, cluster string, cl cli
 		if !ok || len(sup.LoadBalancerAddresses) == 0 {
 			return nil // NSX or no load balancer ranges: nothing to hand out
 		}
-		var all vmopv1.VirtualMachineServiceList
-		if err := cl.List(ctx, &all); err != nil {
-			return err
+		book := c.book(cluster)
+		if book == nil {
+			return fmt.Errorf("VM Service is not following the Supervisor on %s", cluster)
 		}
-		used := map[string]bool{}
-		for _, o := range all.Items {
-			for _, in := range o.Status.LoadBalancer.Ingress {
-				used[in.IP] = true
-			}
+		used, err := book.used(book.services, serviceIPs)
+		if err != nil {
+			return err
 		}
 		if want := vs.Spec.LoadBalancerIP; want != "" && !used[want] {
 			ip = want
 		} else if ip, ok = pickAddress(sup.LoadBalancerAddresses, used); !ok {
 			return fmt.Errorf("the load balancer ranges of the Supervisor on %s have no address left", cluster)
 		}
+		book.recent[ip] = time.Now()
 		vs.Status.LoadBalancer.Ingress = []vmopv1.LoadBalancerIngress{{IP: ip}}
 		if err := cl.Status().Update(ctx, vs); err != nil {
 			return err

@@ -63,8 +63,10 @@ type Controller struct {
 
 	mu      sync.Mutex
 	clients map[string]client.Client // by Supervisor (primary cluster), while its API server runs
-	// allocating serialises address allocations per Supervisor (addresses.go).
+	// allocating serialises address allocations per Supervisor, and books remembers what each
+	// handed out and what its informers see in use (addresses.go).
 	allocating map[string]*sync.Mutex
+	books      map[string]*addressBook
 	// imagesChanged asks for a namespace's images to be realised again (a VM was published).
 	imagesChanged func(namespace string)
 }
@@ -74,7 +76,7 @@ type Controller struct {
 func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger, imagesChanged func(namespace string)) *Controller {
 	c := &Controller{inv: inv, fams: fams, log: log.With("controller", "vmservice"), clients: map[string]client.Client{},
 		imagesChanged: imagesChanged,
-		allocating:    map[string]*sync.Mutex{}}
+		allocating:    map[string]*sync.Mutex{}, books: map[string]*addressBook{}}
 	for n := range shards {
 		// Real time: the work waits on real processes (the API servers), not the simulated clock.
 		c.shards = append(c.shards, controller.New(fmt.Sprintf("vmservice-%d", n), controller.Func(c.dispatch), clock.Real{}, log))
@@ -107,6 +109,7 @@ func (c *Controller) Attach(ctx context.Context, cluster string, cl client.Clien
 	context.AfterFunc(ctx, func() {
 		c.mu.Lock()
 		delete(c.clients, cluster)
+		delete(c.books, cluster)
 		c.mu.Unlock()
 	})
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 10*time.Minute)
@@ -126,6 +129,10 @@ func (c *Controller) Attach(ctx context.Context, cluster string, cl client.Clien
 		})
 		return err
 	}
+	c.mu.Lock()
+	c.books[cluster] = &addressBook{vms: factory.ForResource(virtualMachines).Lister(),
+		services: factory.ForResource(virtualMachineServices).Lister(), recent: map[string]time.Time{}}
+	c.mu.Unlock()
 	err = follow(virtualMachines, func(ns, name string) []string {
 		return []string{key(kindVM, cluster, ns, name), key(kindServicesOf, cluster, ns, "")}
 	})
