@@ -38,6 +38,7 @@ const (
 	condImage   = "VirtualMachineImageReady"
 	condStorage = "VirtualMachineStorageReady"
 	condCreated = "VirtualMachineCreated"
+	condNetwork = "VirtualMachineNetworkReady"
 )
 
 // waitForInput is how often a VirtualMachine that names something missing (a class, an image) is
@@ -70,7 +71,11 @@ func (c *Controller) reconcile(ctx context.Context, cluster string, cl client.Cl
 	retry, err := c.realise(ctx, cluster, cl, &vm)
 	if err == nil && vm.Status.PowerState == vmopv1.VirtualMachinePowerStateOn && primaryIP(&vm) == "" {
 		defer c.lockCluster(cluster)() // held until the address is in the status
-		err = c.assignVMAddress(cluster, &vm)
+		if err = c.assignVMAddress(cluster, &vm); err != nil {
+			setCondition(&vm, condNetwork, false, "NoAddress", err.Error())
+		} else {
+			setCondition(&vm, condNetwork, true, "True", "")
+		}
 	}
 	if !equality.Semantic.DeepEqual(before, &vm.Status) {
 		if uerr := cl.Status().Update(ctx, &vm); uerr != nil {
