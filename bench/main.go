@@ -695,7 +695,7 @@ func enableSpec() map[string]any {
 		"network_provider": "VSPHERE_NETWORK",
 		"workload_networks_spec": map[string]any{"supervisor_primary_workload_network": map[string]any{
 			"network": "primary", "network_provider": "VSPHERE_NETWORK",
-			"vsphere_network": map[string]any{"portgroup": "dvportgroup-88", "gateway": "10.30.0.1", "subnet_mask": "255.255.255.0",
+			"vsphere_network": map[string]any{"portgroup": "dvportgroup-88", "gateway": "10.30.0.1", "subnet_mask": "255.255.252.0",
 				"address_ranges": []any{map[string]any{"address": "10.30.0.10", "count": 1000}}}}},
 		"load_balancer_config_spec": map[string]any{"id": "haproxy", "provider": "HA_PROXY",
 			"address_ranges": []any{map[string]any{"address": "10.40.0.10", "count": 50}},
