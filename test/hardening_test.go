@@ -1,11 +1,13 @@
 package test
 
 import (
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -160,39 +162,37 @@ func TestLockedAccountsSaySo(t *testing.T) {
 }
 
 // TestOversizedBodiesGetACompleteError: a body over the 16 MiB limit is refused with a whole vAPI
-// error on HTTP/1.1 and on HTTP/2 (over HTTP/2 the answer used to be cut off).
+// error on HTTP/1.1 and on HTTP/2, as curl sees it. Over HTTP/2 the server used to answer while curl
+// was still sending and reset the stream, and curl then dropped the answer (status 400, empty
+// body); now the rest of the body is read first. curl is the client that showed it (Go's own
+// client keeps the answer either way); .ci/run installs it.
 func TestOversizedBodiesGetACompleteError(t *testing.T) {
 	t.Parallel()
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl is not installed (.ci/run installs it)")
+	}
 	env := servertest.New(t)
 	admin := env.AdminToken()
+	file := filepath.Join(t.TempDir(), "big.json")
 	body := `{"cluster": "` + clusterA + `", "namespace": "big", "description": "` + strings.Repeat("x", 17<<20) + `"}`
-	for _, h2 := range []bool{false, true} {
-		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: h2}
-		if !h2 {
-			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
-		}
-		c := &http.Client{Transport: tr, Timeout: time.Minute}
-		req, _ := http.NewRequest("POST", env.URL+"/api/vcenter/namespaces/instances", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("vmware-api-session-id", admin)
-		res, err := c.Do(req)
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, proto := range []string{"--http1.1", "--http2"} {
+		out, err := exec.Command(curl, "-sk", proto, "-X", "POST", "-H", "vmware-api-session-id: "+admin,
+			"-H", "Content-Type: application/json", "--data-binary", "@"+file,
+			"-w", "\n%{http_code} %{http_version}", env.URL+"/api/vcenter/namespaces/instances").Output()
 		if err != nil {
-			t.Fatalf("HTTP/2 %v: %v", h2, err)
+			t.Fatalf("curl %s: %v", proto, err)
 		}
-		raw, err := io.ReadAll(res.Body)
-		res.Body.Close()
+		answer, status, _ := strings.Cut(string(out), "\n")
 		var e struct {
-			Type     string `json:"error_type"`
-			Messages []struct {
-				DefaultMessage string `json:"default_message"`
-			} `json:"messages"`
+			Type string `json:"error_type"`
 		}
-		if err != nil || json.Unmarshal(raw, &e) != nil || e.Type == "" || len(e.Messages) == 0 || res.StatusCode/100 != 4 {
-			t.Errorf("%s: %d %q (%v), want a whole vAPI error", res.Proto, res.StatusCode, raw, err)
+		wantVersion := map[string]string{"--http1.1": "1.1", "--http2": "2"}[proto]
+		if json.Unmarshal([]byte(answer), &e) != nil || e.Type != "INVALID_REQUEST" || status != "400 "+wantVersion {
+			t.Errorf("curl %s: %q, answer %q; want 400 over HTTP/%s with a whole INVALID_REQUEST error", proto, status, answer, wantVersion)
 		}
-		if h2 != (res.ProtoMajor == 2) {
-			t.Errorf("asked for HTTP/2 %v, got %s", h2, res.Proto)
-		}
-		tr.CloseIdleConnections()
 	}
 }

@@ -32,6 +32,10 @@ type Identity interface {
 // MaxBodyBytes bounds a request body.
 const MaxBodyBytes = 16 << 20
 
+// maxDrainBytes bounds what is read and discarded of a body over MaxBodyBytes before the error is
+// sent (a larger one has its connection or stream cut, as before).
+const maxDrainBytes = 64 << 20
+
 // API serves /api and /rest from one registry.
 type API struct {
 	Registry *Registry
@@ -231,6 +235,12 @@ func (a *API) serve(x *exchange) {
 	if r.ContentLength != 0 { // unknown (-1) or some: read it; most reads have none
 		body, err := io.ReadAll(http.MaxBytesReader(&x.w, r.Body, MaxBodyBytes))
 		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				// An HTTP/2 client still sending when the answer comes gets the stream reset, and
+				// clients such as curl then drop the answer: the rest is read (within a bound) first.
+				_, _ = io.CopyN(io.Discard, r.Body, maxDrainBytes)
+			}
 			a.writeError(x, NewError(ErrorInvalidRequest, "wcpd.body.unreadable", "The request body could not be read: "+err.Error()+".", err.Error()))
 			return
 		}
