@@ -2,6 +2,7 @@ package kubeapi
 
 import (
 	"context"
+	"k8s.io/utils/ptr"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -100,58 +101,46 @@ func aggregated(meta metav1.ObjectMeta, roles ...string) metav1.ObjectMeta {
 }
 
 // namespaceWebhookConfiguration sends every namespace creation and deletion to wcpd, which turns
-// them into vSphere Namespace operations (admission.go).
+// them into vSphere Namespace operations (admission.go); they have side effects, except on dry runs.
 func (i *instance) namespaceWebhookConfiguration() *admissionregistrationv1.ValidatingWebhookConfiguration {
-	url := i.m.webhooks.url("/admit/namespaces/" + i.cluster)
-	fail := admissionregistrationv1.Fail
-	sideEffects := admissionregistrationv1.SideEffectClassNoneOnDryRun
-	scope := admissionregistrationv1.ClusterScope
-	timeout := int32(15)
-	return &admissionregistrationv1.ValidatingWebhookConfiguration{
-		ObjectMeta: managedMeta(namespaceWebhook, ""),
-		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-			Name:                    namespaceWebhook,
-			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: i.m.webhooks.ca.CertPEM},
-			AdmissionReviewVersions: []string{"v1"},
-			SideEffects:             &sideEffects,
-			FailurePolicy:           &fail,
-			TimeoutSeconds:          &timeout,
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Delete},
-				Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"},
-					Resources: []string{"namespaces"}, Scope: &scope},
-			}},
-		}},
-	}
+	return i.validatingWebhook(namespaceWebhook, "/admit/namespaces/", admissionregistrationv1.SideEffectClassNoneOnDryRun,
+		admissionregistrationv1.RuleWithOperations{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Delete},
+			Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"},
+				Resources: []string{"namespaces"}, Scope: ptr.To(admissionregistrationv1.ClusterScope)},
+		})
 }
 
 // vmWebhook names the validating webhook that admits VirtualMachines.
 const vmWebhook = "virtualmachines.wcpd.vmware.com"
 
 // virtualMachineWebhookConfiguration sends VirtualMachine creations and changes to VM Service's
-// checks (internal/vmservice), as v1alpha5 whatever version the client speaks.
+// checks (internal/vmservice), as v1alpha5 whatever version the client speaks (matchPolicy
+// Equivalent).
 func (i *instance) virtualMachineWebhookConfiguration() *admissionregistrationv1.ValidatingWebhookConfiguration {
-	url := i.m.webhooks.url("/admit/virtualmachines/" + i.cluster)
-	fail := admissionregistrationv1.Fail
-	none := admissionregistrationv1.SideEffectClassNone
-	equivalent := admissionregistrationv1.Equivalent
-	scope := admissionregistrationv1.NamespacedScope
-	timeout := int32(15)
+	return i.validatingWebhook(vmWebhook, "/admit/virtualmachines/", admissionregistrationv1.SideEffectClassNone,
+		admissionregistrationv1.RuleWithOperations{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{APIGroups: []string{vmop.GroupName}, APIVersions: []string{"v1alpha5"},
+				Resources: []string{"virtualmachines"}, Scope: ptr.To(admissionregistrationv1.NamespacedScope)},
+		})
+}
+
+// validatingWebhook is a webhook of wcpd's listener at path<cluster>, failing closed.
+func (i *instance) validatingWebhook(name, path string, sideEffects admissionregistrationv1.SideEffectClass,
+	rule admissionregistrationv1.RuleWithOperations) *admissionregistrationv1.ValidatingWebhookConfiguration {
+	url := i.m.webhooks.url(path + i.cluster)
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
-		ObjectMeta: managedMeta(vmWebhook, ""),
+		ObjectMeta: managedMeta(name, ""),
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-			Name:                    vmWebhook,
+			Name:                    name,
 			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: i.m.webhooks.ca.CertPEM},
 			AdmissionReviewVersions: []string{"v1"},
-			SideEffects:             &none,
-			FailurePolicy:           &fail,
-			MatchPolicy:             &equivalent,
-			TimeoutSeconds:          &timeout,
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule: admissionregistrationv1.Rule{APIGroups: []string{vmop.GroupName}, APIVersions: []string{"v1alpha5"},
-					Resources: []string{"virtualmachines"}, Scope: &scope},
-			}},
+			SideEffects:             &sideEffects,
+			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+			MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
+			TimeoutSeconds:          ptr.To(int32(15)),
+			Rules:                   []admissionregistrationv1.RuleWithOperations{rule},
 		}},
 	}
 }
