@@ -51,14 +51,15 @@ func ReadFile(dataDir string) (File, error) {
 // adopts it once it validates (hashing passwords given in plain text). It reports whether it
 // changed anything; on an error the directory keeps what it had.
 func (d *Directory) Reload() (bool, error) {
+	// Under the write lock throughout: an Update between reading the file and adopting it would
+	// otherwise be overwritten by the older file.
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	raw, err := os.ReadFile(d.path)
 	if err != nil {
 		return false, err
 	}
-	d.mu.RLock()
-	same := bytes.Equal(raw, d.raw)
-	d.mu.RUnlock()
-	if same {
+	if bytes.Equal(raw, d.raw) {
 		return false, nil
 	}
 	next := &Directory{path: d.path, raw: raw}
@@ -68,9 +69,7 @@ func (d *Directory) Reload() (bool, error) {
 	if err := next.commit(); err != nil {
 		return false, fmt.Errorf("%s: %w", d.path, err)
 	}
-	d.mu.Lock()
 	d.adopt(next)
-	d.mu.Unlock()
 	return true, nil
 }
 
