@@ -41,10 +41,13 @@ func startChild(executable, command string, args []string, logPath string) (*chi
 	cmd := exec.Command(executable, append([]string{command}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = childEnv()
-	// The child dies with wcpd, even after a kill -9: the kernel sends it SIGTERM when the thread
-	// that started it goes, and Go does not end threads that goroutines may still use. Its own
-	// process group keeps a Ctrl-C at the terminal from reaching it before wcpd stops it in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	// The child dies with wcpd, even after a kill -9: the kernel kills it when the thread that
+	// started it goes, and Go does not end threads that goroutines may still use. SIGKILL, not
+	// SIGTERM: without wcpd (and its etcd) a graceful shutdown has nothing to finish and can take a
+	// minute, holding the port the next wcpd needs. wcpd's own orderly stop sends SIGTERM (stop).
+	// Its own process group keeps a Ctrl-C at the terminal from reaching it before wcpd stops it in
+	// order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("starting %s: %w", command, err)
