@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/wcpd/wcpd/internal/admission"
 	"github.com/wcpd/wcpd/internal/vapi"
 )
 
@@ -20,7 +20,7 @@ const (
 	opNamespaceDelete = vapi.ServicePrefix + "namespaces.instances.delete"
 )
 
-// serveNamespaceAdmission admits namespaces created or deleted in a Supervisor's API server.
+// namespaceAdmission admits namespaces created or deleted in a Supervisor's API server.
 //
 // Every Kubernetes Namespace there realises a vSphere Namespace, so `kubectl create namespace` by a
 // user creates the vSphere Namespace through the vCenter API's own create operation as that user:
@@ -29,28 +29,17 @@ const (
 // vCenter API's reason. `kubectl delete namespace` likewise deletes the vSphere Namespace as the
 // user, so only its owner or an administrator gets through. wcpd's own requests and the API
 // server's pass unchecked.
-func (m *Manager) serveNamespaceAdmission(w http.ResponseWriter, r *http.Request) {
-	cluster := r.PathValue("cluster")
-	var review admissionv1.AdmissionReview
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxReviewBytes)).Decode(&review); err != nil || review.Request == nil {
-		http.Error(w, "the body is not an AdmissionReview with a request", http.StatusBadRequest)
-		return
+func (m *Manager) namespaceAdmission(ctx context.Context, cluster string, req *admissionv1.AdmissionRequest) *metav1.Status {
+	if msg, code := m.admitNamespace(ctx, cluster, req); msg != "" {
+		return admission.Refuse(code, metav1.StatusReasonForbidden, msg)
 	}
-	req := review.Request
-	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
-	if msg, code := m.admitNamespace(r.Context(), cluster, req); msg != "" {
-		resp.Allowed = false
-		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Message: msg, Code: code,
-			Reason: metav1.StatusReasonForbidden}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
+	return nil
 }
 
 // admitNamespace returns why the request is refused, with its HTTP status, or "" to allow it.
 func (m *Manager) admitNamespace(ctx context.Context, cluster string, req *admissionv1.AdmissionRequest) (string, int32) {
 	user := req.UserInfo
-	if user.Username == wcpdUser || strings.HasPrefix(user.Username, "system:") || slices.Contains(user.Groups, "system:masters") {
+	if admission.Trusted(user, wcpdUser) {
 		return "", 0
 	}
 	name := req.Name

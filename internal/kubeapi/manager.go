@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wcpd/wcpd/internal/admission"
 	"github.com/wcpd/wcpd/internal/clock"
 	"github.com/wcpd/wcpd/internal/controller"
 	"github.com/wcpd/wcpd/internal/platform"
@@ -87,7 +88,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /authenticate", m.serveTokenReview)
 	mux.Handle("POST /convert", vmop.ConversionHandler())
-	mux.HandleFunc("POST /admit/namespaces/{cluster}", m.serveNamespaceAdmission)
+	mux.Handle("POST /admit/namespaces/{cluster}", admission.Handler(m.namespaceAdmission))
 	// The realiser exists by the time a VM is published.
 	m.vms = vmservice.New(m.deps.Inventory, m.deps.Families, m.log, func(ns string) { m.realiser.namespaceChanged(ns) })
 	mux.Handle("POST /admit/virtualmachines/{cluster}", m.vms.AdmissionHandler())

@@ -14,6 +14,7 @@ import (
 
 	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
 
+	"github.com/wcpd/wcpd/internal/admission"
 	"github.com/wcpd/wcpd/internal/drs"
 )
 
@@ -27,23 +28,15 @@ const maxVMName = 80
 // Supervisor's cluster ({cluster} in the mux pattern). The API server sends the object as v1alpha5
 // whatever version the client used (matchPolicy Equivalent).
 func (c *Controller) AdmissionHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var review admissionv1.AdmissionReview
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&review); err != nil || review.Request == nil {
-			http.Error(w, "the body is not an AdmissionReview with a request", http.StatusBadRequest)
-			return
+	return admission.Handler(func(ctx context.Context, cluster string, req *admissionv1.AdmissionRequest) *metav1.Status {
+		msg, err := c.admit(ctx, cluster, req)
+		switch {
+		case err != nil:
+			return admission.Refuse(http.StatusInternalServerError, "", err.Error())
+		case msg != "":
+			return admission.Refuse(http.StatusUnprocessableEntity, metav1.StatusReasonInvalid, msg)
 		}
-		resp := &admissionv1.AdmissionResponse{UID: review.Request.UID, Allowed: true}
-		if msg, err := c.admit(r.Context(), r.PathValue("cluster"), review.Request); err != nil {
-			resp.Allowed = false
-			resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusInternalServerError, Message: err.Error()}
-		} else if msg != "" {
-			resp.Allowed = false
-			resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity,
-				Reason: metav1.StatusReasonInvalid, Message: msg}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
+		return nil
 	})
 }
 
@@ -53,7 +46,7 @@ func (c *Controller) admit(ctx context.Context, cluster string, req *admissionv1
 	if cl == nil {
 		return "", fmt.Errorf("VM Service is not following the Supervisor on %s yet; try again", cluster)
 	}
-	if u := req.UserInfo.Username; u == ControllerUser || strings.HasPrefix(u, "system:") {
+	if admission.Trusted(req.UserInfo, ControllerUser) {
 		return "", nil // VM Service's own writes (finalizers) and Kubernetes' garbage collector
 	}
 	var vm vmopv1.VirtualMachine
@@ -90,7 +83,7 @@ func (c *Controller) admit(ctx context.Context, cluster string, req *admissionv1
 	} else if problem != "" {
 		problems = append(problems, problem)
 	}
-	if problem := c.storageProblem(&vm); problem != "" {
+	if problem := c.storageProblem(ctx, &vm); problem != "" {
 		problems = append(problems, problem)
 	}
 	if err == nil && req.Operation == admissionv1.Create {

@@ -3,12 +3,12 @@ package vmservice
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/vmware/govmomi/vapi/library"
 	"github.com/vmware/govmomi/vapi/vcenter"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,19 +37,12 @@ func (c *Controller) reconcilePublish(ctx context.Context, cluster string, cl cl
 	if before.StartTime.IsZero() {
 		pr.Status.StartTime = metav1.Now()
 	}
-	if !metaEqual(before, &pr.Status) {
+	if !equality.Semantic.DeepEqual(before, &pr.Status) {
 		if uerr := cl.Status().Update(ctx, &pr); uerr != nil && !apierrors.IsConflict(uerr) {
 			return controller.Result{}, uerr
 		}
 	}
 	return controller.Result{RequeueAfter: retry}, err
-}
-
-func metaEqual(a, b *vmopv1.VirtualMachinePublishRequestStatus) bool {
-	return a.Ready == b.Ready && a.ImageName == b.ImageName && a.Attempts == b.Attempts &&
-		slices.EqualFunc(a.Conditions, b.Conditions, func(x, y metav1.Condition) bool {
-			return x.Type == y.Type && x.Status == y.Status && x.Message == y.Message
-		}) && a.StartTime.Equal(&b.StartTime)
 }
 
 func (c *Controller) publish(ctx context.Context, cl client.Client, pr *vmopv1.VirtualMachinePublishRequest) (retry time.Duration, err error) {

@@ -120,7 +120,7 @@ func (c *Controller) realise(ctx context.Context, cluster string, cl client.Clie
 	}
 	setCondition(vm, condImage, true, "True", "")
 
-	if problem := c.storageProblem(vm); problem != "" {
+	if problem := c.storageProblem(ctx, vm); problem != "" {
 		setCondition(vm, condStorage, false, "NotFound", problem)
 		return waitForInput, nil
 	}
@@ -170,7 +170,7 @@ func (c *Controller) imageItem(ctx context.Context, cl client.Client, vm *vmopv1
 }
 
 // storageProblem says why the VirtualMachine's storage class cannot be used in its namespace.
-func (c *Controller) storageProblem(vm *vmopv1.VirtualMachine) string {
+func (c *Controller) storageProblem(ctx context.Context, vm *vmopv1.VirtualMachine) string {
 	if vm.Spec.StorageClass == "" {
 		return ""
 	}
@@ -178,7 +178,7 @@ func (c *Controller) storageProblem(vm *vmopv1.VirtualMachine) string {
 	if !ok {
 		return "the namespace is not a vSphere Namespace"
 	}
-	policies, err := c.inv.StoragePolicies(context.Background())
+	policies, err := c.inv.StoragePolicies(ctx)
 	if err != nil {
 		return ""
 	}
@@ -192,12 +192,8 @@ func (c *Controller) storageProblem(vm *vmopv1.VirtualMachine) string {
 	return fmt.Sprintf("spec.storageClass: storage class %q is not one of namespace %s; the administrator adds storage policies to the namespace.", vm.Spec.StorageClass, vm.Namespace)
 }
 
-// namespaceFolder is the VM folder of a namespace, Namespaces/<namespace>.
-func (c *Controller) namespaceFolder(ctx context.Context, cluster, namespace string, create bool) (*object.Folder, bool, error) {
-	return c.namespaceFolderPath(ctx, cluster, namespace, create)
-}
-
-// namespaceFolderPath is a VM folder below the namespace's, Namespaces/<namespace>/<sub>….
+// namespaceFolderPath is the namespace's VM folder Namespaces/<namespace>, or one below it
+// (Namespaces/<namespace>/<sub>…).
 func (c *Controller) namespaceFolderPath(ctx context.Context, cluster, namespace string, create bool, sub ...string) (*object.Folder, bool, error) {
 	cl, err := c.inv.Cluster(ctx, cluster)
 	if err != nil {
@@ -239,7 +235,7 @@ func (c *Controller) findVM(ctx context.Context, cluster string, vm *vmopv1.Virt
 		c.log.Warn("the VM of a VirtualMachine went behind VM Service's back; making it again",
 			"namespace", vm.Namespace, "name", vm.Name, "vm", id)
 	}
-	folder, found, err := c.namespaceFolder(ctx, cluster, vm.Namespace, false)
+	folder, found, err := c.namespaceFolderPath(ctx, cluster, vm.Namespace, false)
 	if err != nil || !found {
 		return types.ManagedObjectReference{}, false, err
 	}
@@ -260,7 +256,7 @@ func (c *Controller) createVM(ctx context.Context, cluster string, cl client.Cli
 	if err != nil {
 		return none, err
 	}
-	folder, _, err := c.namespaceFolder(ctx, cluster, vm.Namespace, true)
+	folder, _, err := c.namespaceFolderPath(ctx, cluster, vm.Namespace, true)
 	if err != nil {
 		return none, err
 	}
