@@ -476,6 +476,20 @@ func libraryFrom(ctx context.Context, m *library.Manager, l library.Library) (Co
 	return out, nil
 }
 
+// StorageClassNames maps every storage policy's id to the name of its Kubernetes storage class
+// (StorageClassName).
+func (inv *Inventory) StorageClassNames(ctx context.Context) (map[string]string, error) {
+	policies, err := inv.StoragePolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(policies))
+	for _, p := range policies {
+		out[p.ID] = StorageClassName(p)
+	}
+	return out, nil
+}
+
 // StorageClassName is the name of the Kubernetes storage class a Supervisor gives the policy: the
 // name PBM has recorded for Kubernetes, else one derived from the policy's name as vCenter does.
 func StorageClassName(p StoragePolicy) string {

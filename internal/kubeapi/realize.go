@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -385,18 +384,17 @@ func (r *realiser) storageClasses(ctx context.Context, i *instance, storage []pl
 	if len(storage) == 0 {
 		return out, nil, nil
 	}
-	policies, err := r.m.deps.Inventory.StoragePolicies(ctx)
+	classes, err := r.m.deps.Inventory.StorageClassNames(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	var missing []string
 	for _, s := range storage {
-		idx := slices.IndexFunc(policies, func(p inventory.StoragePolicy) bool { return p.ID == s.Policy })
-		if idx < 0 {
+		name, ok := classes[s.Policy]
+		if !ok {
 			missing = append(missing, "storage policy "+s.Policy+" does not exist")
 			continue
 		}
-		name := inventory.StorageClassName(policies[idx])
 		if err := apply(ctx, i.client, desiredStorageClass(name, s.Policy)); err != nil {
 			if invalid(err) {
 				missing = append(missing, "storage class "+name+": "+apiMessage(err))

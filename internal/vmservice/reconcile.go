@@ -178,15 +178,13 @@ func (c *Controller) storageProblem(ctx context.Context, vm *vmopv1.VirtualMachi
 	if !ok {
 		return "the namespace is not a vSphere Namespace"
 	}
-	policies, err := c.inv.StoragePolicies(ctx)
+	classes, err := c.inv.StorageClassNames(ctx)
 	if err != nil {
-		return ""
+		return "" // the inventory cannot say now; the reconcile after admission looks again
 	}
 	for _, s := range rz.Storage {
-		for _, p := range policies {
-			if p.ID == s.Policy && inventory.StorageClassName(p) == vm.Spec.StorageClass {
-				return ""
-			}
+		if classes[s.Policy] == vm.Spec.StorageClass {
+			return ""
 		}
 	}
 	return fmt.Sprintf("spec.storageClass: storage class %q is not one of namespace %s; the administrator adds storage policies to the namespace.", vm.Spec.StorageClass, vm.Namespace)
