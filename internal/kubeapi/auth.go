@@ -35,6 +35,12 @@ func (m *Manager) serveTokenReview(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
+// kubeName is how a vCenter user or group (name within domain) appears in Kubernetes, as on a
+// Supervisor: sso:<name>@<domain>, in lower case (vCenter compares names without case).
+func kubeName(name, domain string) string {
+	return "sso:" + strings.ToLower(name) + "@" + strings.ToLower(domain)
+}
+
 // userInfo is how a vCenter user appears in the Supervisors' Kubernetes APIs.
 func (m *Manager) userInfo(p auth.Principal) authenticationv1.UserInfo {
 	u := authenticationv1.UserInfo{Username: kubeName(p.Name, p.Domain), UID: strings.ToLower(p.String())}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -105,10 +104,4 @@ func clientKubeconfig(server string, caPEM []byte, pair pki.KeyPair) []byte {
 	cfg.CurrentContext = "supervisor"
 	out, _ := clientcmd.Write(*cfg)
 	return out
-}
-
-// kubeName is how a vCenter user or group (name within domain) appears in Kubernetes, as on a
-// Supervisor: sso:<name>@<domain>, in lower case (vCenter compares names without case).
-func kubeName(name, domain string) string {
-	return "sso:" + strings.ToLower(name) + "@" + strings.ToLower(domain)
 }

@@ -21,8 +21,7 @@ func (f *Family) Realisation(name string) (platform.NamespaceRealisation, bool) 
 	}
 	r := &rec.Value
 	out := platform.NamespaceRealisation{
-		Name: r.Name, Cluster: r.Cluster, Removing: r.removing(), System: r.System, SelfService: r.SelfService,
-		Quota: quotaFigures(r.Spec.ResourceSpec),
+		Name: r.Name, Cluster: r.Cluster, Removing: r.removing(), Quota: quotaFigures(r.Spec.ResourceSpec),
 	}
 	for _, a := range r.Spec.AccessList {
 		out.Access = append(out.Access, platform.NamespaceAccess{SubjectType: string(a.SubjectType), Subject: a.Subject,

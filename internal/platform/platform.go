@@ -292,9 +292,6 @@ type NamespaceRealisation struct {
 	Cluster string // primary cluster of its Supervisor
 	// Removing is set once the namespace is being deleted.
 	Removing bool
-	// System marks a Supervisor Service's namespace; SelfService one created through self-service.
-	System      bool
-	SelfService bool
 	// Quota holds the limits of the namespace's resource_spec that are set, under their wire names
 	// (cpu_limit in MHz, memory_limit in MiB, pod_count, ...).
 	Quota map[string]int64
