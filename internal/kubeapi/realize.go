@@ -2,6 +2,8 @@ package kubeapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -33,8 +35,9 @@ import (
 
 // Timings of the realiser.
 const (
-	// resyncEvery brings every namespace round again, for what has no watch of its own (content
-	// library items changed through govc, storage policy names).
+	// resyncEvery is how often the realiser looks at what has no watch of its own (content library
+	// items changed through govc or the vAPI, storage policy names), and brings every namespace
+	// round when that changed.
 	resyncEvery = 30 * time.Second
 	// expectCreateFor is how long the realiser leaves the creation of a Kubernetes Namespace to the
 	// user whose kubectl request made its vSphere Namespace (admission.go).
@@ -45,13 +48,18 @@ const (
 
 // realiser keeps every vSphere Namespace realised in its Supervisor's API server, level-triggered:
 // a key "<cluster>/<namespace>" is reconciled when the vSphere Namespace, one of its VM classes or
-// one of its Kubernetes objects changes, and every resyncEvery. Keys "<cluster>/" sweep the
+// one of its Kubernetes objects changes, and when content libraries or storage policies change
+// (looked at every resyncEvery). Keys "<cluster>/" sweep the
 // Supervisor's storage classes.
 type realiser struct {
 	m *Manager
 	// shards reconcile keys in parallel; a key always goes to the same shard, so it is never
 	// reconciled twice at once.
 	shards []*controller.Controller
+
+	// unwatched is a digest of the libraries and storage policies as last seen (unwatchedChanged);
+	// only the resync goroutine touches it.
+	unwatched [sha256.Size]byte
 
 	mu           sync.Mutex
 	releasedKeys map[string]bool      // keys whose Kubernetes Namespace is gone while their vSphere one goes
@@ -99,6 +107,9 @@ func (r *realiser) start(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if !r.unwatchedChanged(ctx) {
+					continue
+				}
 				for _, c := range r.m.readyClusters() {
 					r.enqueueCluster(c)
 				}
@@ -554,4 +565,25 @@ func apiMessage(err error) string {
 		return st.Status().Message
 	}
 	return err.Error()
+}
+
+// unwatchedChanged reports whether the content libraries (their items) or the storage policies
+// changed since it last looked: one read of each, instead of realising every namespace again.
+func (r *realiser) unwatchedChanged(ctx context.Context) bool {
+	libs, err := r.m.deps.Inventory.ContentLibraries(ctx)
+	if err != nil {
+		return true // cannot tell: look at everything
+	}
+	classes, err := r.m.deps.Inventory.StorageClassNames(ctx)
+	if err != nil {
+		return true
+	}
+	raw, _ := json.Marshal(struct {
+		Libraries []inventory.ContentLibrary
+		Classes   map[string]string
+	}{libs, classes})
+	sum := sha256.Sum256(raw)
+	changed := sum != r.unwatched
+	r.unwatched = sum
+	return changed
 }
