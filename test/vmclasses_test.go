@@ -654,10 +654,16 @@ func TestVMClassesSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The inventory is built afresh at each start: the VM that held removing-class is gone.
+	// The inventory is durable: the VM that holds removing-class is still there, and the removal
+	// finishes once the VM goes.
 	second := servertest.New(t, servertest.WithDataDir(dir))
 	second.Settle(0)
 	token = second.AdminToken()
+	if info, _ := getVMClass(t, second, token, "removing-class"); info.ConfigStatus != "REMOVING" {
+		t.Fatalf("removing-class after the restart: %+v", info)
+	}
+	second.AdminGovc("vm.destroy", "/Datacenter/vm/restart-vm")
+	second.Settle(10 * time.Second)
 	var list []vmClassInfo
 	second.Do("GET", vmClassesPath, token, nil).JSON(t, &list)
 	ids := map[string]int{}
@@ -665,7 +671,7 @@ func TestVMClassesSurviveRestart(t *testing.T) {
 		ids[c.ID]++
 	}
 	if len(list) != 16 || ids["best-effort-xsmall"] != 0 || ids["kept-class"] != 1 || ids["removing-class"] != 0 || ids["guaranteed-xsmall"] != 1 {
-		t.Fatalf("classes after the restart: %v", ids)
+		t.Fatalf("classes after the restart and the VM's removal: %v", ids)
 	}
 	if info, _ := getVMClass(t, second, token, "best-effort-small"); info.Description != "edited" || info.CPUCount != 3 || info.MemoryMB != 4096 {
 		t.Fatalf("best-effort-small after the restart: %+v", info)

@@ -177,6 +177,25 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 		err := vms.Create(ctx, survivor)
 		return err == nil, err
 	})
+	servertest.Eventually(t, "the VirtualMachine has its VM", time.Minute, func(ctx context.Context) (bool, error) {
+		err := vms.Get(ctx, client.ObjectKeyFromObject(survivor), survivor)
+		return err == nil && survivor.Status.UniqueID != "" && survivor.Status.BiosUUID != "", err
+	})
+	vmID, biosUUID := survivor.Status.UniqueID, survivor.Status.BiosUUID
+	// A folder made through /sdk by hand.
+	vc := w.vim25(t)
+	dc, err := find.NewFinder(vc).Datacenter(ctx, "Datacenter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders, err := dc.Folders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handmade, err := folders.VmFolder.CreateFolder(ctx, "handmade")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -208,10 +227,11 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 		t.Fatalf("managed RoleBindings after the restart: %d, %v; want edit and namespace-owner", len(rbs.Items), err)
 	}
 
-	// The VirtualMachine converges to exactly one VM. The embedded inventory is not durable yet
-	// (issue 15), so the VM is made again after the restart, with a new managed object id; once it
-	// is, the id must stay the same.
-	vc := w.vim25(t)
+	// The inventory is durable: the folder and the VirtualMachine's VM are the same objects.
+	vc = w.vim25(t)
+	if f, err := find.NewFinder(vc).Folder(ctx, "/Datacenter/vm/handmade"); err != nil || f.Reference() != handmade.Reference() {
+		t.Fatalf("the hand-made folder after the restart: %v, %v (was %s)", f, err, handmade.Reference())
+	}
 	if restCfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil { // the new login's token
 		t.Fatal(err)
 	}
@@ -226,6 +246,10 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 		return err == nil && len(found) == 1 && found[0].Reference().Value == survivor.Status.UniqueID &&
 			survivor.Status.PowerState == vmopv1.VirtualMachinePowerStateOn, nil
 	})
+	if survivor.Status.UniqueID != vmID || survivor.Status.BiosUUID != biosUUID {
+		t.Errorf("the VM after the restart: %s (BIOS UUID %s), was %s (%s)",
+			survivor.Status.UniqueID, survivor.Status.BiosUUID, vmID, biosUUID)
+	}
 }
 
 // vim25 logs in to the inventory's /sdk as the administrator.

@@ -39,6 +39,10 @@ type reloginTransport struct {
 	login          *url.Userinfo
 	// counts are the inventory's change counts, moved after a call that changed something.
 	counts generations
+	// sync and touched, when set, are the durable inventory's: a call returns once its changes,
+	// and the objects it named, are stored.
+	sync    func(context.Context) error
+	touched func([]types.ManagedObjectReference)
 
 	mu  sync.Mutex
 	gen int // bumped on every login, so concurrent failures log in once
@@ -70,6 +74,14 @@ func (t *reloginTransport) relogin(ctx context.Context, failedGen int) error {
 
 func (t *reloginTransport) RoundTrip(ctx context.Context, req, res soap.HasFault) (err error) {
 	afterChanges(t.counts, func() { err = t.roundTrip(ctx, req, res) })
+	if t.sync != nil {
+		if method, refs := callRefs(req); !readOnlyMethods[method] {
+			t.touched(refs)
+		}
+		if serr := t.sync(ctx); serr != nil && err == nil {
+			err = serr
+		}
+	}
 	return err
 }
 

@@ -12,16 +12,20 @@
 package inventory
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +42,8 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/wcpd/wcpd/internal/store"
 )
 
 // Config configures Start.
@@ -53,6 +59,13 @@ type Config struct {
 	// wcpd's identity store. nil accepts any non-empty user and password
 	// (tests only).
 	ValidLogin func(user, password string) bool
+	// Store, when set, makes the inventory durable (see durable.go): it is
+	// kept there and rebuilt from there at the next Start, and the stored
+	// seed wins over File and Spec. nil keeps it in memory only.
+	Store *store.Store
+	// Dir holds the datastores' files (VM files, library items) of a
+	// durable inventory; required with Store.
+	Dir string
 }
 
 // ErrNotFound is wrapped by lookups of an id that does not exist.
@@ -62,7 +75,14 @@ var ErrNotFound = errors.New("not found")
 type Inventory struct {
 	log  *slog.Logger
 	spec *Spec
-	dir  string
+	dir  string // the simulator's own scratch files; removed by Close
+	// files holds the datastores: dir for an in-memory inventory, Config.Dir
+	// for a durable one.
+	files string
+
+	// durable mirrors the inventory into the store; nil without one.
+	durable *durable
+	pbm     *profileManager
 
 	svc    *simulator.Service
 	server *simulator.Server
@@ -107,12 +127,37 @@ func Start(ctx context.Context, cfg Config) (*Inventory, error) {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
 
+	var restoring bool
+	if cfg.Store != nil {
+		if cfg.Dir == "" {
+			return nil, errors.New("inventory: a durable inventory needs a directory for its files")
+		}
+		seed, err := storedSeed(ctx, cfg.Store)
+		if err != nil {
+			return nil, fmt.Errorf("inventory: %w", err)
+		}
+		if seed != nil {
+			if !sameSpec(seed, spec) {
+				logger.Warn("the inventory file differs from the one this data dir was built from; "+
+					"the stored inventory is used (start with a fresh data dir to build from the file)",
+					"file", cfg.File)
+			}
+			spec, restoring = seed, true
+		} else if err := os.RemoveAll(filepath.Join(cfg.Dir, "datastores")); err != nil {
+			// Files of a seed that was never completely written.
+			return nil, fmt.Errorf("inventory: %w", err)
+		}
+	}
+
 	dir, err := os.MkdirTemp("", "wcpd-inventory-")
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
-	inv := &Inventory{log: logger, spec: spec, dir: dir}
-	if err := inv.start(ctx, cfg); err != nil {
+	inv := &Inventory{log: logger, spec: spec, dir: dir, files: dir}
+	if cfg.Store != nil {
+		inv.files = cfg.Dir
+	}
+	if err := inv.start(ctx, cfg, restoring); err != nil {
 		inv.Close()
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
@@ -120,11 +165,12 @@ func Start(ctx context.Context, cfg Config) (*Inventory, error) {
 		"datacenter", spec.Datacenter,
 		"clusters", len(spec.Clusters),
 		"internal_url", inv.server.URL.Host,
+		"durable", cfg.Store != nil, "restored", restoring,
 		"elapsed", time.Since(started).Round(time.Millisecond))
 	return inv, nil
 }
 
-func (inv *Inventory) start(ctx context.Context, cfg Config) error {
+func (inv *Inventory) start(ctx context.Context, cfg Config, restoring bool) error {
 	password, err := randomSecret()
 	if err != nil {
 		return err
@@ -140,12 +186,14 @@ func (inv *Inventory) start(ctx context.Context, cfg Config) error {
 	privateSettings(m.OptionManager(), inv.dir)
 	presentAsVCenter8(instance)
 
-	b := &builder{ctx: ctx, sim: simCtx, m: m, spec: inv.spec, dir: inv.dir}
+	b := &builder{ctx: ctx, sim: simCtx, m: m, spec: inv.spec, dir: inv.files}
 	if err := b.build(); err != nil {
 		return err
 	}
 
-	svc.RegisterSDK(newPBMRegistry(inv.spec.StoragePolicies, time.Now().UTC()))
+	pbmRegistry, pbm := newPBMRegistry(inv.spec.StoragePolicies, time.Now().UTC())
+	svc.RegisterSDK(pbmRegistry)
+	inv.pbm = pbm
 
 	sessions := m.SessionManager()
 	sessions.ValidLogin = func(req *types.Login) bool {
@@ -177,8 +225,42 @@ func (inv *Inventory) start(ctx context.Context, cfg Config) error {
 	inv.rest = rest.NewClient(inv.client)
 	inv.rest.Transport = inv.vapi.transport()
 
-	return inv.createLibraries(ctx, b)
+	if cfg.Store == nil {
+		return inv.createLibraries(ctx, b)
+	}
+	d := newDurable(cfg.Store, m, inv.log)
+	d.vapi, d.pbm = inv.vapi, pbm
+	if restoring {
+		if err := d.restore(ctx); err != nil {
+			return fmt.Errorf("restoring the stored inventory: %w", err)
+		}
+	} else if err := inv.createLibraries(ctx, b); err != nil {
+		return err
+	}
+	m.AddHandler(d)
+	pbm.changed = d.pbmChanged
+	inv.vapi.changed, inv.vapi.sync = d.vapiChanged, d.sync
+	inv.relog.sync, inv.relog.touched = d.sync, d.touched
+	inv.durable = d
+	if !restoring {
+		if err := d.seed(ctx, inv.spec); err != nil {
+			return fmt.Errorf("saving the inventory: %w", err)
+		}
+	}
+	d.run()
+	return nil
 }
+
+// sameSpec reports whether two inventory descriptions are the same.
+func sameSpec(a, b *Spec) bool {
+	ja, erra := json.Marshal(a)
+	jb, errb := json.Marshal(b)
+	return erra == nil && errb == nil && bytes.Equal(ja, jb)
+}
+
+// Sync returns once every change made to the inventory so far is in the
+// store (at once for an inventory without one).
+func (inv *Inventory) Sync(ctx context.Context) error { return inv.durable.sync(ctx) }
 
 // privateSettings gives this simulator its own copy of vCenter's advanced
 // settings. The simulator starts every instance on one shared slice of
@@ -265,6 +347,7 @@ func randomSecret() (string, error) {
 // Close stops the internal listener and removes the inventory's files.
 func (inv *Inventory) Close() {
 	inv.closeOnce.Do(func() {
+		inv.durable.close()
 		if inv.server != nil {
 			inv.server.Close()
 		}
@@ -333,7 +416,29 @@ func (inv *Inventory) SOAPHandler() http.Handler {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		afterChanges(inv.counts(), func() { inv.svc.ServeMux.ServeHTTP(w, r) })
+		if inv.durable == nil {
+			afterChanges(inv.counts(), func() { inv.svc.ServeMux.ServeHTTP(w, r) })
+			return
+		}
+		// The answer waits until the changes it reports are in the store.
+		var refs []types.ManagedObjectReference
+		if r.Method == http.MethodPost && (r.URL.Path == "/sdk" || r.URL.Path == "/sdk/vimService") {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, "reading the request: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if method, named := soapCall(body); !readOnlyMethods[method] {
+				refs = named
+			}
+		}
+		sw := &syncedWriter{ResponseWriter: w, sync: func() error {
+			inv.durable.touched(refs)
+			return inv.Sync(r.Context())
+		}}
+		afterChanges(inv.counts(), func() { inv.svc.ServeMux.ServeHTTP(sw, r) })
+		sw.ready()
 	})
 }
 

@@ -56,8 +56,9 @@ type pbmSnapshot struct {
 }
 
 // newPBMRegistry returns the /pbm endpoint's objects: the simulator's
-// default policies plus the spec's, with the spec's fixed ids.
-func newPBMRegistry(policies []StoragePolicySpec, created time.Time) *simulator.Registry {
+// default policies plus the spec's, with the spec's fixed ids, and its
+// profile manager.
+func newPBMRegistry(policies []StoragePolicySpec, created time.Time) (*simulator.Registry, *profileManager) {
 	snap := pbmDefaults()
 
 	r := simulator.NewRegistry()
@@ -97,7 +98,7 @@ func newPBMRegistry(policies []StoragePolicySpec, created time.Time) *simulator.
 		})
 	}
 	r.Put(pm)
-	return r
+	return r, pm
 }
 
 // profileManager serves PbmProfileProfileManager. The simulator calls one
@@ -106,8 +107,22 @@ func newPBMRegistry(policies []StoragePolicySpec, created time.Time) *simulator.
 type profileManager struct {
 	vim.ManagedObjectReference
 
+	// mu guards profiles against the durable inventory's reader; writes happen under it.
+	mu        sync.Mutex
 	profiles  []*types.PbmCapabilityProfile
 	iofilters map[string][]types.PbmIofilterInfo
+	// changed, when set, hears of every change to profiles (the durable inventory).
+	changed func()
+}
+
+// write changes the profiles under mu, then announces the change.
+func (m *profileManager) write(fn func()) {
+	m.mu.Lock()
+	fn()
+	m.mu.Unlock()
+	if m.changed != nil {
+		m.changed()
+	}
 }
 
 func (m *profileManager) find(id string) (int, *types.PbmCapabilityProfile) {
@@ -206,7 +221,7 @@ func (m *profileManager) PbmCreate(ctx *simulator.Context, req *types.PbmCreate)
 		Constraints:      spec.Constraints,
 		K8sCompliantName: name,
 	}
-	m.profiles = append(m.profiles, p)
+	m.write(func() { m.profiles = append(m.profiles, p) })
 	body.Res = &types.PbmCreateResponse{Returnval: p.ProfileId}
 	return body
 }
@@ -233,7 +248,7 @@ func (m *profileManager) PbmUpdate(ctx *simulator.Context, req *types.PbmUpdate)
 		updated.LastUpdatedBy = ctx.Session.UserName
 	}
 	updated.GenerationId++
-	m.profiles[i] = updated
+	m.write(func() { m.profiles[i] = updated })
 	body.Res = &types.PbmUpdateResponse{}
 	return body
 }
@@ -249,7 +264,7 @@ func (m *profileManager) PbmDelete(req *types.PbmDelete) soap.HasFault {
 			})
 			continue
 		}
-		m.profiles = slices.Delete(slices.Clone(m.profiles), i, i+1)
+		m.write(func() { m.profiles = slices.Delete(slices.Clone(m.profiles), i, i+1) })
 		delete(m.iofilters, id.UniqueId)
 	}
 	return body
@@ -301,7 +316,7 @@ func (m *profileManager) PbmResolveK8sCompliantNames(*types.PbmResolveK8sComplia
 		}
 		updated := copyProfile(p)
 		updated.OtherK8sCompliantNames = append(updated.OtherK8sCompliantNames, alias)
-		m.profiles[i] = updated
+		m.write(func() { m.profiles[i] = updated })
 	}
 	return &methods.PbmResolveK8sCompliantNamesBody{Res: &types.PbmResolveK8sCompliantNamesResponse{}}
 }
@@ -327,7 +342,7 @@ func (m *profileManager) PbmUpdateK8sCompliantNames(req *types.PbmUpdateK8sCompl
 		return body
 	}
 	updated.OtherK8sCompliantNames = slices.Clone(spec.OtherK8sCompliantNames)
-	m.profiles[i] = updated
+	m.write(func() { m.profiles[i] = updated })
 	body.Res = &types.PbmUpdateK8sCompliantNamesResponse{}
 	return body
 }

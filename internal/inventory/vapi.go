@@ -2,7 +2,9 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,7 +52,15 @@ type vapiProxy struct {
 
 	mu      sync.Mutex
 	session string
+
+	// changed and sync, when set, are the durable inventory's: a request that may change
+	// something is announced, and its answer waits until the change is in the store.
+	changed func()
+	sync    func(context.Context) error
 }
+
+// errNotSaved wraps a failure to save a change that was made.
+var errNotSaved = errors.New("wcpd could not save the change in its store")
 
 func newVAPIProxy(sim http.Handler, server *url.URL, login *url.Userinfo, log *slog.Logger) *vapiProxy {
 	base := url.URL{Scheme: server.Scheme, Host: server.Host}
@@ -179,6 +189,12 @@ func (p *vapiProxy) serve(r *http.Request) (*bufferedResponse, error) {
 		}
 		res = attempt(session)
 	}
+	if p.changed != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		p.changed()
+		if err := p.sync(r.Context()); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotSaved, err)
+		}
+	}
 	return res, nil
 }
 
@@ -191,6 +207,10 @@ func (p *vapiProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	res, err := p.serve(r)
 	if err != nil {
 		p.log.Error("vAPI simulator request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		if errors.Is(err, errNotSaved) {
+			http.Error(w, errNotSaved.Error(), http.StatusInternalServerError)
+			return
+		}
 		http.Error(w, "inventory vAPI service unavailable", http.StatusServiceUnavailable)
 		return
 	}

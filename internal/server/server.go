@@ -226,11 +226,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // assemble starts the parts and returns the handler for everything but /healthz.
 func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	cfg := s.cfg
-	var (
-		wg     sync.WaitGroup
-		invErr error
-		stErr  error
-	)
 	dir, res, err := auth.Open(cfg.DataDir, cfg.AdminPassword)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
@@ -242,22 +237,19 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	}
 	dir.SetLockout(lockout, cfg.Clock, cfg.Logger.With("component", "identity"))
 
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		s.Store, stErr = store.Open(ctx, store.Config{
-			DataDir: cfg.DataDir, Endpoints: cfg.EtcdEndpoints, ClientTLS: cfg.EtcdClientTLS, Logger: cfg.Logger.With("component", "store"),
-		})
-	}()
-	go func() {
-		defer wg.Done()
-		s.Inventory, invErr = inventory.Start(ctx, inventory.Config{
-			File: cfg.InventoryFile, Logger: cfg.Logger.With("component", "inventory"),
-			ValidLogin: func(user, password string) bool { _, ok := dir.Authenticate(user, password); return ok },
-		})
-	}()
-	wg.Wait()
-	if err := errors.Join(stErr, invErr); err != nil {
+	// The inventory is kept in the store and rebuilt from it.
+	s.Store, err = store.Open(ctx, store.Config{
+		DataDir: cfg.DataDir, Endpoints: cfg.EtcdEndpoints, ClientTLS: cfg.EtcdClientTLS, Logger: cfg.Logger.With("component", "store"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Inventory, err = inventory.Start(ctx, inventory.Config{
+		File: cfg.InventoryFile, Logger: cfg.Logger.With("component", "inventory"),
+		ValidLogin: func(user, password string) bool { _, ok := dir.Authenticate(user, password); return ok },
+		Store:      s.Store, Dir: filepath.Join(cfg.DataDir, "inventory"),
+	})
+	if err != nil {
 		return nil, err
 	}
 	pub, err := url.Parse(s.URL())

@@ -1,0 +1,171 @@
+package inventory_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/store"
+)
+
+func openTestStore(t *testing.T, dir string) *store.Store {
+	t.Helper()
+	st, err := store.Open(testContext(t), store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// stop ends a test server as a crash would: nothing is written on the way down (Close only
+// stops the background writer), so what the next start finds is what the calls left behind.
+func (s *testServer) stop() {
+	s.ts.Close()
+	s.inv.Close()
+}
+
+// inventoryView is what a client sees of the objects the restart test makes, ids included.
+func inventoryView(t *testing.T, s *testServer) string {
+	t.Helper()
+	var b strings.Builder
+	for _, cmd := range [][]string{
+		{"find", "-i", "/"},
+		{"find", "/"},
+		{"ls", "-l", "-i", "/Datacenter/vm/kept", "/Datacenter/host/Cluster-A/Resources/kept-pool"},
+		{"object.collect", "-s", "/Datacenter/vm/kept/kept-vm", "config.uuid", "config.instanceUuid",
+			"runtime.powerState", "runtime.host", "resourcePool", "parent", "datastore", "customValue"},
+		{"object.collect", "-s", "/Datacenter/host/Cluster-A/Resources/kept-pool", "config.cpuAllocation.reservation", "vm"},
+		{"tags.category.ls", "-json"},
+		{"tags.ls", "-json"},
+		{"tags.attached.ls", "-r", "/Datacenter/vm/kept/kept-vm"},
+		{"library.ls", "-json"},
+		{"library.ls", "-json", "/kept-lib/*"},
+		{"storage.policy.ls", "-i"},
+		{"storage.policy.ls"},
+		{"fields.ls"},
+		{"fields.info", "/Datacenter/vm/kept/kept-vm"},
+	} {
+		out := s.mustGovc(t, cmd[0], cmd[1:]...)
+		if len(cmd) > 1 && (cmd[len(cmd)-1] == "-json" || cmd[1] == "-json") {
+			out = normalizeJSON(t, out)
+		}
+		b.WriteString("$ govc " + strings.Join(cmd, " ") + "\n" + out + "\n")
+	}
+	return b.String()
+}
+
+// normalizeJSON re-encodes a JSON document with sorted keys, and a list of objects in the order
+// of their ids (the vAPI side lists from a map).
+func normalizeJSON(t *testing.T, doc string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatalf("%v in %s", err, doc)
+	}
+	if list, ok := v.([]any); ok {
+		slices.SortFunc(list, func(a, b any) int {
+			ida, _ := a.(map[string]any)["id"].(string)
+			idb, _ := b.(map[string]any)["id"].(string)
+			return strings.Compare(ida, idb)
+		})
+	}
+	out, _ := json.MarshalIndent(v, "", " ")
+	return string(out)
+}
+
+func TestDurableInventorySurvivesARestart(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	st := openTestStore(t, filepath.Join(base, "store"))
+	cfg := inventory.Config{Store: st, Dir: filepath.Join(base, "inventory")}
+	s := startTestServer(t, cfg)
+
+	// One of each kind a client makes, plus some made and removed again.
+	s.mustGovc(t, "folder.create", "/Datacenter/vm/kept", "/Datacenter/vm/gone")
+	s.mustGovc(t, "object.destroy", "/Datacenter/vm/gone")
+	s.mustGovc(t, "pool.create", "-cpu.reservation", "1000", "/Datacenter/host/Cluster-A/Resources/kept-pool")
+	for _, name := range []string{"kept-vm", "gone-vm"} {
+		s.mustGovc(t, "vm.create", "-folder", "/Datacenter/vm/kept", "-pool", "/Datacenter/host/Cluster-A/Resources/kept-pool",
+			"-ds", "SharedDatastore", "-net", "DPG-Management", "-c", "2", "-m", "2048", "-on=true", name)
+	}
+	s.mustGovc(t, "vm.destroy", "/Datacenter/vm/kept/gone-vm")
+	s.mustGovc(t, "cluster.create", "-dc", "Datacenter", "Cluster-New")
+	s.mustGovc(t, "object.destroy", "/Datacenter/network/DPG-Workload")
+	s.mustGovc(t, "fields.add", "owner")
+	s.mustGovc(t, "fields.set", "owner", "team-a", "/Datacenter/vm/kept/kept-vm")
+	s.mustGovc(t, "tags.category.create", "zone")
+	s.mustGovc(t, "tags.create", "-c", "zone", "zone-a")
+	s.mustGovc(t, "tags.attach", "-c", "zone", "zone-a", "/Datacenter/vm/kept/kept-vm")
+	s.mustGovc(t, "library.create", "-ds", "SharedDatastore", "kept-lib")
+	ovf := filepath.Join(t.TempDir(), "tiny.ovf")
+	if err := os.WriteFile(ovf, []byte(tinyOVF), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.mustGovc(t, "library.import", "kept-lib", ovf)
+	s.mustGovc(t, "storage.policy.create", "-d", "made by the restart test", "-category", "zone", "-tag", "zone-a", "kept-policy")
+	before := inventoryView(t, s)
+	s.stop()
+
+	// The inventory file changes in between: the data dir keeps what it was built from.
+	changed := inventory.DefaultSpec()
+	changed.Datacenter = "Elsewhere"
+	cfg.Spec = changed
+	s = startTestServer(t, cfg)
+	after := inventoryView(t, s)
+	if after != before {
+		t.Errorf("the inventory changed across a restart\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	for _, want := range []string{"VirtualMachine:", "kept-pool", "Cluster-New", "kept-policy", "zone-a", "tiny", "team-a"} {
+		if !strings.Contains(after, want) {
+			t.Errorf("after the restart, %q is missing:\n%s", want, after)
+		}
+	}
+	if strings.Contains(after, "gone") || strings.Contains(after, "DPG-Workload") {
+		t.Errorf("after the restart, removed objects are back:\n%s", after)
+	}
+
+	// It keeps working: the VM's files are where it left them, and new objects get new ids.
+	s.mustGovc(t, "vm.power", "-off", "/Datacenter/vm/kept/kept-vm")
+	s.mustGovc(t, "vm.create", "-folder", "/Datacenter/vm/kept", "-pool", "/Datacenter/host/Cluster-A/Resources/kept-pool",
+		"-ds", "SharedDatastore", "-net", "DPG-Management", "-on=false", "new-vm")
+	newRef := strings.TrimSpace(s.mustGovc(t, "find", "-i", "/Datacenter/vm/kept", "-name", "new-vm"))
+	if newRef == "" || strings.Contains(before, newRef+"\n") {
+		t.Errorf("new VM %q reuses an id already in use:\n%s", newRef, before)
+	}
+	s.mustGovc(t, "library.deploy", "-pool", "/Datacenter/host/Cluster-A/Resources/kept-pool",
+		"/wcpd-vm-images/photon-5.0-x86_64", "from-kept-lib")
+	s.stop()
+
+	// A second restart sees the changes made after the first.
+	s = startTestServer(t, cfg)
+	if out := s.mustGovc(t, "ls", "/Datacenter/vm/kept"); !strings.Contains(out, "new-vm") || !strings.Contains(out, "kept-vm") {
+		t.Errorf("after a second restart, folder kept holds:\n%s", out)
+	}
+	if out := s.mustGovc(t, "object.collect", "-s", "/Datacenter/vm/kept/kept-vm", "runtime.powerState"); strings.TrimSpace(out) != "poweredOff" {
+		t.Errorf("kept-vm's power state after a second restart = %q", out)
+	}
+	if out := s.mustGovc(t, "find", "-type", "m", "-name", "from-kept-lib", "/"); out == "" {
+		t.Errorf("the VM deployed from the restored library is gone after a restart")
+	}
+}
+
+func TestDurableInventoryRefusesWhatItCannotSave(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	st := openTestStore(t, filepath.Join(base, "store"))
+	s := startTestServer(t, inventory.Config{Store: st, Dir: filepath.Join(base, "inventory")})
+	s.mustGovc(t, "ls", "/") // a session exists before the store goes
+
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := s.govc.Run("folder.create", "/Datacenter/vm/unsaved")
+	if code == 0 || !strings.Contains(errOut, "could not save the change") {
+		t.Errorf("folder.create with the store gone: exit %d, stderr %s", code, errOut)
+	}
+}
