@@ -2,9 +2,14 @@ package inventory_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/vim25/types"
+
 	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/store"
 )
 
 // BenchmarkStart measures building and serving the default inventory.
@@ -16,5 +21,51 @@ func BenchmarkStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		inv.Close()
+	}
+}
+
+// BenchmarkSOAPChange measures one SOAP call that changes the inventory (a pool's reservation),
+// kept in memory only and kept durable: the difference is what the store costs per change.
+func BenchmarkSOAPChange(b *testing.B) {
+	for _, durable := range []bool{false, true} {
+		name := "memory"
+		if durable {
+			name = "durable"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			cfg := inventory.Config{}
+			if durable {
+				dir := b.TempDir()
+				st, err := store.Open(ctx, store.Config{DataDir: filepath.Join(dir, "store")})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer st.Close()
+				cfg.Store, cfg.Dir = st, filepath.Join(dir, "inventory")
+			}
+			inv, err := inventory.Start(ctx, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer inv.Close()
+			pool, err := find.NewFinder(inv.Client()).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources")
+			if err != nil {
+				b.Fatal(err)
+			}
+			child, err := pool.Create(ctx, "bench", types.DefaultResourceConfigSpec())
+			if err != nil {
+				b.Fatal(err)
+			}
+			spec := types.DefaultResourceConfigSpec()
+			var i int64
+			for b.Loop() {
+				i++
+				spec.CpuAllocation.Reservation = &i
+				if err := child.UpdateConfig(ctx, "", &spec); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

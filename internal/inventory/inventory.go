@@ -1,7 +1,7 @@
 // Package inventory owns wcpd's vSphere inventory: an embedded govmomi
-// simulator (vCenter SOAP, PBM and the simulator's own vAPI services) built
-// from a YAML description, the HTTP handlers that serve it on wcpd's
-// listener, in-process clients for wcpd's controllers, and the read-side
+// simulator (vCenter SOAP, PBM and the simulator's own vAPI services) seeded
+// from a YAML description and, given a store, kept durable there (durable.go),
+// the HTTP handlers that serve it on wcpd's listener, in-process clients for wcpd's controllers, and the read-side
 // lookups (clusters, hosts, datastores, switches, storage policies, content
 // libraries) the API services need.
 //
