@@ -2,7 +2,7 @@
 // extension (POST /api/wcpd/resources/analyze), the live analysis of a Supervisor's cluster and
 // what-if changes to it (/api/wcpd/clusters/{cluster}/resources), the usage other families show
 // (platform.Resources: cluster and namespace stats), and namespace_management.stats.time_series,
-// sampled periodically into a bounded in-memory history.
+// sampled periodically and rolled up into a history kept in the store (history.go).
 //
 // The live state is read from the inventory on every request through the same property collector
 // a real vCenter offers, so what govc or the other families' controllers changed is visible at
@@ -26,21 +26,19 @@ import (
 const (
 	// SampleInterval is how often the sampler records every Supervisor's figures.
 	SampleInterval = time.Minute
-	// HistoryLength is how many samples each series keeps (24 hours at SampleInterval).
-	HistoryLength = 24 * 60
 )
 
 // Family is the resources API family.
 type Family struct {
 	deps *platform.Deps
 
-	// sampleInterval and historyLength default to SampleInterval and HistoryLength; tests shorten
-	// them.
+	// sampleInterval defaults to SampleInterval.
 	sampleInterval time.Duration
-	historyLength  int
 
 	mu      sync.Mutex
 	history map[seriesKey]*series
+	// closed are rolled-up points waiting to be written to the store (history.go).
+	closed []closedPoint
 	// entitlements holds, per cluster, what its latest analysis gives each namespace (CPU MHz,
 	// memory MB).
 	entitlements map[string]map[string][2]int64
@@ -54,7 +52,7 @@ type Family struct {
 
 // New builds the family and offers platform.Resources to the others.
 func New(d *platform.Deps) *Family {
-	f := &Family{deps: d, sampleInterval: SampleInterval, historyLength: HistoryLength,
+	f := &Family{deps: d, sampleInterval: SampleInterval,
 		history: map[seriesKey]*series{}, entitlements: map[string]map[string][2]int64{},
 		figures: map[string]*clusterFigures{}, clusterUsages: map[string]keptUsage{}}
 	if d.Families != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/wcpd/wcpd/internal/controller"
 	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/store"
 	"github.com/wcpd/wcpd/internal/vapi"
 )
 
@@ -239,3 +240,29 @@ const seedCapacityMB = 129167 // 126.14 GB
 
 func (f fakeSupervisors) WatchChanges(context.Context, func(string)) {}
 func (f fakeSupervisors) KubernetesChanged(string)                   {}
+
+// useStore gives the family a store of its own, as wcpd's server does, and returns it.
+func (h *harness) useStore() *store.Store {
+	h.t.Helper()
+	st, err := store.Open(h.ctx, store.Config{DataDir: h.t.TempDir()})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { _ = st.Close() })
+	h.f.deps.Store = st
+	return st
+}
+
+// restartFamily replaces the family with a new one on the same inventory, store and clock, as a
+// restart of wcpd would, and starts its sampler.
+func (h *harness) restartFamily() {
+	h.t.Helper()
+	old := h.f.deps
+	h.ctls = &controller.Group{}
+	d := &platform.Deps{Inventory: old.Inventory, Store: old.Store, Clock: h.clock, Controllers: h.ctls,
+		Families: &platform.Families{Supervisors: h.sups}}
+	h.f = New(d)
+	h.reg = vapi.NewRegistry()
+	h.f.Register(h.reg)
+	h.startSampler()
+}

@@ -73,10 +73,12 @@ type seriesKey struct {
 	pod     string
 }
 
-// series is one object's samples: times and, per counter, values.
+// series is one object's history in memory: its realtime samples (times and, per counter,
+// values) and the points of each rollup level being averaged (history.go).
 type series struct {
 	stamps []int64
 	values [][]int64
+	open   [levelCount]bucket
 }
 
 const sampleKey = "sample"
@@ -111,6 +113,20 @@ func (f *Family) sample(ctx context.Context, _ string) (controller.Result, error
 		}
 	}
 	f.prune(now.Unix())
+	f.mu.Lock()
+	closed := f.closed
+	f.closed = nil
+	f.mu.Unlock()
+	if err := f.writePoints(ctx, closed, now.Unix()); err != nil {
+		if ctx.Err() != nil {
+			return controller.Result{}, ctx.Err()
+		}
+		// Kept for the next sample's write.
+		f.logger().Warn("stats history not saved; retried at the next sample", "error", err)
+		f.mu.Lock()
+		f.closed = append(closed, f.closed...)
+		f.mu.Unlock()
+	}
 	return controller.Result{RequeueAfter: f.sampleInterval}, nil
 }
 
@@ -145,7 +161,8 @@ func (f *Family) recordCluster(at int64, s *snapshot, a *analysis, storageCapaci
 	}
 }
 
-// record appends one sample to key's series, keeping at most historyLength. The caller holds mu.
+// record adds one sample to key's series: to its realtime samples, which keep RealtimeWindow,
+// and to the points being averaged, whose closing queues them for the store. The caller holds mu.
 func (f *Family) record(key seriesKey, at int64, values ...int64) {
 	s := f.history[key]
 	if s == nil {
@@ -159,21 +176,29 @@ func (f *Family) record(key seriesKey, at int64, values ...int64) {
 	for i, v := range values {
 		s.values[i] = append(s.values[i], v)
 	}
-	if excess := len(s.stamps) - f.historyLength; excess > 0 {
+	horizon := at - int64(RealtimeWindow/time.Second)
+	if excess, _ := slices.BinarySearch(s.stamps, horizon); excess > 0 {
 		s.stamps = slices.Delete(s.stamps, 0, excess)
 		for i := range s.values {
 			s.values[i] = slices.Delete(s.values[i], 0, excess)
 		}
 	}
+	f.closed = s.rollUp(key, at, values, f.closed)
 }
 
-// prune forgets objects that have had no sample for as long as a history lasts.
+// prune forgets objects that have had no sample for RealtimeWindow (they are gone, or their
+// Supervisor is); the points they were averaging are closed with what they have.
 func (f *Family) prune(now int64) {
-	horizon := now - int64(f.historyLength)*int64(f.sampleInterval/time.Second)
+	horizon := now - int64(RealtimeWindow/time.Second)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for k, s := range f.history {
 		if len(s.stamps) == 0 || s.stamps[len(s.stamps)-1] < horizon {
+			for l := range s.open {
+				if b := &s.open[l]; b.count > 0 {
+					f.closed = append(f.closed, closedPoint{level: l, key: k, at: b.start, values: b.average()})
+				}
+			}
 			delete(f.history, k)
 		}
 	}
@@ -199,19 +224,42 @@ func (f *Family) timeSeries(c *vapi.Call) (any, error) {
 		return nil, err
 	}
 	key := spec.key()
+	l := levelFor(spec.Start, now)
+	var points *storedSeries
+	if l >= 0 {
+		var err error
+		if points, err = f.storedPoints(c.Ctx, l, key, spec.Start, spec.End); err != nil {
+			return nil, err
+		}
+	}
 	f.mu.Lock()
 	s := f.history[key]
-	var out []TimeSeries
-	if s != nil {
+	if l < 0 && s != nil {
+		// The realtime level: every sample.
 		lo, _ := slices.BinarySearch(s.stamps, spec.Start)
 		hi, _ := slices.BinarySearch(s.stamps, spec.End+1)
-		for i, name := range counters[spec.ObjType] {
-			out = append(out, TimeSeries{Counter: name,
-				TimeStamps: slices.Clone(s.stamps[lo:hi]), Values: slices.Clone(s.values[i][lo:hi])})
+		points = &storedSeries{Stamps: slices.Clone(s.stamps[lo:hi])}
+		for i := range counters[spec.ObjType] {
+			points.Values = append(points.Values, slices.Clone(s.values[i][lo:hi]))
+		}
+	} else if l >= 0 && s != nil {
+		// The point being averaged, as it stands.
+		if b := s.open[l]; b.count > 0 && b.start >= spec.Start && b.start <= spec.End &&
+			(len(points.Stamps) == 0 || points.Stamps[len(points.Stamps)-1] < b.start) {
+			points.Stamps = append(points.Stamps, b.start)
+			for i, v := range b.average() {
+				points.Values[i] = append(points.Values[i], v)
+			}
 		}
 	}
 	f.mu.Unlock()
-	if s == nil {
+	var out []TimeSeries
+	if points != nil && (s != nil || len(points.Stamps) > 0) {
+		for i, name := range counters[spec.ObjType] {
+			out = append(out, TimeSeries{Counter: name, TimeStamps: points.Stamps, Values: points.Values[i]})
+		}
+	}
+	if out == nil {
 		if err := f.exists(c.Ctx, spec); err != nil {
 			return nil, err
 		}

@@ -205,33 +205,126 @@ func TestTimeSeriesValidatesAndFindsObjects(t *testing.T) {
 	}
 }
 
-func TestTimeSeriesHistoryIsBounded(t *testing.T) {
+func TestTimeSeriesRealtimeSamplesAreBounded(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.supervisorTree("ns-a")
-	h.f.historyLength = 3
 	start := h.clock.Now()
 	h.startSampler()
-	for range 4 {
+	for range 12 {
 		h.settle(SampleInterval)
 	}
-	ts, err := h.series(query("obj_type", "CLUSTER", "cluster", clusterA, "start", unix(start), "end", unix(h.clock.Now())))
+	ts, err := h.series(query("obj_type", "CLUSTER", "cluster", clusterA, "start", unix(h.clock.Now().Add(-RealtimeWindow)), "end", unix(h.clock.Now())))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := counter(t, ts, "cpu_used_mhz").TimeStamps
-	if len(got) != 3 || got[2] != h.clock.Now().Unix() || got[0] != h.clock.Now().Add(-2*SampleInterval).Unix() {
-		t.Errorf("kept %v, want the last 3 samples", got)
+	if len(got) != 11 || got[10] != h.clock.Now().Unix() || got[0] != h.clock.Now().Add(-RealtimeWindow).Unix() {
+		t.Errorf("kept %v, want the samples of the last %s", got, RealtimeWindow)
 	}
-	// An object that is gone is forgotten once its whole history has passed.
+	// An object that is gone is forgotten once it has had no sample for the realtime window.
 	if err := destroyPool(h, "/Datacenter/host/Cluster-A/Resources/Namespaces/ns-a"); err != nil {
 		t.Fatal(err)
 	}
-	for range 4 {
+	for range 11 {
 		h.settle(SampleInterval)
 	}
-	_, err = h.series(query("obj_type", "NAMESPACE", "namespace", "ns-a", "start", unix(start), "end", unix(h.clock.Now())))
+	_, err = h.series(query("obj_type", "NAMESPACE", "namespace", "ns-a", "start", unix(h.clock.Now().Add(-time.Minute)), "end", unix(h.clock.Now())))
 	wantError(t, err, vapi.ErrorNotFound, "ns-a")
+	_ = start
+}
+
+// TestTimeSeriesRollsUpIntoTheStore: older samples are averaged into 5-minute, 30-minute, 2-hour
+// and daily points kept in the store; a query reads the finest level that still covers its start;
+// the points survive a restart of the family; a level's expired chunks are deleted.
+func TestTimeSeriesRollsUpIntoTheStore(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	st := h.useStore()
+	nsA := h.supervisorTree("ns-a")
+	_ = nsA
+	ns, err := h.builder().finder.ResourcePool(h.ctx, "/Datacenter/host/Cluster-A/Resources/Namespaces/ns-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.f.sampleInterval = time.Hour
+	t0 := h.clock.Now() // 09:00: the 2-hour points start at even hours
+	h.startSampler()
+	const base = 3 * 24 * 1024 // the control plane VMs' memory
+	// Nine days of hourly samples; a pod starts at the second sample of the 2-hour point at
+	// t0+5h (14:00), so that point averages one sample without it and one with it.
+	for i := 1; i <= 9*24; i++ {
+		if i == 6 {
+			h.builder().vm(ns, "web-0", 1, 576, podGuestID, false)
+		}
+		h.settle(time.Hour)
+	}
+	now := h.clock.Now()
+
+	// Eight days back: the 2-hour level.
+	q := query("obj_type", "CLUSTER", "cluster", clusterA, "start", unix(now.Add(-8*24*time.Hour)), "end", unix(now))
+	ts, err := h.series(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := counter(t, ts, "memory_used_mb")
+	if n := len(mem.TimeStamps); n != 8*12 {
+		t.Errorf("2-hour level: %d points, want %d (every 2 hours for 8 days, the last still being averaged)", n, 8*12)
+	}
+	seen := false
+	for i, at := range mem.TimeStamps {
+		if at%7200 != 0 {
+			t.Fatalf("2-hour level: point %d at %d, not on a 2-hour boundary", i, at)
+		}
+		if at == t0.Add(5*time.Hour).Unix() {
+			seen = true
+			if mem.Values[i] != base+576/2 {
+				t.Errorf("the point at t0+5h = %d, want the average of %d and %d", mem.Values[i], base, base+576)
+			}
+		}
+	}
+	if seen {
+		t.Errorf("the 2-hour level reaches back past its start: %v", mem.TimeStamps[:2])
+	}
+	// Nine days back, the same level reaches the pod's start.
+	early, err := h.series(query("obj_type", "CLUSTER", "cluster", clusterA, "start", unix(t0), "end", unix(t0.Add(8*time.Hour))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counter(t, early, "memory_used_mb"); len(got.Values) != 4 || got.Values[2] != base+576/2 || got.Values[1] != base || got.Values[3] != base+576 {
+		t.Errorf("the first points: %v at %v, want %d, %d, %d+576/2, %d+576", got.Values, got.TimeStamps, base, base, base, base)
+	}
+
+	// Two days back: the 30-minute level, one sample per point.
+	ts, err = h.series(query("obj_type", "NAMESPACE", "namespace", "ns-a", "start", unix(now.Add(-48*time.Hour)), "end", unix(now)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used := counter(t, ts, "memory_used_mb"); len(used.TimeStamps) != 49 || used.Values[0] != 576 {
+		t.Errorf("30-minute level: %d points, first %v", len(used.TimeStamps), used.Values[:1])
+	}
+
+	// A restart of the family keeps what was rolled up.
+	before := mem
+	h.restartFamily()
+	ts, err = h.series(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := counter(t, ts, "memory_used_mb")
+	if len(after.TimeStamps) < len(before.TimeStamps)-1 || after.TimeStamps[0] != before.TimeStamps[0] || after.Values[0] != before.Values[0] {
+		t.Errorf("after a restart the 2-hour level holds %d points from %v, was %d from %v",
+			len(after.TimeStamps), after.TimeStamps[:1], len(before.TimeStamps), before.TimeStamps[:1])
+	}
+
+	// Bounded: the 5-minute level keeps a day of 2-hour chunks per shard.
+	n, err := st.CountPrefix(h.ctx, "stats/5m/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || n > 14*3 { // a day of chunks (and the one being filled) for the three series' shards
+		t.Errorf("the 5-minute level holds %d chunks after 9 days", n)
+	}
 }
 
 func destroyPool(h *harness, path string) error {

@@ -94,3 +94,15 @@ func (s *Store) Apply(ctx context.Context, puts []KeyValue, deletes []string) er
 	}
 	return commit()
 }
+
+// DeleteRange removes every key from from (included) to to (excluded), both relative to the
+// prefix: a run of keys that sort together, such as statistics older than a horizon.
+func (s *Store) DeleteRange(ctx context.Context, from, to string) error {
+	if err := s.closedErr(); err != nil {
+		return err
+	}
+	if _, err := s.client.Delete(ctx, s.prefix+from, clientv3.WithRange(s.prefix+to)); err != nil {
+		return fmt.Errorf("store: deleting %s to %s: %w", from, to, err)
+	}
+	return nil
+}
