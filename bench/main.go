@@ -44,21 +44,34 @@ func main() {
 	bigClasses := flag.Int("big-classes", 1000, "VM classes stored for the at-size measurements")
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown report to write (empty: stdout only)")
 	scenarios := flag.String("scenarios", "login,list,get,create,size,kubernetes",
-		"comma-separated scenarios to run: login, list, get, create (each against the three servers), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API)")
+		"comma-separated scenarios to run: login, list, get, create (each against the three servers), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API); or soak alone (-soak long, bench/soak.go)")
 	flag.IntVar(&kubeNamespaces, "kube-namespaces", 1000, "namespaces realised at once in the Kubernetes measurements")
+	soakFor := flag.Duration("soak", 20*time.Minute, "how long the soak scenario runs")
 	pprofFlag := flag.Bool("pprof", false, "start wcpd with --pprof and print how to profile it while the load runs")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard()) // the clients' own logging is not what is measured
 	want := map[string]bool{}
 	for _, sc := range strings.Split(*scenarios, ",") {
 		switch sc = strings.TrimSpace(sc); sc {
-		case "login", "list", "get", "create", "size", "kubernetes":
+		case "login", "list", "get", "create", "size", "kubernetes", "soak":
 			want[sc] = true
 		case "":
 		default:
 			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q\n", sc)
 			os.Exit(2)
 		}
+	}
+	if want["soak"] {
+		// The soak runs alone (the machine is its own) and replaces its section of the report.
+		if len(want) > 1 {
+			fmt.Fprintln(os.Stderr, "bench: the soak scenario runs alone")
+			os.Exit(2)
+		}
+		if err := runSoak(*soakFor, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if !want["size"] {
 		*bigNamespaces = 0
@@ -633,6 +646,12 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 	}
 	fmt.Print(report)
 	if out != "" {
+		// The soak runs on its own (-scenarios soak); its last section is kept.
+		if old, err := os.ReadFile(out); err == nil {
+			if i := strings.Index(string(old), "\n## Soak\n"); i >= 0 {
+				report = strings.TrimRight(report, "\n") + "\n" + string(old[i:])
+			}
+		}
 		return os.WriteFile(out, []byte(report), 0o644)
 	}
 	return nil
@@ -709,7 +728,7 @@ func enableSpec() map[string]any {
 
 // atSize stores many namespaces and VM classes through the API, then measures the server at that
 // size: memory, list latency, and a restart (readiness, and how long until every namespace's
-// resource pool is back in the inventory, which is rebuilt at every start).
+// resource pool is checked again in the durable inventory).
 func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 	w, err := startWcpd(bin, dir)
 	if err != nil {

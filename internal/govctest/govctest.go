@@ -10,10 +10,12 @@ package govctest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -169,4 +171,44 @@ func govcEnvironment() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Transcript runs each command (a govc command and its arguments) against t and returns what
+// they printed, each after a "$ govc ..." line, for comparing what a client sees at two moments.
+// A command's JSON output (its arguments include -json) is re-encoded with sorted keys, and a
+// list of objects is put in the order of their "id" fields: the vAPI side lists from a map.
+// A command that fails ends the transcript with its error.
+func (t Target) Transcript(commands ...[]string) string {
+	var b strings.Builder
+	for _, cmd := range commands {
+		out, errOut, code := t.Run(cmd[0], cmd[1:]...)
+		b.WriteString("$ govc " + strings.Join(cmd, " ") + "\n")
+		if code != 0 {
+			b.WriteString(fmt.Sprintf("exit %d: %s\n", code, errOut))
+			return b.String()
+		}
+		if slices.Contains(cmd, "-json") {
+			out = normalizeJSON(out)
+		}
+		b.WriteString(out + "\n")
+	}
+	return b.String()
+}
+
+func normalizeJSON(doc string) string {
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return doc
+	}
+	if list, ok := v.([]any); ok {
+		sort.SliceStable(list, func(i, j int) bool {
+			a, _ := list[i].(map[string]any)
+			b, _ := list[j].(map[string]any)
+			ida, _ := a["id"].(string)
+			idb, _ := b["id"].(string)
+			return ida < idb
+		})
+	}
+	out, _ := json.MarshalIndent(v, "", " ")
+	return string(out)
 }

@@ -75,9 +75,7 @@ func (t *reloginTransport) relogin(ctx context.Context, failedGen int) error {
 func (t *reloginTransport) RoundTrip(ctx context.Context, req, res soap.HasFault) (err error) {
 	afterChanges(t.counts, func() { err = t.roundTrip(ctx, req, res) })
 	if t.sync != nil {
-		if method, refs := callRefs(req); !readOnlyMethods[method] {
-			t.touched(refs)
-		}
+		t.touched(callRefs(req))
 		if serr := t.sync(ctx); serr != nil && err == nil {
 			err = serr
 		}

@@ -168,9 +168,11 @@ func (d *durable) UpdateObject(_ *simulator.Context, obj mo.Reference, _ []types
 }
 
 func (d *durable) RemoveObject(_ *simulator.Context, ref types.ManagedObjectReference) {
-	d.changed(ref)
-	// The vAPI side forgets a removed object's tag attachments.
-	d.vapiChanged()
+	if durableTypes[ref.Type] {
+		d.changed(ref)
+		// The vAPI side forgets a removed object's tag attachments.
+		d.vapiChanged()
+	}
 }
 
 func (d *durable) changed(ref types.ManagedObjectReference) {
@@ -938,15 +940,16 @@ func systemErrorFault(reason string) []byte {
 		`</soapenv:Fault></soapenv:Body></soapenv:Envelope>`)
 }
 
-// soapCall reads what the durable inventory needs of a SOAP request body: the method's name and
-// the references to durable objects it names.
-func soapCall(body []byte) (method string, refs []types.ManagedObjectReference) {
+// soapCall reads what the durable inventory needs of a SOAP request body: the references to
+// durable objects named by a method that may change something (none for one that only reads).
+func soapCall(body []byte) (refs []types.ManagedObjectReference) {
+	var method string
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	inBody := false
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return method, refs
+			return refs
 		}
 		start, ok := tok.(xml.StartElement)
 		if !ok {
@@ -957,6 +960,9 @@ func soapCall(body []byte) (method string, refs []types.ManagedObjectReference) 
 			inBody = start.Name.Local == "Body"
 		case method == "":
 			method = start.Name.Local
+			if readOnlyMethods[method] {
+				return nil
+			}
 		default:
 			for _, a := range start.Attr {
 				if a.Name.Local == "type" && a.Name.Space == "" && durableTypes[a.Value] {
@@ -970,14 +976,16 @@ func soapCall(body []byte) (method string, refs []types.ManagedObjectReference) 
 	}
 }
 
-// callRefs returns the method name and the durable objects named by a generated request body
-// (methods.XBody with its Req), for the internal client's calls.
-func callRefs(req any) (method string, refs []types.ManagedObjectReference) {
+// callRefs returns the durable objects named by a generated request body (methods.XBody with
+// its Req) of a method that may change something, for the internal client's calls.
+func callRefs(req any) (refs []types.ManagedObjectReference) {
 	v := reflect.ValueOf(req)
 	for v.Kind() == reflect.Pointer && !v.IsNil() {
 		v = v.Elem()
 	}
-	method = strings.TrimSuffix(v.Type().Name(), "Body")
+	if readOnlyMethods[strings.TrimSuffix(v.Type().Name(), "Body")] {
+		return nil
+	}
 	var walk func(v reflect.Value, depth int)
 	walk = func(v reflect.Value, depth int) {
 		if depth > 8 || !v.IsValid() {
@@ -1007,5 +1015,5 @@ func callRefs(req any) (method string, refs []types.ManagedObjectReference) {
 		}
 	}
 	walk(v, 0)
-	return method, refs
+	return refs
 }

@@ -1,10 +1,8 @@
 package inventory_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -29,53 +27,23 @@ func (s *testServer) stop() {
 	s.inv.Close()
 }
 
-// inventoryView is what a client sees of the objects the restart test makes, ids included.
-func inventoryView(t *testing.T, s *testServer) string {
-	t.Helper()
-	var b strings.Builder
-	for _, cmd := range [][]string{
-		{"find", "-i", "/"},
-		{"find", "/"},
-		{"ls", "-l", "-i", "/Datacenter/vm/kept", "/Datacenter/host/Cluster-A/Resources/kept-pool"},
-		{"object.collect", "-s", "/Datacenter/vm/kept/kept-vm", "config.uuid", "config.instanceUuid",
-			"runtime.powerState", "runtime.host", "resourcePool", "parent", "datastore", "customValue"},
-		{"object.collect", "-s", "/Datacenter/host/Cluster-A/Resources/kept-pool", "config.cpuAllocation.reservation", "vm"},
-		{"tags.category.ls", "-json"},
-		{"tags.ls", "-json"},
-		{"tags.attached.ls", "-r", "/Datacenter/vm/kept/kept-vm"},
-		{"library.ls", "-json"},
-		{"library.ls", "-json", "/kept-lib/*"},
-		{"storage.policy.ls", "-i"},
-		{"storage.policy.ls"},
-		{"fields.ls"},
-		{"fields.info", "/Datacenter/vm/kept/kept-vm"},
-	} {
-		out := s.mustGovc(t, cmd[0], cmd[1:]...)
-		if len(cmd) > 1 && (cmd[len(cmd)-1] == "-json" || cmd[1] == "-json") {
-			out = normalizeJSON(t, out)
-		}
-		b.WriteString("$ govc " + strings.Join(cmd, " ") + "\n" + out + "\n")
-	}
-	return b.String()
-}
-
-// normalizeJSON re-encodes a JSON document with sorted keys, and a list of objects in the order
-// of their ids (the vAPI side lists from a map).
-func normalizeJSON(t *testing.T, doc string) string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(doc), &v); err != nil {
-		t.Fatalf("%v in %s", err, doc)
-	}
-	if list, ok := v.([]any); ok {
-		slices.SortFunc(list, func(a, b any) int {
-			ida, _ := a.(map[string]any)["id"].(string)
-			idb, _ := b.(map[string]any)["id"].(string)
-			return strings.Compare(ida, idb)
-		})
-	}
-	out, _ := json.MarshalIndent(v, "", " ")
-	return string(out)
+// restartView is what a client sees of the objects the restart tests make, ids included.
+var restartView = [][]string{
+	{"find", "-i", "/"},
+	{"find", "/"},
+	{"ls", "-l", "-i", "/Datacenter/vm/kept", "/Datacenter/host/Cluster-A/Resources/kept-pool"},
+	{"object.collect", "-s", "/Datacenter/vm/kept/kept-vm", "config.uuid", "config.instanceUuid",
+		"runtime.powerState", "runtime.host", "resourcePool", "parent", "datastore"},
+	{"object.collect", "-s", "/Datacenter/host/Cluster-A/Resources/kept-pool", "config.cpuAllocation.reservation", "vm"},
+	{"tags.category.ls", "-json"},
+	{"tags.ls", "-json"},
+	{"tags.attached.ls", "-r", "/Datacenter/vm/kept/kept-vm"},
+	{"library.ls", "-json"},
+	{"library.ls", "-json", "/kept-lib/*"},
+	{"storage.policy.ls", "-i"},
+	{"storage.policy.ls"},
+	{"fields.ls"},
+	{"fields.info", "/Datacenter/vm/kept/kept-vm"},
 }
 
 func TestDurableInventorySurvivesARestart(t *testing.T) {
@@ -108,7 +76,7 @@ func TestDurableInventorySurvivesARestart(t *testing.T) {
 	}
 	s.mustGovc(t, "library.import", "kept-lib", ovf)
 	s.mustGovc(t, "storage.policy.create", "-d", "made by the restart test", "-category", "zone", "-tag", "zone-a", "kept-policy")
-	before := inventoryView(t, s)
+	before := s.govc.Transcript(restartView...)
 	s.stop()
 
 	// The inventory file changes in between: the data dir keeps what it was built from.
@@ -116,7 +84,7 @@ func TestDurableInventorySurvivesARestart(t *testing.T) {
 	changed.Datacenter = "Elsewhere"
 	cfg.Spec = changed
 	s = startTestServer(t, cfg)
-	after := inventoryView(t, s)
+	after := s.govc.Transcript(restartView...)
 	if after != before {
 		t.Errorf("the inventory changed across a restart\nbefore:\n%s\nafter:\n%s", before, after)
 	}

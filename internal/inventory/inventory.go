@@ -429,9 +429,7 @@ func (inv *Inventory) SOAPHandler() http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if method, named := soapCall(body); !readOnlyMethods[method] {
-				refs = named
-			}
+			refs = soapCall(body)
 		}
 		sw := &syncedWriter{ResponseWriter: w, sync: func() error {
 			inv.durable.touched(refs)
