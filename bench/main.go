@@ -61,6 +61,13 @@ func main() {
 			os.Exit(2)
 		}
 	}
+	if !want["size"] {
+		*bigNamespaces = 0
+	}
+	wcpdExtraArgs = nil
+	if *pprofFlag {
+		wcpdExtraArgs = []string{"--pprof"}
+	}
 	if want["soak"] {
 		// The soak runs alone (the machine is its own) and replaces its section of the report.
 		if len(want) > 1 {
@@ -72,13 +79,6 @@ func main() {
 			os.Exit(1)
 		}
 		return
-	}
-	if !want["size"] {
-		*bigNamespaces = 0
-	}
-	wcpdExtraArgs = nil
-	if *pprofFlag {
-		wcpdExtraArgs = []string{"--pprof"}
 	}
 	if err := run(*clients, *requests, *bigNamespaces, *bigClasses, *out, want); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -55,9 +55,9 @@ type soakLedger struct {
 
 // soakSample is one reading of the process.
 type soakSample struct {
-	at                    time.Duration
-	rssMB                 float64
-	goroutines, fds, ops  float64
+	at                   time.Duration
+	rssMB                float64
+	goroutines, fds, ops float64
 	unexpected, injected int64
 }
 
@@ -447,10 +447,11 @@ func openFiles(pid int) int {
 	return len(entries)
 }
 
-// slopePerHour fits a line to the samples after the first quarter (start-up and warm-up) and
-// returns its slope per hour.
+// slopePerHour fits a line to the samples of the second half and returns its slope per hour. The
+// first half is warm-up: the simulator keeps finished tasks for ten minutes (then removes them),
+// and etcd's history fills to its five minutes.
 func slopePerHour(samples []soakSample, value func(soakSample) float64) float64 {
-	from := len(samples) / 4
+	from := len(samples) / 2
 	var n, sx, sy, sxx, sxy float64
 	for _, s := range samples[from:] {
 		x, y := s.at.Hours(), value(s)
@@ -481,7 +482,8 @@ func writeSoakReport(out string, duration time.Duration, samples []soakSample, s
 	fmt.Fprintf(&b, "password, a body cut off half way, malformed JSON, a SOAP request that is not XML, a delete of what\n")
 	fmt.Fprintf(&b, "does not exist, or (every 12 s) an enable of Cluster-B with a fault armed to end it in ERROR, and\n")
 	fmt.Fprintf(&b, "its disable. Every acknowledged write is read back at the end, and again after kill -9 and a\n")
-	fmt.Fprintf(&b, "restart. Slopes are fitted to the samples after the first quarter. Machine: %s.\n\n", machine())
+	fmt.Fprintf(&b, "restart. Slopes are fitted to the samples of the second half (the first fills the ten minutes\n")
+	fmt.Fprintf(&b, "finished tasks are kept and etcd's five minutes of history). Machine: %s.\n\n", machine())
 	fmt.Fprintf(&b, "| measure | start | end | slope per hour |\n|---|---:|---:|---:|\n")
 	row := func(name string, v func(soakSample) float64, format string) {
 		fmt.Fprintf(&b, "| %s | "+format+" | "+format+" | "+format+" |\n", name, v(first), v(last), slopePerHour(samples, v))

@@ -177,11 +177,6 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 		err := vms.Create(ctx, survivor)
 		return err == nil, err
 	})
-	servertest.Eventually(t, "the VirtualMachine has its VM", time.Minute, func(ctx context.Context) (bool, error) {
-		err := vms.Get(ctx, client.ObjectKeyFromObject(survivor), survivor)
-		return err == nil && survivor.Status.UniqueID != "" && survivor.Status.BiosUUID != "", err
-	})
-	vmID, biosUUID := survivor.Status.UniqueID, survivor.Status.BiosUUID
 	// A folder made through /sdk by hand.
 	vc := w.vim25(t)
 	dc, err := find.NewFinder(vc).Datacenter(ctx, "Datacenter")
@@ -227,7 +222,8 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 		t.Fatalf("managed RoleBindings after the restart: %d, %v; want edit and namespace-owner", len(rbs.Items), err)
 	}
 
-	// The inventory is durable: the folder and the VirtualMachine's VM are the same objects.
+	// The inventory is durable: the hand-made folder is the same object, and the VirtualMachine,
+	// whose deploy the kill may have cut short, converges to exactly one VM.
 	vc = w.vim25(t)
 	if f, err := find.NewFinder(vc).Folder(ctx, "/Datacenter/vm/handmade"); err != nil || f.Reference() != handmade.Reference() {
 		t.Fatalf("the hand-made folder after the restart: %v, %v (was %s)", f, err, handmade.Reference())
@@ -246,8 +242,32 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 		return err == nil && len(found) == 1 && found[0].Reference().Value == survivor.Status.UniqueID &&
 			survivor.Status.PowerState == vmopv1.VirtualMachinePowerStateOn, nil
 	})
+
+	// Killed again once the VM exists, wcpd comes back with that very VM.
+	vmID, biosUUID := survivor.Status.UniqueID, survivor.Status.BiosUUID
+	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.cmd.Wait()
+	w = startServe(t, dataDir)
+	w.kubeLogin(t, kubeconfig, cluster)
+	if restCfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	if vms, err = client.New(restCfg, client.Options{Scheme: vmop.Scheme()}); err != nil {
+		t.Fatal(err)
+	}
+	vc = w.vim25(t)
+	found, err := find.NewFinder(vc).VirtualMachineList(ctx, "/Datacenter/vm/Namespaces/persistent/*")
+	if err != nil || len(found) != 1 || found[0].Reference().Value != vmID {
+		t.Fatalf("the namespace's VMs after the second restart: %v, %v; want only %s", found, err, vmID)
+	}
+	servertest.Eventually(t, "the VirtualMachine reports its VM again", time.Minute, func(ctx context.Context) (bool, error) {
+		err := vms.Get(ctx, client.ObjectKeyFromObject(survivor), survivor)
+		return err == nil && survivor.Status.PowerState == vmopv1.VirtualMachinePowerStateOn, err
+	})
 	if survivor.Status.UniqueID != vmID || survivor.Status.BiosUUID != biosUUID {
-		t.Errorf("the VM after the restart: %s (BIOS UUID %s), was %s (%s)",
+		t.Errorf("the VM after the second restart: %s (BIOS UUID %s), was %s (%s)",
 			survivor.Status.UniqueID, survivor.Status.BiosUUID, vmID, biosUUID)
 	}
 }

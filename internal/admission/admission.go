@@ -1,6 +1,6 @@
-// Package admission owns the webhook side of Kubernetes admission for wcpd's validating webhooks
-// (namespaces, VirtualMachines): reading an AdmissionReview, answering it, and whose requests pass
-// unchecked.
+// Package admission owns the webhook side of Kubernetes admission for wcpd's webhooks (validating
+// namespaces and VirtualMachines, mutating VirtualMachines): reading an AdmissionReview, answering
+// it with a decision or a patch, and whose requests pass unchecked.
 package admission
 
 import (
@@ -13,6 +13,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // maxReviewBytes bounds what a webhook reads of a request.
@@ -23,6 +24,17 @@ type Func func(ctx context.Context, cluster string, req *admissionv1.AdmissionRe
 
 // Handler serves decide at a path whose {cluster} segment names the Supervisor.
 func Handler(decide Func) http.Handler {
+	return MutatingHandler(func(ctx context.Context, cluster string, req *admissionv1.AdmissionRequest) ([]byte, *metav1.Status) {
+		return nil, decide(ctx, cluster, req)
+	})
+}
+
+// PatchFunc decides a request to a mutating webhook: a JSON patch (RFC 6902) to apply, or nil for
+// none, and nil or a refusal.
+type PatchFunc func(ctx context.Context, cluster string, req *admissionv1.AdmissionRequest) (patch []byte, refused *metav1.Status)
+
+// MutatingHandler serves decide at a path whose {cluster} segment names the Supervisor.
+func MutatingHandler(decide PatchFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var review admissionv1.AdmissionReview
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxReviewBytes)).Decode(&review); err != nil || review.Request == nil {
@@ -30,8 +42,12 @@ func Handler(decide Func) http.Handler {
 			return
 		}
 		resp := &admissionv1.AdmissionResponse{UID: review.Request.UID, Allowed: true}
-		if refused := decide(r.Context(), r.PathValue("cluster"), review.Request); refused != nil {
+		patch, refused := decide(r.Context(), r.PathValue("cluster"), review.Request)
+		switch {
+		case refused != nil:
 			resp.Allowed, resp.Result = false, refused
+		case patch != nil:
+			resp.Patch, resp.PatchType = patch, ptr.To(admissionv1.PatchTypeJSONPatch)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})

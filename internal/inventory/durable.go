@@ -36,6 +36,7 @@ import (
 // Layout below the store's prefix:
 //
 //	inventory/seed                   the Spec the data dir was first built from (JSON)
+//	inventory/counter                the highest number the simulator gave an object (tasks too)
 //	inventory/objects/<Type>/<id>    one managed object: its vSphere properties (VMOMI JSON)
 //	inventory/vapi/<map>/<key>       one entry of the vAPI simulator's state (JSON)
 //	inventory/pbm/<position>         one storage policy (PBM XML), in the order PBM lists them
@@ -59,6 +60,7 @@ import (
 
 const (
 	durableSeedKey    = "inventory/seed"
+	durableCounterKey = "inventory/counter"
 	durableObjectsKey = "inventory/objects/"
 	durableVAPIKey    = "inventory/vapi/"
 	durablePBMKey     = "inventory/pbm/"
@@ -131,10 +133,14 @@ type durable struct {
 	pbmSeen  bool // the storage policies may have changed
 	changes  uint64
 	kick     chan struct{}
+	// highest is the highest object number seen; a restart numbers new objects past it, so no
+	// id a client saw (of an object removed since, or of a task) is given to another object.
+	highest int
 
-	syncMu  sync.Mutex
-	synced  uint64              // changes written (under syncMu)
-	written map[string][32]byte // what the store holds, by key (under syncMu)
+	syncMu         sync.Mutex
+	synced         uint64              // changes written (under syncMu)
+	writtenHighest int                 // the highest number written (under syncMu)
+	written        map[string][32]byte // what the store holds, by key (under syncMu)
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -155,7 +161,15 @@ func (d *durable) Reference() types.ManagedObjectReference {
 	return types.ManagedObjectReference{Type: "WcpdDurableInventory", Value: "store"}
 }
 
-func (d *durable) PutObject(_ *simulator.Context, obj mo.Reference) { d.changed(obj.Reference()) }
+func (d *durable) PutObject(_ *simulator.Context, obj mo.Reference) {
+	ref := obj.Reference()
+	if n, ok := idNumber(ref.Value); ok {
+		d.mu.Lock()
+		d.highest = max(d.highest, n)
+		d.mu.Unlock()
+	}
+	d.changed(ref)
+}
 
 func (d *durable) UpdateObject(_ *simulator.Context, obj mo.Reference, _ []types.PropertyChange) {
 	d.changed(obj.Reference())
@@ -259,7 +273,7 @@ func (d *durable) sync(ctx context.Context) error {
 		return nil
 	}
 	d.mu.Lock()
-	dirty, vapiSeen, pbmSeen, upTo := d.dirty, d.vapiSeen, d.pbmSeen, d.changes
+	dirty, vapiSeen, pbmSeen, upTo, highest := d.dirty, d.vapiSeen, d.pbmSeen, d.changes, d.highest
 	d.dirty, d.vapiSeen, d.pbmSeen = map[types.ManagedObjectReference]struct{}{}, false, false
 	d.mu.Unlock()
 
@@ -297,6 +311,9 @@ func (d *durable) sync(ctx context.Context) error {
 		deletes []string
 		hashes  = map[string][32]byte{}
 	)
+	if highest > d.writtenHighest {
+		puts = append(puts, store.KeyValue{Key: durableCounterKey, Value: []byte(strconv.Itoa(highest))})
+	}
 	for key, value := range next {
 		if value == nil {
 			if _, ok := d.written[key]; ok {
@@ -321,6 +338,7 @@ func (d *durable) sync(ctx context.Context) error {
 		delete(d.written, key)
 	}
 	d.synced = upTo
+	d.writtenHighest = max(d.writtenHighest, highest)
 	return nil
 }
 
@@ -494,9 +512,12 @@ func (d *durable) restore(ctx context.Context) error {
 			vapiEntries[e.Key] = e.Value
 		case strings.HasPrefix(e.Key, durablePBMKey):
 			pbmEntries[e.Key] = e.Value
+		case e.Key == durableCounterKey:
+			d.writtenHighest, _ = strconv.Atoi(string(e.Value))
 		}
 	}
 	delete(d.written, durableSeedKey)
+	delete(d.written, durableCounterKey)
 	// What the seed built and a client removed since.
 	for kind := range durableTypes {
 		for _, obj := range d.m.AllReference(kind) {
@@ -509,6 +530,9 @@ func (d *durable) restore(ctx context.Context) error {
 	if err := d.m.AlignCounter(); err != nil {
 		return err
 	}
+	// Past every number given before the restart, not only those of the objects still there.
+	setCounterAtLeast(d.m, int64(d.writtenHighest))
+	d.highest = d.writtenHighest
 	if err := d.vapi.restore(vapiEntries); err != nil {
 		return err
 	}
@@ -617,6 +641,14 @@ func reviveCluster(c *simulator.ClusterComputeResource) {
 		}
 	}
 	setUnexported(c, "ruleKey", highest)
+}
+
+// setCounterAtLeast makes the registry number its next object past n.
+func setCounterAtLeast(m *simulator.Registry, n int64) {
+	f := reflect.ValueOf(m).Elem().FieldByName("counter")
+	if f.IsValid() && f.Kind() == reflect.Int64 && f.Int() < n {
+		setUnexported(m, "counter", n)
+	}
 }
 
 // setUnexported sets an unexported field of a simulator object. The simulator keeps a few

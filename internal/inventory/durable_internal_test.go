@@ -1,10 +1,20 @@
 package inventory
 
 import (
+	"context"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/wcpd/wcpd/internal/store"
 )
 
 func TestSOAPCallNamesTheObjectsAChangeTouches(t *testing.T) {
@@ -29,4 +39,91 @@ func TestSOAPCallNamesTheObjectsAChangeTouches(t *testing.T) {
 	if got := soapCall([]byte("<not-soap")); got != nil {
 		t.Errorf("garbage names %v", got)
 	}
+}
+
+func TestFinishedTasksGoAfterTheirRetention(t *testing.T) {
+	ctx := context.Background()
+	inv, err := Start(ctx, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	pool, err := find.NewFinder(inv.Client()).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := pool.Create(ctx, "short-lived", types.DefaultResourceConfigSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := child.Destroy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := inv.sweepTasks(time.Now(), taskRetention); n != 0 {
+		t.Errorf("%d tasks removed while recent", n)
+	}
+	var info mo.Task
+	if err := property.DefaultCollector(inv.Client()).RetrieveOne(ctx, task.Reference(), []string{"info.state"}, &info); err != nil {
+		t.Fatalf("a task that finished a moment ago: %v", err)
+	}
+	if n := inv.sweepTasks(time.Now().Add(taskRetention+time.Second), taskRetention); n == 0 {
+		t.Errorf("no task removed %s after it finished", taskRetention)
+	}
+	err = property.DefaultCollector(inv.Client()).RetrieveOne(ctx, task.Reference(), []string{"info.state"}, &info)
+	if !fault.Is(err, &types.ManagedObjectNotFound{}) {
+		t.Errorf("the task after its retention: %v, want ManagedObjectNotFound", err)
+	}
+}
+
+func TestARestartNumbersPastEveryIDGivenBefore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Config{DataDir: filepath.Join(dir, "store")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := Config{Store: st, Dir: filepath.Join(dir, "inventory")}
+	inv, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := find.NewFinder(inv.Client()).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Objects and tasks numbered after everything that stays (and past the highest number of the
+	// seed's objects, which a restart starts from anyway).
+	for range 250 {
+		child, err := pool.Create(ctx, "short-lived", types.DefaultResourceConfigSpec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := child.Destroy(ctx)
+		if err == nil {
+			err = task.Wait(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	highest := registryCounter(inv)
+	inv.Close()
+
+	inv, err = Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	if got := registryCounter(inv); got < highest {
+		t.Errorf("after the restart the next number is %d, below %d given before", got+1, highest)
+	}
+}
+
+func registryCounter(inv *Inventory) int64 {
+	return reflect.ValueOf(inv.svc.Context.Map).Elem().FieldByName("counter").Int()
 }

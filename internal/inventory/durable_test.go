@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,6 +78,10 @@ func TestDurableInventorySurvivesARestart(t *testing.T) {
 	s.mustGovc(t, "library.import", "kept-lib", ovf)
 	s.mustGovc(t, "storage.policy.create", "-d", "made by the restart test", "-category", "zone", "-tag", "zone-a", "kept-policy")
 	before := s.govc.Transcript(restartView...)
+	// The last object made is removed again: its number must not come back after the restart.
+	s.mustGovc(t, "folder.create", "/Datacenter/vm/last")
+	goneRef := strings.TrimSpace(s.mustGovc(t, "find", "-i", "/Datacenter/vm", "-name", "last"))
+	s.mustGovc(t, "object.destroy", "/Datacenter/vm/last")
 	s.stop()
 
 	// The inventory file changes in between: the data dir keeps what it was built from.
@@ -102,8 +107,8 @@ func TestDurableInventorySurvivesARestart(t *testing.T) {
 	s.mustGovc(t, "vm.create", "-folder", "/Datacenter/vm/kept", "-pool", "/Datacenter/host/Cluster-A/Resources/kept-pool",
 		"-ds", "SharedDatastore", "-net", "DPG-Management", "-on=false", "new-vm")
 	newRef := strings.TrimSpace(s.mustGovc(t, "find", "-i", "/Datacenter/vm/kept", "-name", "new-vm"))
-	if newRef == "" || strings.Contains(before, newRef+"\n") {
-		t.Errorf("new VM %q reuses an id already in use:\n%s", newRef, before)
+	if newRef == "" || strings.Contains(before, newRef+"\n") || idNumber(newRef) <= idNumber(goneRef) {
+		t.Errorf("new VM %q reuses an id in use or given before the restart (the removed %s):\n%s", newRef, goneRef, before)
 	}
 	s.mustGovc(t, "library.deploy", "-pool", "/Datacenter/host/Cluster-A/Resources/kept-pool",
 		"/wcpd-vm-images/photon-5.0-x86_64", "from-kept-lib")
@@ -136,4 +141,11 @@ func TestDurableInventoryRefusesWhatItCannotSave(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "could not save the change") {
 		t.Errorf("folder.create with the store gone: exit %d, stderr %s", code, errOut)
 	}
+}
+
+// idNumber is the number a reference ("VirtualMachine:vm-95") ends in.
+func idNumber(ref string) int {
+	i := strings.LastIndexFunc(ref, func(r rune) bool { return r < '0' || r > '9' })
+	n, _ := strconv.Atoi(ref[i+1:])
+	return n
 }

@@ -690,3 +690,22 @@ func TestMountGuardsTheVAPIRoutes(t *testing.T) {
 		t.Errorf("with a session: %d, want 200", code)
 	}
 }
+
+func TestItemImageReadsTheDescriptor(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	s := startTestServer(t, inventory.Config{})
+	const lib = "8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"
+	got, err := s.inv.ItemImage(ctx, lib, inventory.ItemID(lib, "rocky-9.4-x86_64"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := inventory.ImageDetails{OSID: "101", GuestOS: "rockylinux_64Guest", OSVersion: "9.4", HardwareVersion: 19,
+		Firmware: "efi", CPUs: 4, MemoryMiB: 8192, Disks: []inventory.ImageDisk{{Name: "disk1", CapacityBytes: 20 << 30}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rocky's image:\n got %+v\nwant %+v", got, want)
+	}
+	if _, err := s.inv.ItemImage(ctx, lib, "no-such-item"); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("an item that does not exist: %v, want ErrNotFound", err)
+	}
+}

@@ -98,6 +98,9 @@ type Inventory struct {
 	// clusters keeps what Clusters read until the inventory changes.
 	clusters keptClusters
 
+	// stopSweep ends the removal of finished tasks (tasks.go).
+	stopSweep chan struct{}
+
 	closeOnce sync.Once
 }
 
@@ -161,6 +164,8 @@ func Start(ctx context.Context, cfg Config) (*Inventory, error) {
 		inv.Close()
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
+	inv.stopSweep = make(chan struct{})
+	go inv.sweepTasksEvery(inv.stopSweep)
 	logger.Info("inventory ready",
 		"datacenter", spec.Datacenter,
 		"clusters", len(spec.Clusters),
@@ -347,6 +352,9 @@ func randomSecret() (string, error) {
 // Close stops the internal listener and removes the inventory's files.
 func (inv *Inventory) Close() {
 	inv.closeOnce.Do(func() {
+		if inv.stopSweep != nil {
+			close(inv.stopSweep)
+		}
 		inv.durable.close()
 		if inv.server != nil {
 			inv.server.Close()

@@ -234,7 +234,7 @@ var ovfTemplate = template.Must(template.New("ovf").Funcs(template.FuncMap{"xml"
       <Info>Description</Info>
       <Annotation>{{xml .Description}}</Annotation>
     </AnnotationSection>
-    <OperatingSystemSection ovf:id="101" vmw:osType="otherLinux64Guest">
+    <OperatingSystemSection ovf:id="101"{{with .OSVersion}} ovf:version="{{xml .}}"{{end}} vmw:osType="{{xml .GuestOS}}">
       <Info>Guest operating system</Info>
     </OperatingSystemSection>
     <VirtualHardwareSection>
@@ -287,6 +287,7 @@ var ovfTemplate = template.Must(template.New("ovf").Funcs(template.FuncMap{"xml"
         <rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType>
         <rasd:ResourceType>10</rasd:ResourceType>
       </Item>
+      <vmw:Config ovf:required="false" vmw:key="firmware" vmw:value="efi"/>
     </VirtualHardwareSection>
   </VirtualSystem>
 </Envelope>
@@ -305,6 +306,9 @@ func ovfDescriptor(spec LibraryItemSpec) ([]byte, error) {
 	}
 	if spec.MemoryMiB == 0 {
 		spec.MemoryMiB = 4096
+	}
+	if spec.GuestOS == "" {
+		spec.GuestOS = "otherLinux64Guest"
 	}
 	var b bytes.Buffer
 	err := ovfTemplate.Execute(&b, spec)

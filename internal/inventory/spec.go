@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/google/uuid"
@@ -109,6 +110,9 @@ type ContentLibrarySpec struct {
 	Items     []LibraryItemSpec `json:"items,omitempty"`
 }
 
+// guestOSPattern is the form of vSphere's guest OS identifiers (VirtualMachineGuestOsIdentifier).
+var guestOSPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*Guest$`)
+
 // LibraryItemSpec is an OVF template in a content library. Items carry a
 // small generated OVF descriptor and no disk files.
 type LibraryItemSpec struct {
@@ -120,6 +124,10 @@ type LibraryItemSpec struct {
 	// CPUs and MemoryMiB size the VM the descriptor describes (default 2 / 4096).
 	CPUs      int `json:"cpus,omitempty"`
 	MemoryMiB int `json:"memory_mib,omitempty"`
+	// GuestOS is the guest OS identifier the descriptor names (vmw:osType, default
+	// otherLinux64Guest); OSVersion its version, if any.
+	GuestOS   string `json:"guest_os,omitempty"`
+	OSVersion string `json:"os_version,omitempty"`
 }
 
 // DefaultHypervisorOverheadPercent is used when the spec does not set
@@ -367,6 +375,9 @@ func (s *Spec) Validate() error {
 			}
 			if it.CPUs < 0 || it.CPUs > 128 {
 				v.add(itf+".cpus", "must be between 1 and 128, got %d", it.CPUs)
+			}
+			if it.GuestOS != "" && !guestOSPattern.MatchString(it.GuestOS) {
+				v.add(itf+".guest_os", "%q is not a guest OS identifier (letters and digits ending in Guest, such as ubuntu64Guest)", it.GuestOS)
 			}
 			if it.MemoryMiB < 0 || it.MemoryMiB > 4<<20 {
 				v.add(itf+".memory_mib", "must be between 1 and %d, got %d", 4<<20, it.MemoryMiB)

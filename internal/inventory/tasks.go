@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -111,4 +112,60 @@ func faultText(fault any) string {
 		return fmt.Sprintf("%T %s", f.Fault, f.LocalizedMessage)
 	}
 	return fmt.Sprint(fault)
+}
+
+// The simulator keeps every task it ever ran, and each holds the request that started it; a
+// server that runs for weeks would keep them all. vCenter lists a finished task among the recent
+// ones for ten minutes and then only in its history; the inventory does the same and removes the
+// task objects then.
+
+// taskRetention is how long a finished task stays reachable; sweepEvery how often finished tasks
+// are looked at.
+const (
+	taskRetention = 10 * time.Minute
+	sweepEvery    = 10 * time.Second
+)
+
+// sweepTasks removes the tasks that finished before now-retention. The others that finished let
+// go of the request that started them (the simulator keeps its context and the work's closure,
+// request body and response buffers included, which is most of a task's memory).
+func (inv *Inventory) sweepTasks(now time.Time, retention time.Duration) int {
+	m := inv.svc.Context.Map
+	bare := &simulator.Context{Context: context.Background(), Map: m}
+	var done []types.ManagedObjectReference
+	for _, obj := range m.AllReference("Task") {
+		task, ok := obj.(*simulator.Task)
+		if !ok {
+			continue
+		}
+		m.WithLock(bare, task, func() {
+			info := task.Info
+			if info.State != types.TaskInfoStateSuccess && info.State != types.TaskInfoStateError {
+				return
+			}
+			task.Execute = nil
+			setUnexported(task, "ctx", bare) // Wait only needs the registry
+			if info.CompleteTime != nil && info.CompleteTime.Before(now.Add(-retention)) {
+				done = append(done, task.Self)
+			}
+		})
+	}
+	for _, ref := range done {
+		m.Remove(bare, ref)
+	}
+	return len(done)
+}
+
+// sweepTasksEvery sweeps the finished tasks every sweepEvery until stop is closed.
+func (inv *Inventory) sweepTasksEvery(stop <-chan struct{}) {
+	tick := time.NewTicker(sweepEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-tick.C:
+			inv.sweepTasks(now, taskRetention)
+		}
+	}
 }

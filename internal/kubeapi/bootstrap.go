@@ -79,6 +79,7 @@ func (i *instance) bootstrap(ctx context.Context) error {
 		},
 		i.namespaceWebhookConfiguration(),
 		i.virtualMachineWebhookConfiguration(),
+		i.virtualMachineDefaultsConfiguration(),
 	}
 	for _, o := range objects {
 		if err := apply(ctx, i.client, o); err != nil {
@@ -124,6 +125,34 @@ func (i *instance) virtualMachineWebhookConfiguration() *admissionregistrationv1
 			Rule: admissionregistrationv1.Rule{APIGroups: []string{vmop.GroupName}, APIVersions: []string{"v1alpha5"},
 				Resources: []string{"virtualmachines"}, Scope: ptr.To(admissionregistrationv1.NamespacedScope)},
 		})
+}
+
+// vmDefaultsWebhook names the mutating webhook that fills in VirtualMachines.
+const vmDefaultsWebhook = "default.virtualmachines.wcpd.vmware.com"
+
+// virtualMachineDefaultsConfiguration sends VirtualMachine creations and changes to VM Service's
+// mutation, which turns a spec.nextRestartTime of "now" into the time, as VM Operator's does.
+func (i *instance) virtualMachineDefaultsConfiguration() *admissionregistrationv1.MutatingWebhookConfiguration {
+	url := i.m.webhooks.url("/mutate/virtualmachines/" + i.cluster)
+	sideEffects := admissionregistrationv1.SideEffectClassNone
+	return &admissionregistrationv1.MutatingWebhookConfiguration{
+		ObjectMeta: managedMeta(vmDefaultsWebhook, ""),
+		Webhooks: []admissionregistrationv1.MutatingWebhook{{
+			Name:                    vmDefaultsWebhook,
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: i.m.webhooks.ca.CertPEM},
+			AdmissionReviewVersions: []string{"v1"},
+			SideEffects:             &sideEffects,
+			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+			MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
+			TimeoutSeconds:          ptr.To(int32(15)),
+			ReinvocationPolicy:      ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+				Rule: admissionregistrationv1.Rule{APIGroups: []string{vmop.GroupName}, APIVersions: []string{"v1alpha5"},
+					Resources: []string{"virtualmachines"}, Scope: ptr.To(admissionregistrationv1.NamespacedScope)},
+			}},
+		}},
+	}
 }
 
 // validatingWebhook is a webhook of wcpd's listener at path<cluster>, failing closed.

@@ -92,6 +92,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	// The realiser exists by the time a VM is published.
 	m.vms = vmservice.New(m.deps.Inventory, m.deps.Families, m.log, func(ns string) { m.realiser.namespaceChanged(ns) })
 	mux.Handle("POST /admit/virtualmachines/{cluster}", m.vms.AdmissionHandler())
+	mux.Handle("POST /mutate/virtualmachines/{cluster}", m.vms.MutationHandler())
 	var err error
 	if m.webhooks, err = startWebhooks(m.kubernetesDir(), mux); err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -22,6 +23,7 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	rbaclisters "k8s.io/client-go/listers/rbac/v1"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
@@ -64,10 +66,14 @@ type realiser struct {
 	mu           sync.Mutex
 	releasedKeys map[string]bool      // keys whose Kubernetes Namespace is gone while their vSphere one goes
 	expected     map[string]time.Time // keys whose Namespace a kubectl request is creating, since when
+	// descriptors keeps what each library item's descriptor says, by item id, until the libraries
+	// change (unwatchedChanged).
+	descriptors map[string]inventory.ImageDetails
 }
 
 func newRealiser(m *Manager) *realiser {
-	r := &realiser{m: m, releasedKeys: map[string]bool{}, expected: map[string]time.Time{}}
+	r := &realiser{m: m, releasedKeys: map[string]bool{}, expected: map[string]time.Time{},
+		descriptors: map[string]inventory.ImageDetails{}}
 	for n := range realiserShards {
 		r.shards = append(r.shards, controller.New(fmt.Sprintf("kubernetes-namespaces-%d", n), controller.Func(r.reconcile), clock.Real{}, m.log))
 	}
@@ -466,7 +472,8 @@ func (r *realiser) images(ctx context.Context, libraries []string) ([]libraryIma
 	return out, missing, nil
 }
 
-// setImageStatus reports each image's item name and readiness, as VM Operator does.
+// setImageStatus reports each image's item name, readiness and what its descriptor says (guest
+// OS, hardware version, firmware, disks, product), as VM Operator does.
 func (r *realiser) setImageStatus(ctx context.Context, i *instance, namespace string, images []libraryImage) error {
 	for _, it := range images {
 		img := &vmopv1.VirtualMachineImage{}
@@ -475,6 +482,19 @@ func (r *realiser) setImageStatus(ctx context.Context, i *instance, namespace st
 			Name: it.ItemName, Type: "OVF", ProviderContentVersion: it.ItemID,
 			Conditions: []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "True",
 				LastTransitionTime: metav1.Now(), Message: "Content library item " + it.ItemID + " of library " + it.LibraryName}},
+		}
+		if d, ok := r.imageDetails(ctx, it); ok {
+			st := &img.Status
+			st.OSInfo = vmopv1.VirtualMachineImageOSInfo{ID: d.OSID, Type: d.GuestOS, Version: d.OSVersion}
+			st.Firmware = d.Firmware
+			if d.HardwareVersion > 0 {
+				st.HardwareVersion = ptr.To(d.HardwareVersion)
+			}
+			st.ProductInfo = vmopv1.VirtualMachineImageProductInfo{Product: d.Product, Vendor: d.Vendor, Version: d.Version}
+			for _, disk := range d.Disks {
+				st.Disks = append(st.Disks, vmopv1.VirtualMachineImageDiskInfo{Name: disk.Name,
+					Requested: resource.NewQuantity(disk.CapacityBytes, resource.BinarySI)})
+			}
 		}
 		if err := applyStatus(ctx, i.client, img); err != nil && !apierrors.IsNotFound(err) {
 			return err
@@ -585,5 +605,30 @@ func (r *realiser) unwatchedChanged(ctx context.Context) bool {
 	sum := sha256.Sum256(raw)
 	changed := sum != r.unwatched
 	r.unwatched = sum
+	if changed {
+		r.mu.Lock()
+		clear(r.descriptors) // an item may have new content
+		r.mu.Unlock()
+	}
 	return changed
+}
+
+// imageDetails reads what a library item's descriptor says, once per item until the libraries
+// change; an item whose descriptor cannot be read has no details (and the log says why).
+func (r *realiser) imageDetails(ctx context.Context, it libraryImage) (inventory.ImageDetails, bool) {
+	r.mu.Lock()
+	d, ok := r.descriptors[it.ItemID]
+	r.mu.Unlock()
+	if ok {
+		return d, true
+	}
+	d, err := r.m.deps.Inventory.ItemImage(ctx, it.LibraryID, it.ItemID)
+	if err != nil {
+		r.m.log.Warn("reading a library item's OVF descriptor", "library", it.LibraryID, "item", it.ItemID, "err", err)
+		return d, false
+	}
+	r.mu.Lock()
+	r.descriptors[it.ItemID] = d
+	r.mu.Unlock()
+	return d, true
 }

@@ -66,9 +66,17 @@ func (c *Controller) admit(ctx context.Context, cluster string, req *admissionv1
 			if old.Spec.StorageClass != vm.Spec.StorageClass {
 				problems = append(problems, fmt.Sprintf("spec.storageClass: cannot change (it was %q)", old.Spec.StorageClass))
 			}
+			if p := restartProblem(&old, &vm); p != "" {
+				problems = append(problems, p)
+			}
 		}
-	} else if len(vm.Name) > maxVMName {
-		problems = append(problems, fmt.Sprintf("metadata.name: %q is longer than the %d characters vSphere allows a VM name", vm.Name, maxVMName))
+	} else {
+		if len(vm.Name) > maxVMName {
+			problems = append(problems, fmt.Sprintf("metadata.name: %q is longer than the %d characters vSphere allows a VM name", vm.Name, maxVMName))
+		}
+		if p := restartProblem(nil, &vm); p != "" {
+			problems = append(problems, p)
+		}
 	}
 	var class vmopv1.VirtualMachineClass
 	err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ClassName}, &class)

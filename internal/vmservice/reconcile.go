@@ -131,13 +131,22 @@ func (c *Controller) realise(ctx context.Context, cluster string, cl client.Clie
 		return 0, err
 	}
 	if !found {
+		if gone := vm.Status.UniqueID; gone != "" {
+			c.warn(ctx, cl, vm, "VMRecreated", fmt.Sprintf("VM %s was removed outside VM Service; making it again", gone))
+		}
 		if ref, err = c.createVM(ctx, cluster, cl, vm, &class, itemID); err != nil {
 			setCondition(vm, condCreated, false, "Error", err.Error())
 			return 0, err
 		}
 	}
 	setCondition(vm, condCreated, true, "True", "")
-	if err := c.power(ctx, ref, vm.Spec.PowerState); err != nil {
+	if err := c.correct(ctx, cl, ref, vm, &class); err != nil {
+		return 0, err
+	}
+	if err := c.power(ctx, ref, &vm.Spec); err != nil {
+		return 0, err
+	}
+	if err := c.restartIfAsked(ctx, ref, vm); err != nil {
 		return 0, err
 	}
 	return 0, c.observe(ctx, cluster, ref, vm)
@@ -230,8 +239,6 @@ func (c *Controller) findVM(ctx context.Context, cluster string, vm *vmopv1.Virt
 		if !fault.Is(err, &types.ManagedObjectNotFound{}) {
 			return ref, false, err
 		}
-		c.log.Warn("the VM of a VirtualMachine went behind VM Service's back; making it again",
-			"namespace", vm.Namespace, "name", vm.Name, "vm", id)
 	}
 	folder, found, err := c.namespaceFolderPath(ctx, cluster, vm.Namespace, false)
 	if err != nil || !found {
@@ -360,28 +367,26 @@ func bootstrapExtraConfig(ctx context.Context, cl client.Client, vm *vmopv1.Virt
 	}, nil
 }
 
-// power brings the VM to the power state asked for (PoweredOn when none is).
-func (c *Controller) power(ctx context.Context, ref types.ManagedObjectReference, want vmopv1.VirtualMachinePowerState) error {
+// power brings the VM to the power state asked for (PoweredOn when none is), in the modes asked
+// for (power.go).
+func (c *Controller) power(ctx context.Context, ref types.ManagedObjectReference, spec *vmopv1.VirtualMachineSpec) error {
 	vmObj := object.NewVirtualMachine(c.inv.Client(), ref)
 	state, err := vmObj.PowerState(ctx)
 	if err != nil {
 		return err
 	}
-	var task *object.Task
-	switch {
+	switch want := spec.PowerState; {
 	case (want == "" || want == vmopv1.VirtualMachinePowerStateOn) && state != types.VirtualMachinePowerStatePoweredOn:
-		task, err = vmObj.PowerOn(ctx)
+		return runTask(ctx)(vmObj.PowerOn(ctx))
 	case want == vmopv1.VirtualMachinePowerStateOff && state != types.VirtualMachinePowerStatePoweredOff:
-		task, err = vmObj.PowerOff(ctx)
+		if state == types.VirtualMachinePowerStateSuspended {
+			return runTask(ctx)(vmObj.PowerOff(ctx)) // a suspended guest cannot be asked
+		}
+		return powerOff(ctx, vmObj, spec.PowerOffMode)
 	case want == vmopv1.VirtualMachinePowerStateSuspended && state == types.VirtualMachinePowerStatePoweredOn:
-		task, err = vmObj.Suspend(ctx)
-	default:
-		return nil
+		return suspend(ctx, vmObj, spec.SuspendMode)
 	}
-	if err == nil {
-		err = task.Wait(ctx)
-	}
-	return err
+	return nil
 }
 
 // observe reports the VM in the VirtualMachine's status.
@@ -390,6 +395,7 @@ func (c *Controller) observe(ctx context.Context, cluster string, ref types.Mana
 	if err := property.DefaultCollector(c.inv.Client()).RetrieveOne(ctx, ref, []string{"config.uuid", "config.instanceUuid", "runtime"}, &m); err != nil {
 		return err
 	}
+	c.own(ref, cluster, vm.Namespace, vm.Name)
 	st := &vm.Status
 	st.UniqueID = ref.Value
 	if m.Config != nil {
@@ -433,6 +439,7 @@ func (c *Controller) deleteVM(ctx context.Context, cluster string, vm *vmopv1.Vi
 	if err != nil && !fault.Is(err, &types.ManagedObjectNotFound{}) {
 		return fmt.Errorf("deleting VM %s of %s/%s: %w", ref.Value, vm.Namespace, vm.Name, err)
 	}
+	c.disown(ref)
 	c.log.Info("VM Service VM deleted", "namespace", vm.Namespace, "name", vm.Name, "vm", ref.Value)
 	return nil
 }

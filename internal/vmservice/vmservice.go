@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vmware/govmomi/vim25/types"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -69,6 +70,8 @@ type Controller struct {
 	books      map[string]*addressBook
 	// imagesChanged asks for a namespace's images to be realised again (a VM was published).
 	imagesChanged func(namespace string)
+	// owners maps each VM VM Service made to its VirtualMachine's key (drift.go).
+	owners map[types.ManagedObjectReference]string
 }
 
 // New builds the controller; Start runs it. imagesChanged is called when a namespace's libraries
@@ -76,7 +79,8 @@ type Controller struct {
 func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger, imagesChanged func(namespace string)) *Controller {
 	c := &Controller{inv: inv, fams: fams, log: log.With("controller", "vmservice"), clients: map[string]client.Client{},
 		imagesChanged: imagesChanged,
-		allocating:    map[string]*sync.Mutex{}, books: map[string]*addressBook{}}
+		allocating:    map[string]*sync.Mutex{}, books: map[string]*addressBook{},
+		owners: map[types.ManagedObjectReference]string{}}
 	for n := range shards {
 		// Real time: the work waits on real processes (the API servers), not the simulated clock.
 		c.shards = append(c.shards, controller.New(fmt.Sprintf("vmservice-%d", n), controller.Func(c.dispatch), clock.Real{}, log))
@@ -84,11 +88,12 @@ func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger, im
 	return c
 }
 
-// Start runs the workers until ctx ends.
+// Start runs the workers, and follows the inventory's VMs, until ctx ends.
 func (c *Controller) Start(ctx context.Context) {
 	for _, s := range c.shards {
 		go s.Run(ctx)
 	}
+	go c.followInventory(ctx)
 }
 
 func (c *Controller) enqueue(key string) {

@@ -1,0 +1,252 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/event"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
+
+	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/servertest"
+	"github.com/wcpd/wcpd/internal/vmop"
+)
+
+// TestVirtualMachineDriftPowerModesAndRoles: a VM changed or removed through /sdk is corrected or
+// made again, with a Warning event saying so; power off follows spec.powerOffMode (Soft asks the
+// guest, Hard does not); spec.nextRestartTime "now" restarts the VM once and is recorded in
+// status.lastRestartTime, and no other value may be set; a VIEW user reads VirtualMachines and
+// cannot create them; a user with no role sees none. The image reports its descriptor's guest OS,
+// hardware version, firmware and disk.
+func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
+	env, admin := supervisorWithKubernetes(t)
+	env.AddUser("viewer", devopsPW, "")
+	env.AddUser("stranger", devopsPW, "")
+	ns := map[string]any{"cluster": clusterA, "namespace": "drift",
+		"access_list":     []any{map[string]any{"subject_type": "USER", "subject": "viewer", "domain": "vsphere.local", "role": "VIEW"}},
+		"vm_service_spec": map[string]any{"vm_classes": []any{"best-effort-small"}, "content_libraries": []any{libraryVM}}}
+	if r := env.Do("POST", "/api/vcenter/namespaces/instances", admin, ns); r.Status != 204 {
+		t.Fatalf("namespace: %d %s", r.Status, r.Body)
+	}
+	env.Settle(10 * time.Second)
+	k8s := adminClients(t, env)
+	ctx := context.Background()
+	photon := vmop.ImageName(inventory.ItemID(libraryVM, "photon-5.0-x86_64"))
+	vm := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "drifter", Namespace: "drift"},
+		Spec: vmopv1.VirtualMachineSpec{ClassName: "best-effort-small", ImageName: photon}}
+	eventually(t, "the VirtualMachine is admitted", func(ctx context.Context) (bool, error) {
+		err := k8s.ctrl.Create(ctx, vm)
+		return err == nil || apierrors.IsAlreadyExists(err), err
+	})
+	eventually(t, "the VM runs", func(ctx context.Context) (bool, error) {
+		err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(vm), vm)
+		return err == nil && vm.Status.PowerState == vmopv1.VirtualMachinePowerStateOn, err
+	})
+	// The image says what its OVF descriptor says.
+	var img vmopv1.VirtualMachineImage
+	if err := k8s.ctrl.Get(ctx, client.ObjectKey{Namespace: "drift", Name: photon}, &img); err != nil {
+		t.Fatal(err)
+	}
+	if st := img.Status; st.OSInfo.Type != "vmwarePhoton64Guest" || st.OSInfo.Version != "5.0" || st.Firmware != "efi" ||
+		st.HardwareVersion == nil || *st.HardwareVersion != 19 || len(st.Disks) != 1 || st.Disks[0].Requested.String() != "20Gi" {
+		t.Errorf("the photon image's status: %+v", st)
+	}
+	vc := env.Vim25(ctx)
+	if err := session.NewManager(vc).Login(ctx, url.UserPassword(servertest.Admin, servertest.AdminPassword)); err != nil {
+		t.Fatal(err)
+	}
+	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: vm.Status.UniqueID}
+	vmObj := object.NewVirtualMachine(vc, ref)
+
+	// Changed behind VM Service's back: more CPUs, then powered off.
+	task, err := vmObj.Reconfigure(ctx, types.VirtualMachineConfigSpec{NumCPUs: 8})
+	if err == nil {
+		err = task.Wait(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the VM has its class's 2 CPUs again", func(ctx context.Context) (bool, error) {
+		var m mo.VirtualMachine
+		err := property.DefaultCollector(vc).RetrieveOne(ctx, ref, []string{"config.hardware.numCPU"}, &m)
+		return err == nil && m.Config.Hardware.NumCPU == 2, err
+	})
+	wantEvent(t, k8s, vm, "HardwareCorrected", "had 8 CPUs")
+	eventually(t, "the VM can be powered off behind VM Service's back", func(ctx context.Context) (bool, error) {
+		task, err := vmObj.PowerOff(ctx)
+		if err == nil {
+			err = task.Wait(ctx)
+		}
+		return err == nil, nil
+	})
+	eventually(t, "the VM runs again", func(ctx context.Context) (bool, error) {
+		state, err := vmObj.PowerState(ctx)
+		return state == types.VirtualMachinePowerStatePoweredOn, err
+	})
+
+	// Removed behind VM Service's back: made again.
+	if task, err := vmObj.PowerOff(ctx); err == nil {
+		_ = task.Wait(ctx)
+	}
+	if task, err = vmObj.Destroy(ctx); err == nil {
+		err = task.Wait(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the VirtualMachine has a new VM", func(ctx context.Context) (bool, error) {
+		err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(vm), vm)
+		return err == nil && vm.Status.UniqueID != "" && vm.Status.UniqueID != ref.Value &&
+			vm.Status.PowerState == vmopv1.VirtualMachinePowerStateOn, err
+	})
+	wantEvent(t, k8s, vm, "VMRecreated", ref.Value+" was removed outside VM Service")
+	ref = types.ManagedObjectReference{Type: "VirtualMachine", Value: vm.Status.UniqueID}
+	vmObj = object.NewVirtualMachine(vc, ref)
+
+	// A restart: "now" becomes the time, the VM is reset once (the guest has no VMware Tools, so
+	// TrySoft resets it), and the time is recorded.
+	since := serverTime(t, vc)
+	updateVM(t, k8s, vm, func(vm *vmopv1.VirtualMachine) { vm.Spec.NextRestartTime = "Now" })
+	if _, err := time.Parse(time.RFC3339Nano, vm.Spec.NextRestartTime); err != nil {
+		t.Fatalf("spec.nextRestartTime after setting it to now: %q", vm.Spec.NextRestartTime)
+	}
+	eventually(t, "the restart is recorded", func(ctx context.Context) (bool, error) {
+		err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(vm), vm)
+		return err == nil && vm.Status.LastRestartTime != nil, err
+	})
+	if n := vmEvents(t, vc, ref, "VmPoweredOnEvent", since); n != 1 {
+		t.Errorf("the VM was powered on %d times by the restart, want once (a reset)", n)
+	}
+	future := vm.DeepCopy()
+	future.Spec.NextRestartTime = "2030-01-01T00:00:00Z"
+	if err := k8s.ctrl.Update(ctx, future); err == nil || !strings.Contains(err.Error(), `spec.nextRestartTime: "2030-01-01T00:00:00Z": the only value that may be set is "now"`) {
+		t.Errorf("a restart in the future: %v", err)
+	}
+
+	// Powered off in Soft mode the guest is asked to shut down; in Hard mode it is not.
+	since = serverTime(t, vc)
+	updateVM(t, k8s, vm, func(vm *vmopv1.VirtualMachine) {
+		vm.Spec.PowerState, vm.Spec.PowerOffMode = vmopv1.VirtualMachinePowerStateOff, vmopv1.VirtualMachinePowerOpModeSoft
+	})
+	eventually(t, "the VM is off", func(ctx context.Context) (bool, error) {
+		state, err := vmObj.PowerState(ctx)
+		return state == types.VirtualMachinePowerStatePoweredOff, err
+	})
+	if n := vmEvents(t, vc, ref, "VmGuestShutdownEvent", since); n != 1 {
+		t.Errorf("Soft power off: %d guest shutdowns, want 1", n)
+	}
+	updateVM(t, k8s, vm, func(vm *vmopv1.VirtualMachine) { vm.Spec.PowerState = vmopv1.VirtualMachinePowerStateOn })
+	eventually(t, "the VM is on", func(ctx context.Context) (bool, error) {
+		state, err := vmObj.PowerState(ctx)
+		return state == types.VirtualMachinePowerStatePoweredOn, err
+	})
+	since = serverTime(t, vc)
+	updateVM(t, k8s, vm, func(vm *vmopv1.VirtualMachine) {
+		vm.Spec.PowerState, vm.Spec.PowerOffMode = vmopv1.VirtualMachinePowerStateOff, vmopv1.VirtualMachinePowerOpModeHard
+	})
+	eventually(t, "the VM is off again", func(ctx context.Context) (bool, error) {
+		state, err := vmObj.PowerState(ctx)
+		return state == types.VirtualMachinePowerStatePoweredOff, err
+	})
+	if shutdowns, offs := vmEvents(t, vc, ref, "VmGuestShutdownEvent", since), vmEvents(t, vc, ref, "VmPoweredOffEvent", since); shutdowns != 0 || offs == 0 {
+		t.Errorf("Hard power off: %d guest shutdowns and %d power offs, want none and a power off", shutdowns, offs)
+	}
+
+	// Roles: VIEW reads and cannot create; no role, nothing.
+	viewerInfo := login(t, env, "viewer@vsphere.local", devopsPW)
+	viewer := userClients(t, supervisorOf(t, viewerInfo, clusterA), viewerInfo.SessionID)
+	eventually(t, "the viewer reads the VirtualMachine", func(ctx context.Context) (bool, error) {
+		var got vmopv1.VirtualMachine
+		err := viewer.ctrl.Get(ctx, client.ObjectKeyFromObject(vm), &got)
+		return err == nil && got.Status.UniqueID == vm.Status.UniqueID, nil
+	})
+	other := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "viewers-vm", Namespace: "drift"},
+		Spec: vmopv1.VirtualMachineSpec{ClassName: "best-effort-small", ImageName: photon}}
+	if err := viewer.ctrl.Create(ctx, other); !apierrors.IsForbidden(err) {
+		t.Errorf("a VIEW user creating a VirtualMachine: %v, want Forbidden", err)
+	}
+	strangerInfo := login(t, env, "stranger@vsphere.local", devopsPW)
+	stranger := userClients(t, supervisorOf(t, strangerInfo, clusterA), strangerInfo.SessionID)
+	var list vmopv1.VirtualMachineList
+	if err := stranger.ctrl.List(ctx, &list, client.InNamespace("drift")); !apierrors.IsForbidden(err) {
+		t.Errorf("a user with no role listing VirtualMachines: %d items, %v; want Forbidden", len(list.Items), err)
+	}
+}
+
+// wantEvent waits for a Warning event of reason on vm whose message contains text.
+func wantEvent(t *testing.T, c clients, vm *vmopv1.VirtualMachine, reason, text string) {
+	t.Helper()
+	eventually(t, "a "+reason+" event on "+vm.Name, func(ctx context.Context) (bool, error) {
+		var events corev1.EventList
+		if err := c.ctrl.List(ctx, &events, client.InNamespace(vm.Namespace)); err != nil {
+			return false, err
+		}
+		for _, e := range events.Items {
+			if e.InvolvedObject.Name == vm.Name && e.Reason == reason && e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, text) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// vmEvents counts the vCenter events of type kind on the VM since a time of the server's clock.
+func vmEvents(t *testing.T, vc *vim25.Client, ref types.ManagedObjectReference, kind string, since time.Time) int {
+	t.Helper()
+	events, err := event.NewManager(vc).QueryEvents(context.Background(), types.EventFilterSpec{
+		Entity: &types.EventFilterSpecByEntity{Entity: ref, Recursion: types.EventFilterSpecRecursionOptionSelf},
+		Time:   &types.EventFilterSpecByTime{BeginTime: &since}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range events {
+		if strings.HasSuffix(fmt.Sprintf("%T", e), "."+kind) && !e.GetEvent().CreatedTime.Before(since) {
+			n++
+		}
+	}
+	return n
+}
+
+// serverTime is the inventory's clock now.
+func serverTime(t *testing.T, vc *vim25.Client) time.Time {
+	t.Helper()
+	now, err := methods.GetCurrentTime(context.Background(), vc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *now
+}
+
+// updateVM changes vm's spec with change and updates it, again on a conflict with the
+// controller's status writes; vm is left as the API server returned it.
+func updateVM(t *testing.T, c clients, vm *vmopv1.VirtualMachine, change func(*vmopv1.VirtualMachine)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := c.ctrl.Get(context.Background(), client.ObjectKeyFromObject(vm), vm); err != nil {
+			return err
+		}
+		change(vm)
+		return c.ctrl.Update(context.Background(), vm)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
