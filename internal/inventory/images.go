@@ -174,3 +174,21 @@ func parseImage(descriptor []byte) (ImageDetails, error) {
 	}
 	return out, nil
 }
+
+// LibraryItemImage is ItemImage for an item known by its id alone.
+func (inv *Inventory) LibraryItemImage(ctx context.Context, itemID string) (ImageDetails, error) {
+	item, err := library.NewManager(inv.rest).GetLibraryItem(ctx, itemID)
+	if err != nil {
+		return ImageDetails{}, fmt.Errorf("library item %s: %w", itemID, err)
+	}
+	return inv.ItemImage(ctx, item.LibraryID, itemID)
+}
+
+// DiskMiB is the capacity of the image's disks, in MiB (rounded up).
+func (d ImageDetails) DiskMiB() int64 {
+	var total int64
+	for _, disk := range d.Disks {
+		total += (disk.CapacityBytes + 1<<20 - 1) >> 20
+	}
+	return total
+}

@@ -123,7 +123,7 @@ func (c *Controller) limitProblem(ctx context.Context, cl client.Client, vm *vmo
 	memLimit, hasMem := rz.Quota["memory_limit"]
 	cpuLimit, hasCPU := rz.Quota["cpu_limit"]
 	if !hasMem && !hasCPU {
-		return "", nil
+		return c.storageLimitProblem(ctx, cl, vm)
 	}
 	var vms vmopv1.VirtualMachineList
 	if err := cl.List(ctx, &vms, client.InNamespace(vm.Namespace)); err != nil {
@@ -141,11 +141,79 @@ func (c *Controller) limitProblem(ctx context.Context, cl client.Client, vm *vmo
 		memMiB += oc.Spec.Hardware.Memory.Value() >> 20
 		cpuMHz += oc.Spec.Hardware.Cpus * drs.DefaultCPUMHzPerVCPU
 	}
+	if problem, err := c.storageLimitProblem(ctx, cl, vm); err != nil || problem != "" {
+		return problem, err
+	}
 	switch {
 	case hasMem && memMiB > memLimit:
 		return fmt.Sprintf("spec.className: with this VM the VMs of namespace %s would need %d MiB of memory, over the namespace's memory limit of %d MiB", vm.Namespace, memMiB, memLimit), nil
 	case hasCPU && cpuMHz > cpuLimit:
 		return fmt.Sprintf("spec.className: with this VM the VMs of namespace %s would need %d MHz of CPU, over the namespace's CPU limit of %d MHz", vm.Namespace, cpuMHz, cpuLimit), nil
+	}
+	return "", nil
+}
+
+// storageLimitProblem says why one more VM would take the namespace past the limit of its storage
+// class's policy: each VM of that class counts with the disks its image's descriptor declares.
+func (c *Controller) storageLimitProblem(ctx context.Context, cl client.Client, vm *vmopv1.VirtualMachine) (string, error) {
+	if vm.Spec.StorageClass == "" {
+		return "", nil
+	}
+	rz, ok := c.fams.Namespaces.Realisation(vm.Namespace)
+	if !ok {
+		return "", nil
+	}
+	classes, err := c.inv.StorageClassNames(ctx)
+	if err != nil {
+		return "", err
+	}
+	var limit *int64
+	for _, s := range rz.Storage {
+		if classes[s.Policy] == vm.Spec.StorageClass {
+			limit = s.LimitMiB
+		}
+	}
+	if limit == nil {
+		return "", nil
+	}
+	disks := map[string]int64{} // by image item
+	need := func(v *vmopv1.VirtualMachine) (int64, error) {
+		item, problem, err := c.imageItem(ctx, cl, v)
+		if err != nil || problem != "" {
+			return 0, err
+		}
+		if mib, ok := disks[item]; ok {
+			return mib, nil
+		}
+		d, err := c.inv.LibraryItemImage(ctx, item)
+		if err != nil {
+			return 0, nil // an image whose descriptor cannot be read counts for nothing
+		}
+		disks[item] = d.DiskMiB()
+		return disks[item], nil
+	}
+	total, err := need(vm)
+	if err != nil {
+		return "", err
+	}
+	var vms vmopv1.VirtualMachineList
+	if err := cl.List(ctx, &vms, client.InNamespace(vm.Namespace)); err != nil {
+		return "", err
+	}
+	for i := range vms.Items {
+		other := &vms.Items[i]
+		if other.Name == vm.Name || other.DeletionTimestamp != nil || other.Spec.StorageClass != vm.Spec.StorageClass {
+			continue
+		}
+		mib, err := need(other)
+		if err != nil {
+			return "", err
+		}
+		total += mib
+	}
+	if total > *limit {
+		return fmt.Sprintf("spec.storageClass: with this VM the VMs of namespace %s would need %d MiB of storage class %s (their images' disks), over the namespace's limit of %d MiB for it",
+			vm.Namespace, total, vm.Spec.StorageClass, *limit), nil
 	}
 	return "", nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8stypes "k8s.io/apimachinery/pkg/types"
 
 	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
 
@@ -154,10 +155,25 @@ func (c *Controller) restartIfAsked(ctx context.Context, ref types.ManagedObject
 	if last := vm.Status.LastRestartTime; last != nil && !at.After(last.Time) {
 		return nil
 	}
+	// A restart whose status write failed (a conflict) is not done twice.
+	c.mu.Lock()
+	done := c.restarted[vm.UID]
+	c.mu.Unlock()
+	if !at.After(done) {
+		vm.Status.LastRestartTime = &metav1.Time{Time: at}
+		return nil
+	}
 	if err := restart(ctx, object.NewVirtualMachine(c.inv.Client(), ref), vm.Spec.RestartMode); err != nil {
 		return fmt.Errorf("restarting %s/%s: %w", vm.Namespace, vm.Name, err)
 	}
+	c.recordRestart(vm.UID, at)
 	vm.Status.LastRestartTime = &metav1.Time{Time: at}
 	c.log.Info("VM Service VM restarted", "namespace", vm.Namespace, "name", vm.Name, "vm", ref.Value, "mode", vm.Spec.RestartMode)
 	return nil
+}
+
+func (c *Controller) recordRestart(uid k8stypes.UID, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.restarted[uid] = at
 }

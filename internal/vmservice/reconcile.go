@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -299,6 +300,9 @@ func (c *Controller) createVM(ctx context.Context, cluster string, cl client.Cli
 		return ref, err
 	}
 	spec.ExtraConfig = append(spec.ExtraConfig, extra...)
+	if spec.VAppConfig, err = bootstrapVAppConfig(ctx, cl, vm); err != nil {
+		return ref, err
+	}
 	// The class is named on the VM, so that the VM class lists it in vms and stays while it is used.
 	spec.ExtraConfig = append(spec.ExtraConfig, &types.OptionValue{Key: vmclasses.ExtraConfigKey, Value: class.Name})
 	task, err := object.NewVirtualMachine(vc, ref).Reconfigure(ctx, spec)
@@ -365,6 +369,59 @@ func bootstrapExtraConfig(ctx context.Context, cl client.Client, vm *vmopv1.Virt
 		&types.OptionValue{Key: "guestinfo.userdata", Value: base64.StdEncoding.EncodeToString(data)},
 		&types.OptionValue{Key: "guestinfo.userdata.encoding", Value: "base64"},
 	}, nil
+}
+
+// bootstrapVAppConfig passes spec.bootstrap.vAppConfig as vApp properties read through the
+// guestinfo OVF environment, the way VM Operator's vAppConfig bootstrap provider does: each of
+// properties (a value, or a Secret's key), or every key of the Secret rawProperties names.
+func bootstrapVAppConfig(ctx context.Context, cl client.Client, vm *vmopv1.VirtualMachine) (types.BaseVmConfigSpec, error) {
+	b := vm.Spec.Bootstrap
+	if b == nil || b.VAppConfig == nil {
+		return nil, nil
+	}
+	secret := func(field, name string) (*corev1.Secret, error) {
+		var s corev1.Secret
+		if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: name}, &s); err != nil {
+			return nil, fmt.Errorf("%s: Secret %s: %w", field, name, err)
+		}
+		return &s, nil
+	}
+	values := map[string]string{}
+	if name := b.VAppConfig.RawProperties; name != "" {
+		s, err := secret("spec.bootstrap.vAppConfig.rawProperties", name)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range s.Data {
+			values[k] = string(v)
+		}
+	}
+	for i, p := range b.VAppConfig.Properties {
+		switch {
+		case p.Value.Value != nil:
+			values[p.Key] = *p.Value.Value
+		case p.Value.From != nil:
+			field := fmt.Sprintf("spec.bootstrap.vAppConfig.properties[%d].value.from", i)
+			s, err := secret(field, p.Value.From.Name)
+			if err != nil {
+				return nil, err
+			}
+			v, ok := s.Data[p.Value.From.Key]
+			if !ok {
+				return nil, fmt.Errorf("%s: Secret %s has no key %q", field, p.Value.From.Name, p.Value.From.Key)
+			}
+			values[p.Key] = string(v)
+		}
+	}
+	keys := slices.Sorted(maps.Keys(values))
+	spec := &types.VmConfigSpec{OvfEnvironmentTransport: []string{"com.vmware.guestInfo"}}
+	for i, k := range keys {
+		spec.Property = append(spec.Property, types.VAppPropertySpec{
+			ArrayUpdateSpec: types.ArrayUpdateSpec{Operation: types.ArrayUpdateOperationAdd},
+			Info:            &types.VAppPropertyInfo{Key: int32(i), Id: k, Value: values[k], Type: "string", UserConfigurable: types.NewBool(true)},
+		})
+	}
+	return spec, nil
 }
 
 // power brings the VM to the power state asked for (PoweredOn when none is), in the modes asked

@@ -18,6 +18,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	k8stypes "k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/rest"
@@ -72,6 +73,8 @@ type Controller struct {
 	imagesChanged func(namespace string)
 	// owners maps each VM VM Service made to its VirtualMachine's key (drift.go).
 	owners map[types.ManagedObjectReference]string
+	// restarted is when each VirtualMachine (by UID) was last restarted (power.go).
+	restarted map[k8stypes.UID]time.Time
 }
 
 // New builds the controller; Start runs it. imagesChanged is called when a namespace's libraries
@@ -80,7 +83,7 @@ func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger, im
 	c := &Controller{inv: inv, fams: fams, log: log.With("controller", "vmservice"), clients: map[string]client.Client{},
 		imagesChanged: imagesChanged,
 		allocating:    map[string]*sync.Mutex{}, books: map[string]*addressBook{},
-		owners: map[types.ManagedObjectReference]string{}}
+		owners: map[types.ManagedObjectReference]string{}, restarted: map[k8stypes.UID]time.Time{}}
 	for n := range shards {
 		// Real time: the work waits on real processes (the API servers), not the simulated clock.
 		c.shards = append(c.shards, controller.New(fmt.Sprintf("vmservice-%d", n), controller.Func(c.dispatch), clock.Real{}, log))

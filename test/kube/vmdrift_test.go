@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
+	vmopv1common "github.com/vmware-tanzu/vm-operator/api/v1alpha5/common"
 
 	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/servertest"
@@ -34,7 +35,7 @@ import (
 // guest, Hard does not); spec.nextRestartTime "now" restarts the VM once and is recorded in
 // status.lastRestartTime, and no other value may be set; a VIEW user reads VirtualMachines and
 // cannot create them; a user with no role sees none. The image reports its descriptor's guest OS,
-// hardware version, firmware and disk.
+// hardware version, firmware and disk, and the storage limit counts the VMs' image disks.
 func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 	env, admin := supervisorWithKubernetes(t)
 	env.AddUser("viewer", devopsPW, "")
@@ -168,6 +169,60 @@ func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 	if shutdowns, offs := vmEvents(t, vc, ref, "VmGuestShutdownEvent", since), vmEvents(t, vc, ref, "VmPoweredOffEvent", since); shutdowns != 0 || offs == 0 {
 		t.Errorf("Hard power off: %d guest shutdowns and %d power offs, want none and a power off", shutdowns, offs)
 	}
+
+	// The storage limit of the namespace's policy counts the disks of the VMs' images: the photon
+	// image's 20 GiB fits once in 30 GiB, not twice.
+	if r := env.Do("PATCH", "/api/vcenter/namespaces/instances/drift", admin, map[string]any{
+		"storage_specs": []any{map[string]any{"policy": policyGold, "limit": 30720}}}); r.Status != 204 {
+		t.Fatalf("storage limit: %d %s", r.Status, r.Body)
+	}
+	stored := func(name string) *vmopv1.VirtualMachine {
+		return &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "drift"},
+			Spec: vmopv1.VirtualMachineSpec{ClassName: "best-effort-small", ImageName: photon, StorageClass: "wcpd-gold",
+				PowerState: vmopv1.VirtualMachinePowerStateOff}}
+	}
+	eventually(t, "a VM of wcpd-gold within the limit is admitted", func(ctx context.Context) (bool, error) {
+		err := k8s.ctrl.Create(ctx, stored("stored-1"))
+		return err == nil || apierrors.IsAlreadyExists(err), nil
+	})
+	if err := k8s.ctrl.Create(ctx, stored("stored-2")); err == nil ||
+		!strings.Contains(err.Error(), "would need 40960 MiB of storage class wcpd-gold (their images' disks), over the namespace's limit of 30720 MiB") {
+		t.Errorf("a second VM over the storage limit: %v", err)
+	}
+
+	// vApp properties from spec.bootstrap.vAppConfig: a value, and a Secret's key.
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "vapp-secret", Namespace: "drift"},
+		StringData: map[string]string{"password": "s3cret"}}
+	if err := k8s.ctrl.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	hostname := "vapp-one"
+	vapp := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "vapp", Namespace: "drift"},
+		Spec: vmopv1.VirtualMachineSpec{ClassName: "best-effort-small", ImageName: photon, PowerState: vmopv1.VirtualMachinePowerStateOff,
+			Bootstrap: &vmopv1.VirtualMachineBootstrapSpec{VAppConfig: &vmopv1.VirtualMachineBootstrapVAppConfigSpec{
+				Properties: []vmopv1common.KeyValueOrSecretKeySelectorPair{
+					{Key: "hostname", Value: vmopv1common.ValueOrSecretKeySelector{Value: &hostname}},
+					{Key: "password", Value: vmopv1common.ValueOrSecretKeySelector{From: &vmopv1common.SecretKeySelector{Name: "vapp-secret", Key: "password"}}},
+				}}}}}
+	if err := k8s.ctrl.Create(ctx, vapp); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the vApp properties are on the VM", func(ctx context.Context) (bool, error) {
+		if err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(vapp), vapp); err != nil || vapp.Status.UniqueID == "" {
+			return false, err
+		}
+		var m mo.VirtualMachine
+		err := property.DefaultCollector(vc).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: vapp.Status.UniqueID},
+			[]string{"config.vAppConfig"}, &m)
+		if err != nil || m.Config == nil || m.Config.VAppConfig == nil {
+			return false, err
+		}
+		got := map[string]string{}
+		for _, p := range m.Config.VAppConfig.GetVmConfigInfo().Property {
+			got[p.Id] = p.Value
+		}
+		return got["hostname"] == "vapp-one" && got["password"] == "s3cret", nil
+	})
 
 	// Roles: VIEW reads and cannot create; no role, nothing.
 	viewerInfo := login(t, env, "viewer@vsphere.local", devopsPW)
