@@ -78,6 +78,16 @@ func (c *Controller) admit(ctx context.Context, cluster string, req *admissionv1
 			problems = append(problems, p)
 		}
 	}
+	if b := vm.Spec.Bootstrap; b != nil {
+		switch {
+		case b.CloudInit != nil && (b.LinuxPrep != nil || b.Sysprep != nil):
+			problems = append(problems, "spec.bootstrap: cloudInit cannot be used with linuxPrep or sysprep")
+		case b.LinuxPrep != nil && b.Sysprep != nil:
+			problems = append(problems, "spec.bootstrap: linuxPrep and sysprep cannot be used together")
+		case b.Sysprep != nil && b.Sysprep.Sysprep != nil && b.Sysprep.RawSysprep != nil:
+			problems = append(problems, "spec.bootstrap.sysprep: sysprep and rawSysprep cannot be used together")
+		}
+	}
 	var class vmopv1.VirtualMachineClass
 	err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ClassName}, &class)
 	switch {

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
+	vmopv1cloudinit "github.com/vmware-tanzu/vm-operator/api/v1alpha5/cloudinit"
 	vmopv1common "github.com/vmware-tanzu/vm-operator/api/v1alpha5/common"
 
 	"github.com/wcpd/wcpd/internal/controller"
@@ -312,6 +313,9 @@ func (c *Controller) createVM(ctx context.Context, cluster string, cl client.Cli
 	if err != nil {
 		return ref, fmt.Errorf("configuring %s from class %s: %w", vm.Name, class.Name, err)
 	}
+	if err := c.customize(ctx, cl, ref, vm); err != nil {
+		return ref, err
+	}
 	c.log.Info("VM Service VM created", "namespace", vm.Namespace, "name", vm.Name, "vm", ref.Value, "class", class.Name)
 	return ref, nil
 }
@@ -350,20 +354,36 @@ func configSpec(class *vmopv1.VirtualMachineClass) (types.VirtualMachineConfigSp
 }
 
 // bootstrapExtraConfig passes cloud-init user data the way VM Operator does for its CloudInit
-// bootstrap provider: base64 in guestinfo.userdata.
+// bootstrap provider: base64 in guestinfo.userdata; a raw document from a Secret, or one rendered
+// from the inline cloudConfig (cloudconfig.go).
 func bootstrapExtraConfig(ctx context.Context, cl client.Client, vm *vmopv1.VirtualMachine) ([]types.BaseOptionValue, error) {
 	b := vm.Spec.Bootstrap
-	if b == nil || b.CloudInit == nil || b.CloudInit.RawCloudConfig == nil {
+	if b == nil || b.CloudInit == nil {
 		return nil, nil
 	}
-	sel := b.CloudInit.RawCloudConfig
-	var secret corev1.Secret
-	if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: sel.Name}, &secret); err != nil {
-		return nil, fmt.Errorf("spec.bootstrap.cloudInit.rawCloudConfig: Secret %s: %w", sel.Name, err)
-	}
-	data, ok := secret.Data[sel.Key]
-	if !ok {
-		return nil, fmt.Errorf("spec.bootstrap.cloudInit.rawCloudConfig: Secret %s has no key %q", sel.Name, sel.Key)
+	var data []byte
+	switch ci := b.CloudInit; {
+	case ci.RawCloudConfig != nil:
+		sel := ci.RawCloudConfig
+		var secret corev1.Secret
+		if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: sel.Name}, &secret); err != nil {
+			return nil, fmt.Errorf("spec.bootstrap.cloudInit.rawCloudConfig: Secret %s: %w", sel.Name, err)
+		}
+		var ok bool
+		if data, ok = secret.Data[sel.Key]; !ok {
+			return nil, fmt.Errorf("spec.bootstrap.cloudInit.rawCloudConfig: Secret %s has no key %q", sel.Name, sel.Key)
+		}
+	case ci.CloudConfig != nil || len(ci.SSHAuthorizedKeys) > 0:
+		cc := ci.CloudConfig
+		if cc == nil {
+			cc = &vmopv1cloudinit.CloudConfig{}
+		}
+		var err error
+		if data, err = cloudConfigUserData(ctx, cl, vm, cc, ci.SSHAuthorizedKeys); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, nil
 	}
 	return []types.BaseOptionValue{
 		&types.OptionValue{Key: "guestinfo.userdata", Value: base64.StdEncoding.EncodeToString(data)},

@@ -2,6 +2,8 @@ package kube
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -23,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
+	vmopv1cloudinit "github.com/vmware-tanzu/vm-operator/api/v1alpha5/cloudinit"
 	vmopv1common "github.com/vmware-tanzu/vm-operator/api/v1alpha5/common"
 
 	"github.com/wcpd/wcpd/internal/inventory"
@@ -223,6 +226,69 @@ func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 		}
 		return got["hostname"] == "vapp-one" && got["password"] == "s3cret", nil
 	})
+
+	// Inline cloud-config: rendered as a #cloud-config document, the password read from its Secret.
+	inline := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "inline-ci", Namespace: "drift"},
+		Spec: vmopv1.VirtualMachineSpec{ClassName: "best-effort-small", ImageName: photon, PowerState: vmopv1.VirtualMachinePowerStateOff,
+			Bootstrap: &vmopv1.VirtualMachineBootstrapSpec{CloudInit: &vmopv1.VirtualMachineBootstrapCloudInitSpec{
+				SSHAuthorizedKeys: []string{"ssh-ed25519 AAAAC3Nza ops@example"},
+				CloudConfig: &vmopv1cloudinit.CloudConfig{Timezone: "UTC", DefaultUserEnabled: true,
+					Users:      []vmopv1cloudinit.User{{Name: "ops", Passwd: &vmopv1common.SecretKeySelector{Name: "vapp-secret", Key: "password"}}},
+					RunCmd:     json.RawMessage(`["echo hi"]`),
+					WriteFiles: []vmopv1cloudinit.WriteFile{{Path: "/etc/motd", Content: json.RawMessage(`"hello"`)}}}}}}}
+	if err := k8s.ctrl.Create(ctx, inline); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the rendered cloud-config is in guestinfo", func(ctx context.Context) (bool, error) {
+		if err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(inline), inline); err != nil || inline.Status.UniqueID == "" {
+			return false, err
+		}
+		var m mo.VirtualMachine
+		err := property.DefaultCollector(vc).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: inline.Status.UniqueID},
+			[]string{"config.extraConfig"}, &m)
+		if err != nil || m.Config == nil {
+			return false, err
+		}
+		for _, o := range m.Config.ExtraConfig {
+			if v := o.GetOptionValue(); v.Key == "guestinfo.userdata" {
+				doc, _ := base64.StdEncoding.DecodeString(v.Value.(string))
+				for _, want := range []string{"#cloud-config\n", "timezone: UTC", "- default", "name: ops", "passwd: s3cret",
+					"ssh-ed25519 AAAAC3Nza ops@example", "- echo hi", "path: /etc/motd", "content: hello"} {
+					if !strings.Contains(string(doc), want) {
+						t.Logf("the document lacks %q:\n%s", want, doc)
+						return false, nil
+					}
+				}
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+
+	// Guest OS customisation: linuxPrep names the guest after the VirtualMachine; mixed with
+	// cloud-init it is refused.
+	prepped := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "prepped", Namespace: "drift"},
+		Spec: vmopv1.VirtualMachineSpec{ClassName: "best-effort-small", ImageName: photon,
+			Bootstrap: &vmopv1.VirtualMachineBootstrapSpec{LinuxPrep: &vmopv1.VirtualMachineBootstrapLinuxPrepSpec{TimeZone: "Europe/Berlin"}}}}
+	if err := k8s.ctrl.Create(ctx, prepped); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the prepped guest has its name", func(ctx context.Context) (bool, error) {
+		if err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(prepped), prepped); err != nil || prepped.Status.UniqueID == "" {
+			return false, err
+		}
+		var m mo.VirtualMachine
+		err := property.DefaultCollector(vc).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: prepped.Status.UniqueID},
+			[]string{"guest.hostName", "guest.customizationInfo"}, &m)
+		return err == nil && m.Guest != nil && m.Guest.HostName == "prepped" && m.Guest.CustomizationInfo != nil &&
+			m.Guest.CustomizationInfo.CustomizationStatus == string(types.GuestInfoCustomizationStatusTOOLSDEPLOYPKG_SUCCEEDED), err
+	})
+	mixed := prepped.DeepCopy()
+	mixed.ObjectMeta = metav1.ObjectMeta{Name: "mixed", Namespace: "drift"}
+	mixed.Spec.Bootstrap.CloudInit = &vmopv1.VirtualMachineBootstrapCloudInitSpec{}
+	if err := k8s.ctrl.Create(ctx, mixed); err == nil || !strings.Contains(err.Error(), "spec.bootstrap: cloudInit cannot be used with linuxPrep or sysprep") {
+		t.Errorf("cloud-init with linuxPrep: %v", err)
+	}
 
 	// Roles: VIEW reads and cannot create; no role, nothing.
 	viewerInfo := login(t, env, "viewer@vsphere.local", devopsPW)
