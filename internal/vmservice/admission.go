@@ -87,6 +87,9 @@ func (c *Controller) admit(ctx context.Context, cluster string, req *admissionv1
 		case b.Sysprep != nil && b.Sysprep.Sysprep != nil && b.Sysprep.RawSysprep != nil:
 			problems = append(problems, "spec.bootstrap.sysprep: sysprep and rawSysprep cannot be used together")
 		}
+		if p := customizationProblem(b); p != "" {
+			problems = append(problems, p)
+		}
 	}
 	var class vmopv1.VirtualMachineClass
 	err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ClassName}, &class)

@@ -27,6 +27,7 @@ import (
 	vmopv1 "github.com/vmware-tanzu/vm-operator/api/v1alpha5"
 	vmopv1cloudinit "github.com/vmware-tanzu/vm-operator/api/v1alpha5/cloudinit"
 	vmopv1common "github.com/vmware-tanzu/vm-operator/api/v1alpha5/common"
+	vmopv1sysprep "github.com/vmware-tanzu/vm-operator/api/v1alpha5/sysprep"
 
 	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/servertest"
@@ -283,6 +284,32 @@ func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 		return err == nil && m.Guest != nil && m.Guest.HostName == "prepped" && m.Guest.CustomizationInfo != nil &&
 			m.Guest.CustomizationInfo.CustomizationStatus == string(types.GuestInfoCustomizationStatusTOOLSDEPLOYPKG_SUCCEEDED), err
 	})
+	// An inline sysprep, its administrator password read from a Secret.
+	sysprepped := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "sysprepped", Namespace: "drift"},
+		Spec: vmopv1.VirtualMachineSpec{ClassName: "best-effort-small", ImageName: photon,
+			Bootstrap: &vmopv1.VirtualMachineBootstrapSpec{Sysprep: &vmopv1.VirtualMachineBootstrapSysprepSpec{Sysprep: &vmopv1sysprep.Sysprep{
+				UserData: vmopv1sysprep.UserData{FullName: "Ops", OrgName: "Example"},
+				GUIUnattended: &vmopv1sysprep.GUIUnattended{TimeZone: 85,
+					Password: &vmopv1sysprep.PasswordSecretKeySelector{Name: "vapp-secret", Key: "password"}},
+				Identification: &vmopv1sysprep.Identification{JoinWorkgroup: "WORKGROUP"}}}}}}
+	if err := k8s.ctrl.Create(ctx, sysprepped); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the sysprepped guest has its name", func(ctx context.Context) (bool, error) {
+		if err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(sysprepped), sysprepped); err != nil || sysprepped.Status.UniqueID == "" {
+			return false, err
+		}
+		var m mo.VirtualMachine
+		err := property.DefaultCollector(vc).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: sysprepped.Status.UniqueID},
+			[]string{"guest.hostName"}, &m)
+		return err == nil && m.Guest != nil && m.Guest.HostName == "sysprepped", err
+	})
+	withPassword := prepped.DeepCopy()
+	withPassword.ObjectMeta = metav1.ObjectMeta{Name: "with-password", Namespace: "drift"}
+	withPassword.Spec.Bootstrap.LinuxPrep.Password = &vmopv1common.PasswordSecretKeySelector{Name: "vapp-secret", Key: "password"}
+	if err := k8s.ctrl.Create(ctx, withPassword); err == nil || !strings.Contains(err.Error(), "spec.bootstrap.linuxPrep.password: setting a Linux guest's password needs vSphere 9.0") {
+		t.Errorf("linuxPrep with a password: %v", err)
+	}
 	mixed := prepped.DeepCopy()
 	mixed.ObjectMeta = metav1.ObjectMeta{Name: "mixed", Namespace: "drift"}
 	mixed.Spec.Bootstrap.CloudInit = &vmopv1.VirtualMachineBootstrapCloudInitSpec{}
