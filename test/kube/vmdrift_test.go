@@ -212,14 +212,12 @@ func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the vApp properties are on the VM", func(ctx context.Context) (bool, error) {
-		if err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(vapp), vapp); err != nil || vapp.Status.UniqueID == "" {
+		m, err := vmOf(ctx, k8s, vc, vapp, "config.vAppConfig")
+		if m == nil {
 			return false, err
 		}
-		var m mo.VirtualMachine
-		err := property.DefaultCollector(vc).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: vapp.Status.UniqueID},
-			[]string{"config.vAppConfig"}, &m)
-		if err != nil || m.Config == nil || m.Config.VAppConfig == nil {
-			return false, err
+		if m.Config == nil || m.Config.VAppConfig == nil {
+			return false, nil
 		}
 		got := map[string]string{}
 		for _, p := range m.Config.VAppConfig.GetVmConfigInfo().Property {
@@ -241,14 +239,12 @@ func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the rendered cloud-config is in guestinfo", func(ctx context.Context) (bool, error) {
-		if err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(inline), inline); err != nil || inline.Status.UniqueID == "" {
+		m, err := vmOf(ctx, k8s, vc, inline, "config.extraConfig")
+		if m == nil {
 			return false, err
 		}
-		var m mo.VirtualMachine
-		err := property.DefaultCollector(vc).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: inline.Status.UniqueID},
-			[]string{"config.extraConfig"}, &m)
-		if err != nil || m.Config == nil {
-			return false, err
+		if m.Config == nil {
+			return false, nil
 		}
 		for _, o := range m.Config.ExtraConfig {
 			if v := o.GetOptionValue(); v.Key == "guestinfo.userdata" {
@@ -275,14 +271,12 @@ func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the prepped guest has its name", func(ctx context.Context) (bool, error) {
-		if err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(prepped), prepped); err != nil || prepped.Status.UniqueID == "" {
+		m, err := vmOf(ctx, k8s, vc, prepped, "guest.hostName", "guest.customizationInfo")
+		if m == nil {
 			return false, err
 		}
-		var m mo.VirtualMachine
-		err := property.DefaultCollector(vc).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: prepped.Status.UniqueID},
-			[]string{"guest.hostName", "guest.customizationInfo"}, &m)
-		return err == nil && m.Guest != nil && m.Guest.HostName == "prepped" && m.Guest.CustomizationInfo != nil &&
-			m.Guest.CustomizationInfo.CustomizationStatus == string(types.GuestInfoCustomizationStatusTOOLSDEPLOYPKG_SUCCEEDED), err
+		return m.Guest != nil && m.Guest.HostName == "prepped" && m.Guest.CustomizationInfo != nil &&
+			m.Guest.CustomizationInfo.CustomizationStatus == string(types.GuestInfoCustomizationStatusTOOLSDEPLOYPKG_SUCCEEDED), nil
 	})
 	// An inline sysprep, its administrator password read from a Secret.
 	sysprepped := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "sysprepped", Namespace: "drift"},
@@ -296,13 +290,11 @@ func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the sysprepped guest has its name", func(ctx context.Context) (bool, error) {
-		if err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(sysprepped), sysprepped); err != nil || sysprepped.Status.UniqueID == "" {
+		m, err := vmOf(ctx, k8s, vc, sysprepped, "guest.hostName")
+		if m == nil {
 			return false, err
 		}
-		var m mo.VirtualMachine
-		err := property.DefaultCollector(vc).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: sysprepped.Status.UniqueID},
-			[]string{"guest.hostName"}, &m)
-		return err == nil && m.Guest != nil && m.Guest.HostName == "sysprepped", err
+		return m.Guest != nil && m.Guest.HostName == "sysprepped", nil
 	})
 	withPassword := prepped.DeepCopy()
 	withPassword.ObjectMeta = metav1.ObjectMeta{Name: "with-password", Namespace: "drift"}
@@ -397,4 +389,17 @@ func updateVM(t *testing.T, c clients, vm *vmopv1.VirtualMachine, change func(*v
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// vmOf reads props of vm's VM once the VirtualMachine reports one (nil before).
+func vmOf(ctx context.Context, c clients, vc *vim25.Client, vm *vmopv1.VirtualMachine, props ...string) (*mo.VirtualMachine, error) {
+	if err := c.ctrl.Get(ctx, client.ObjectKeyFromObject(vm), vm); err != nil || vm.Status.UniqueID == "" {
+		return nil, err
+	}
+	var m mo.VirtualMachine
+	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: vm.Status.UniqueID}
+	if err := property.DefaultCollector(vc).RetrieveOne(ctx, ref, props, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
