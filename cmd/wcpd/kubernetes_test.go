@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/soap"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -245,19 +247,23 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 
 	// Killed again once the VM exists, wcpd comes back with that very VM.
 	vmID, biosUUID := survivor.Status.UniqueID, survivor.Status.BiosUUID
-	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	restart := func() {
+		t.Helper()
+		if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = w.cmd.Wait()
+		w = startServe(t, dataDir)
+		w.kubeLogin(t, kubeconfig, cluster)
+		if restCfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
+			t.Fatal(err)
+		}
+		if vms, err = client.New(restCfg, client.Options{Scheme: vmop.Scheme()}); err != nil {
+			t.Fatal(err)
+		}
+		vc = w.vim25(t)
 	}
-	_ = w.cmd.Wait()
-	w = startServe(t, dataDir)
-	w.kubeLogin(t, kubeconfig, cluster)
-	if restCfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
-		t.Fatal(err)
-	}
-	if vms, err = client.New(restCfg, client.Options{Scheme: vmop.Scheme()}); err != nil {
-		t.Fatal(err)
-	}
-	vc = w.vim25(t)
+	restart()
 	found, err := find.NewFinder(vc).VirtualMachineList(ctx, "/Datacenter/vm/Namespaces/persistent/*")
 	if err != nil || len(found) != 1 || found[0].Reference().Value != vmID {
 		t.Fatalf("the namespace's VMs after the second restart: %v, %v; want only %s", found, err, vmID)
@@ -270,6 +276,32 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 		t.Errorf("the VM after the second restart: %s (BIOS UUID %s), was %s (%s)",
 			survivor.Status.UniqueID, survivor.Status.BiosUUID, vmID, biosUUID)
 	}
+
+	// Killed right after a power change is asked for: the same VM ends up off.
+	servertest.Eventually(t, "the power-off is accepted", time.Minute, func(ctx context.Context) (bool, error) {
+		if err := vms.Get(ctx, client.ObjectKeyFromObject(survivor), survivor); err != nil {
+			return false, err
+		}
+		survivor.Spec.PowerState = vmopv1.VirtualMachinePowerStateOff
+		return vms.Update(ctx, survivor) == nil, nil
+	})
+	restart()
+	servertest.Eventually(t, "the VM is off and the same", time.Minute, func(ctx context.Context) (bool, error) {
+		err := vms.Get(ctx, client.ObjectKeyFromObject(survivor), survivor)
+		return err == nil && survivor.Status.PowerState == vmopv1.VirtualMachinePowerStateOff && survivor.Status.UniqueID == vmID, err
+	})
+
+	// Killed right after a delete is asked for: the VM and the VirtualMachine both go.
+	if err := vms.Delete(ctx, survivor); err != nil {
+		t.Fatal(err)
+	}
+	restart()
+	servertest.Eventually(t, "the VirtualMachine and its VM are gone", time.Minute, func(ctx context.Context) (bool, error) {
+		err := vms.Get(ctx, client.ObjectKeyFromObject(survivor), survivor)
+		found, ferr := find.NewFinder(vc).VirtualMachineList(ctx, "/Datacenter/vm/Namespaces/persistent/*")
+		var notFound *find.NotFoundError
+		return apierrors.IsNotFound(err) && (errors.As(ferr, &notFound) || (ferr == nil && len(found) == 0)), nil
+	})
 }
 
 // vim25 logs in to the inventory's /sdk as the administrator.
