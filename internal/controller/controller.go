@@ -7,6 +7,7 @@ package controller
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,7 +168,7 @@ func (c *Controller) Run(ctx context.Context) {
 func (c *Controller) reconcile(ctx context.Context, key string) (res Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			c.log.Error("reconcile panicked", "key", key, "panic", p)
+			c.log.Error("reconcile panicked", "key", key, "panic", p, "stack", string(debug.Stack()))
 			err = errPanic
 		}
 	}()
