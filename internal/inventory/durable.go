@@ -208,17 +208,14 @@ func (d *durable) touched(refs []types.ManagedObjectReference) {
 	}
 }
 
-func (d *durable) vapiChanged() {
-	d.mu.Lock()
-	d.vapiSeen = true
-	d.changes++
-	d.mu.Unlock()
-	d.wake()
-}
+func (d *durable) vapiChanged() { d.note(&d.vapiSeen) }
 
-func (d *durable) pbmChanged() {
+func (d *durable) pbmChanged() { d.note(&d.pbmSeen) }
+
+// note sets a flag of what may have changed (under mu) and wakes the writer.
+func (d *durable) note(flag *bool) {
 	d.mu.Lock()
-	d.pbmSeen = true
+	*flag = true
 	d.changes++
 	d.mu.Unlock()
 	d.wake()

@@ -125,12 +125,11 @@ func (inv *Inventory) createItem(ctx context.Context, m *library.Manager, librar
 // libraryMap returns the simulator handler's map of libraries by id, with
 // the handler's lock; see the comment at the top of this file.
 func (p *vapiProxy) libraryMap() (reflect.Value, sync.Locker, error) {
-	locker, ok := p.sim.(sync.Locker)
-	v := reflect.ValueOf(p.sim)
-	if !ok || v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return reflect.Value{}, nil, fmt.Errorf("vAPI simulator handler %T: unexpected layout", p.sim)
+	h, locker, err := p.handlerState()
+	if err != nil {
+		return reflect.Value{}, nil, err
 	}
-	libs := v.Elem().FieldByName("Library")
+	libs := h.FieldByName("Library")
 	if !libs.IsValid() || libs.Kind() != reflect.Map || libs.Type().Key().Kind() != reflect.String {
 		return reflect.Value{}, nil, fmt.Errorf("vAPI simulator handler %T: no Library map", p.sim)
 	}

@@ -112,6 +112,14 @@ func (i *instance) namespaceWebhookConfiguration() *admissionregistrationv1.Vali
 		})
 }
 
+// virtualMachineChanges are the requests VM Service's webhooks see: VirtualMachines created and
+// changed, as v1alpha5 whatever version the client speaks (matchPolicy Equivalent).
+var virtualMachineChanges = admissionregistrationv1.RuleWithOperations{
+	Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+	Rule: admissionregistrationv1.Rule{APIGroups: []string{vmop.GroupName}, APIVersions: []string{"v1alpha5"},
+		Resources: []string{"virtualmachines"}, Scope: ptr.To(admissionregistrationv1.NamespacedScope)},
+}
+
 // vmWebhook names the validating webhook that admits VirtualMachines.
 const vmWebhook = "virtualmachines.wcpd.vmware.com"
 
@@ -120,11 +128,7 @@ const vmWebhook = "virtualmachines.wcpd.vmware.com"
 // Equivalent).
 func (i *instance) virtualMachineWebhookConfiguration() *admissionregistrationv1.ValidatingWebhookConfiguration {
 	return i.validatingWebhook(vmWebhook, "/admit/virtualmachines/", admissionregistrationv1.SideEffectClassNone,
-		admissionregistrationv1.RuleWithOperations{
-			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-			Rule: admissionregistrationv1.Rule{APIGroups: []string{vmop.GroupName}, APIVersions: []string{"v1alpha5"},
-				Resources: []string{"virtualmachines"}, Scope: ptr.To(admissionregistrationv1.NamespacedScope)},
-		})
+		virtualMachineChanges)
 }
 
 // vmDefaultsWebhook names the mutating webhook that fills in VirtualMachines.
@@ -133,24 +137,17 @@ const vmDefaultsWebhook = "default.virtualmachines.wcpd.vmware.com"
 // virtualMachineDefaultsConfiguration sends VirtualMachine creations and changes to VM Service's
 // mutation, which turns a spec.nextRestartTime of "now" into the time, as VM Operator's does.
 func (i *instance) virtualMachineDefaultsConfiguration() *admissionregistrationv1.MutatingWebhookConfiguration {
-	url := i.m.webhooks.url("/mutate/virtualmachines/" + i.cluster)
-	sideEffects := admissionregistrationv1.SideEffectClassNone
+	// The same settings as the validating webhooks', on the mutating kind.
+	v := i.validatingWebhook(vmDefaultsWebhook, "/mutate/virtualmachines/", admissionregistrationv1.SideEffectClassNone,
+		virtualMachineChanges)
+	w := v.Webhooks[0]
 	return &admissionregistrationv1.MutatingWebhookConfiguration{
-		ObjectMeta: managedMeta(vmDefaultsWebhook, ""),
+		ObjectMeta: v.ObjectMeta,
 		Webhooks: []admissionregistrationv1.MutatingWebhook{{
-			Name:                    vmDefaultsWebhook,
-			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: i.m.webhooks.ca.CertPEM},
-			AdmissionReviewVersions: []string{"v1"},
-			SideEffects:             &sideEffects,
-			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
-			MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
-			TimeoutSeconds:          ptr.To(int32(15)),
-			ReinvocationPolicy:      ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule: admissionregistrationv1.Rule{APIGroups: []string{vmop.GroupName}, APIVersions: []string{"v1alpha5"},
-					Resources: []string{"virtualmachines"}, Scope: ptr.To(admissionregistrationv1.NamespacedScope)},
-			}},
+			Name: w.Name, ClientConfig: w.ClientConfig, AdmissionReviewVersions: w.AdmissionReviewVersions,
+			SideEffects: w.SideEffects, FailurePolicy: w.FailurePolicy, MatchPolicy: w.MatchPolicy,
+			TimeoutSeconds: w.TimeoutSeconds, Rules: w.Rules,
+			ReinvocationPolicy: ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
 		}},
 	}
 }

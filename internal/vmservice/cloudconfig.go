@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -21,15 +20,7 @@ import (
 // document when there are no users.
 func cloudConfigUserData(ctx context.Context, cl client.Client, vm *vmopv1.VirtualMachine, cc *vmopv1cloudinit.CloudConfig, keys []string) ([]byte, error) {
 	secret := func(field string, sel vmopv1common.SecretKeySelector) (string, error) {
-		var s corev1.Secret
-		if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: sel.Name}, &s); err != nil {
-			return "", fmt.Errorf("%s: Secret %s: %w", field, sel.Name, err)
-		}
-		v, ok := s.Data[sel.Key]
-		if !ok {
-			return "", fmt.Errorf("%s: Secret %s has no key %q", field, sel.Name, sel.Key)
-		}
-		return string(v), nil
+		return secretValue(ctx, cl, vm.Namespace, field, sel.Name, sel.Key)
 	}
 	doc := map[string]any{}
 	if cc.Timezone != "" {

@@ -365,14 +365,11 @@ func bootstrapExtraConfig(ctx context.Context, cl client.Client, vm *vmopv1.Virt
 	switch ci := b.CloudInit; {
 	case ci.RawCloudConfig != nil:
 		sel := ci.RawCloudConfig
-		var secret corev1.Secret
-		if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: sel.Name}, &secret); err != nil {
-			return nil, fmt.Errorf("spec.bootstrap.cloudInit.rawCloudConfig: Secret %s: %w", sel.Name, err)
+		raw, err := secretValue(ctx, cl, vm.Namespace, "spec.bootstrap.cloudInit.rawCloudConfig", sel.Name, sel.Key)
+		if err != nil {
+			return nil, err
 		}
-		var ok bool
-		if data, ok = secret.Data[sel.Key]; !ok {
-			return nil, fmt.Errorf("spec.bootstrap.cloudInit.rawCloudConfig: Secret %s has no key %q", sel.Name, sel.Key)
-		}
+		data = []byte(raw)
 	case ci.CloudConfig != nil || len(ci.SSHAuthorizedKeys) > 0:
 		cc := ci.CloudConfig
 		if cc == nil {
@@ -399,39 +396,25 @@ func bootstrapVAppConfig(ctx context.Context, cl client.Client, vm *vmopv1.Virtu
 	if b == nil || b.VAppConfig == nil {
 		return nil, nil
 	}
-	secret := func(field, name string) (*corev1.Secret, error) {
-		var s corev1.Secret
-		if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: name}, &s); err != nil {
-			return nil, fmt.Errorf("%s: Secret %s: %w", field, name, err)
-		}
-		return &s, nil
-	}
 	values := map[string]string{}
 	if name := b.VAppConfig.RawProperties; name != "" {
-		s, err := secret("spec.bootstrap.vAppConfig.rawProperties", name)
-		if err != nil {
-			return nil, err
+		var s corev1.Secret
+		if err := cl.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: name}, &s); err != nil {
+			return nil, fmt.Errorf("spec.bootstrap.vAppConfig.rawProperties: Secret %s: %w", name, err)
 		}
 		for k, v := range s.Data {
 			values[k] = string(v)
 		}
 	}
 	for i, p := range b.VAppConfig.Properties {
-		switch {
-		case p.Value.Value != nil:
-			values[p.Key] = *p.Value.Value
-		case p.Value.From != nil:
-			field := fmt.Sprintf("spec.bootstrap.vAppConfig.properties[%d].value.from", i)
-			s, err := secret(field, p.Value.From.Name)
-			if err != nil {
-				return nil, err
-			}
-			v, ok := s.Data[p.Value.From.Key]
-			if !ok {
-				return nil, fmt.Errorf("%s: Secret %s has no key %q", field, p.Value.From.Name, p.Value.From.Key)
-			}
-			values[p.Key] = string(v)
+		if p.Value.Value == nil && p.Value.From == nil {
+			continue
 		}
+		v, err := valueOrSecret(ctx, cl, vm.Namespace, fmt.Sprintf("spec.bootstrap.vAppConfig.properties[%d].value", i), p.Value)
+		if err != nil {
+			return nil, err
+		}
+		values[p.Key] = v
 	}
 	keys := slices.Sorted(maps.Keys(values))
 	spec := &types.VmConfigSpec{OvfEnvironmentTransport: []string{"com.vmware.guestInfo"}}
