@@ -200,12 +200,38 @@ func newClient(conns int) *http.Client {
 	}}
 }
 
+// rpcTarget names wcpd's JSON-RPC endpoint among the targets.
+const rpcTarget = "wcpd JSON-RPC"
+
+// jsonRPC is a scenario of one vAPI JSON-RPC invoke on POST /api, as the official SDKs send it.
+// Its answer is HTTP 200 whatever the outcome, so the load counts only answers that carry an output.
+func jsonRPC(service, operation, inputFields string, securityCtx map[string]any) func(int) []request {
+	return func(i int) []request {
+		body := mustJSON(map[string]any{"jsonrpc": "2.0", "method": "invoke", "id": strconv.Itoa(i), "params": map[string]any{
+			"serviceId": service, "operationId": operation,
+			"input": json.RawMessage(`{"STRUCTURE":{"operation-input":` + inputFields + `}}`),
+			"ctx":   map[string]any{"appCtx": map[string]any{"opId": strconv.Itoa(i)}, "securityCtx": securityCtx},
+		}})
+		return []request{{method: "POST", path: "/api", header: http.Header{"Content-Type": {"application/json"}}, body: body, want: 200, rpc: true}}
+	}
+}
+
+func userPassContext(user, pass string) map[string]any {
+	return map[string]any{"schemeId": "com.vmware.vapi.std.security.user_pass", "userName": user, "password": pass}
+}
+
+func sessionContext(id string) map[string]any {
+	return map[string]any{"schemeId": "com.vmware.vapi.std.security.session_id", "sessionId": id}
+}
+
 // request describes one request of a scenario; body is re-read for every send.
 type request struct {
 	method, path string
 	header       http.Header
 	body         []byte
 	want         int // expected status when wcpd answers; any 2xx counts as success under load
+	// rpc marks a JSON-RPC invoke: success is an answer with a result output, not the status.
+	rpc bool
 }
 
 func (r request) build(base string) *http.Request {
@@ -346,7 +372,7 @@ func load(base string, clients, n int, next func(i int) []request) result {
 				t0 := time.Now()
 				for _, r := range next(i) {
 					status, body, err := do(c, base, r)
-					if err != nil || status/100 != 2 {
+					if err != nil || status/100 != 2 || (r.rpc && !bytes.Contains(body, []byte(`"output":`))) {
 						errs.Add(1)
 					} else if i == 0 {
 						mu.Lock()
@@ -536,8 +562,10 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 	}
 	if want["login"] {
 		wLogin := login("administrator@vsphere.local", adminPassword)
+		rpcLogin := jsonRPC("com.vmware.cis.session", "create", `{}`, userPassContext("administrator@vsphere.local", adminPassword))
 		measure("session login", []contender{
 			{"wcpd", w.url, wLogin},
+			{rpcTarget, w.url, rpcLogin},
 			{"vcsim", v.url, login("user", "pass")},
 			{"ceiling", c.url, ceilingFor(wLogin(0)[0], answerSize(wLogin(0)[0], w.url))},
 		}, map[string]string{"ceiling": sameBytes})
@@ -563,13 +591,14 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 		}
 		contenders := []contender{{"vcsim", v.url, list(vTok)},
 			{"ceiling", c.url, ceilingFor(list(wTok)(0)[0], answerSize(list(wTok)(0)[0], w.url, v.url))}}
+		rpcList := jsonRPC("com.vmware.vcenter.namespaces.instances", "list", `{}`, sessionContext(wTok))
 		if wcpdNamespaces == nil {
-			contenders = append([]contender{{"wcpd", w.url, list(wTok)}}, contenders...)
+			contenders = append([]contender{{"wcpd", w.url, list(wTok)}, {rpcTarget, w.url, rpcList}}, contenders...)
 		} else {
 			add(result{}, "wcpd", "list 100 namespaces", "not measured: "+wcpdNamespaces.Error())
 		}
 		measure("list 100 namespaces", contenders, map[string]string{"ceiling": sameBytes,
-			"wcpd": "also lists the Supervisor's system namespace (101)"})
+			"wcpd": "also lists the Supervisor's system namespace (101)", rpcTarget: "the same list, typed as JSON-RPC answers it"})
 	}
 
 	// 3. GET one VM class.
@@ -952,21 +981,23 @@ func render(results []result, startup, sizeRows []string, clients, n int) string
 		}
 		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f ms | %.2f ms | %d | %d | %s |\n", r.scenario, r.target, r.rps, ms(r.p50), ms(r.p99), r.bytes, r.errors, r.note)
 	}
-	b.WriteString("\n| scenario | wcpd / vcsim | wcpd / ceiling |\n|---|---:|---:|\n")
+	b.WriteString("\n`" + rpcTarget + "` is wcpd answering the same operation as vAPI JSON-RPC on `POST /api`, the official SDKs'\n")
+	b.WriteString("protocol (docs/jsonrpc.md).\n")
+	b.WriteString("\n| scenario | wcpd / vcsim | wcpd / ceiling | JSON-RPC / REST |\n|---|---:|---:|---:|\n")
 	seen := map[string]bool{}
 	for _, r := range results {
 		if seen[r.scenario] {
 			continue
 		}
 		seen[r.scenario] = true
-		wr, vr, cr := byKey["wcpd/"+r.scenario], byKey["vcsim/"+r.scenario], byKey["ceiling/"+r.scenario]
+		wr, vr, cr, jr := byKey["wcpd/"+r.scenario], byKey["vcsim/"+r.scenario], byKey["ceiling/"+r.scenario], byKey[rpcTarget+"/"+r.scenario]
 		ratio := func(a, b result) string {
 			if a.rps == 0 || b.rps == 0 {
 				return "–"
 			}
 			return fmt.Sprintf("%.2f", a.rps/b.rps)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.scenario, ratio(wr, vr), ratio(wr, cr))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.scenario, ratio(wr, vr), ratio(wr, cr), ratio(jr, wr))
 	}
 	b.WriteString("\n## Start-up to ready\n\n| server | time |\n|---|---:|\n")
 	for _, s := range startup {

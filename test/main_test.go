@@ -39,7 +39,8 @@ func TestMain(m *testing.M) {
 		fmt.Println("coverage table:", err)
 		os.Exit(1)
 	}
-	table := coverageTable(services, servertest.Exercising())
+	invoked, typed := servertest.OverJSONRPC()
+	table := coverageTable(services, servertest.Exercising(), invoked, typed)
 	if *updateCoverage {
 		if err := os.WriteFile(coverageFile, table, 0o644); err != nil {
 			fmt.Println(err)
@@ -58,10 +59,10 @@ func TestMain(m *testing.M) {
 
 // coverageTable renders, for each operation of the reference, whether wcpd implements it and which
 // tests of this package exercise it, then the same for the operations added after 8.0U2.
-func coverageTable(services []reference.Service, exercising map[string][]string) []byte {
+func coverageTable(services []reference.Service, exercising map[string][]string, invoked, typed map[string]bool) []byte {
 	reg := server.NewRegistry()
 	var rows []string
-	implemented, exercised, total := 0, 0, 0
+	implemented, exercised, total, overRPC, typedCount := 0, 0, 0, 0, 0
 	for _, svc := range services {
 		for _, ref := range svc.Ops {
 			total++
@@ -79,7 +80,14 @@ func coverageTable(services []reference.Service, exercising map[string][]string)
 			if a := ref.Dispatch["action"]; a != "" {
 				req += "?action=" + a
 			}
-			rows = append(rows, fmt.Sprintf("| `%s` | `%s` | %s | %s |", strings.TrimPrefix(id, "com.vmware.vcenter."), req, impl, strings.Join(tests, ", ")))
+			if invoked[id] {
+				overRPC++
+			}
+			if typed[id] {
+				typedCount++
+			}
+			rows = append(rows, fmt.Sprintf("| `%s` | `%s` | %s | %s | %s |", strings.TrimPrefix(id, "com.vmware.vcenter."), req, impl,
+				protocols(impl == "yes", invoked[id], typed[id]), strings.Join(tests, ", ")))
 		}
 	}
 	var b bytes.Buffer
@@ -88,13 +96,37 @@ func coverageTable(services []reference.Service, exercising map[string][]string)
 	b.WriteString("(`../shared/reference/vcenter-api-8.0U2.json`); a full run of `go test ./test` fails while this file\n")
 	b.WriteString("is stale. \"Exercised by\" names the end-to-end tests in `test/` that sent the operation to a server.\n\n")
 	fmt.Fprintf(&b, "%d of %d operations implemented; %d exercised by end-to-end tests.\n\n", implemented, total, exercised)
+	b.WriteString("\"Protocols\" lists where an implemented operation is served: REST on `/api`, the legacy `/rest`, and vAPI\n")
+	b.WriteString("JSON-RPC on `POST /api` (the official SDKs' protocol; docs/jsonrpc.md). \"invoked\" marks the operations a test\n")
+	b.WriteString("called over JSON-RPC; \"typed\" those whose every REST answer in the tests was also typed as JSON-RPC\n")
+	b.WriteString("answers it and decoded strictly, as an official SDK decodes it.\n\n")
+	fmt.Fprintf(&b, "%d operations invoked over JSON-RPC; %d with their REST answers typed and strictly decoded.\n\n", overRPC, typedCount)
 	sort.Strings(rows)
-	b.WriteString("| operation | request | implemented | exercised by |\n|---|---|---|---|\n")
+	b.WriteString("| operation | request | implemented | protocols | exercised by |\n|---|---|---|---|---|\n")
 	for _, r := range rows {
 		b.WriteString(r + "\n")
 	}
 	writeLaterOperations(&b, reg, exercising)
 	return b.Bytes()
+}
+
+// protocols is the coverage table's protocol cell of an operation.
+func protocols(implemented, invoked, typed bool) string {
+	if !implemented {
+		return "—"
+	}
+	rpc := "JSON-RPC"
+	var marks []string
+	if invoked {
+		marks = append(marks, "invoked")
+	}
+	if typed {
+		marks = append(marks, "typed")
+	}
+	if len(marks) > 0 {
+		rpc += " (" + strings.Join(marks, ", ") + ")"
+	}
+	return "/api, /rest, " + rpc
 }
 
 // writeLaterOperations adds the operations vSphere added after 8.0U2 that wcpd declares (reference

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -126,4 +129,75 @@ func TestARestartNumbersPastEveryIDGivenBefore(t *testing.T) {
 
 func registryCounter(inv *Inventory) int64 {
 	return reflect.ValueOf(inv.svc.Context.Map).Elem().FieldByName("counter").Int()
+}
+
+// lockCount is the number of locks the global registry holds.
+func lockCount(m *simulator.Registry) int {
+	mu, locks := registryLocks(m)
+	mu.Lock()
+	defer mu.Unlock()
+	return locks.Len()
+}
+
+func TestSessionObjectLocksGoWithTheObjects(t *testing.T) {
+	ctx := context.Background()
+	inv, err := Start(ctx, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	m := inv.svc.Context.Map
+	c := inv.Client()
+	pool, err := find.NewFinder(c).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every wait for a task makes a property filter in the caller's session, and destroys it.
+	before := lockCount(m)
+	const waits = 30
+	for i := 0; i < waits; i++ {
+		child, err := pool.Create(ctx, fmt.Sprintf("pool-%d", i), types.DefaultResourceConfigSpec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := child.Destroy(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := task.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if grown := lockCount(m) - before; grown < waits {
+		t.Fatalf("the registry holds %d more locks after %d waits; the simulator no longer keeps the filters' locks, drop pruneSessionLocks", grown, waits)
+	}
+	// A live session object keeps its lock.
+	lv, err := view.NewManager(c).CreateListView(ctx, []types.ManagedObjectReference{pool.Reference()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lv.Add(ctx, []types.ManagedObjectReference{pool.Reference()}); err != nil {
+		t.Fatal(err)
+	}
+	live := lv.Reference()
+	if n := pruneSessionLocks(m); n < waits {
+		t.Fatalf("pruned %d locks, want at least the %d filters'", n, waits)
+	}
+	mu, locks := registryLocks(m)
+	mu.Lock()
+	kept := locks.MapIndex(reflect.ValueOf(live)).IsValid()
+	mu.Unlock()
+	if !kept {
+		t.Fatal("the live list view's lock was dropped")
+	}
+	inv.sweepTasks(time.Now().Add(time.Hour), 0) // the tasks' own locks go with them
+	if after := lockCount(m); after > before+1 {
+		t.Fatalf("%d locks before the waits, %d after pruning (want at most one more: the live view)", before, after)
+	}
+	if err := lv.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := pruneSessionLocks(m); n != 1 {
+		t.Fatalf("after destroying the view, pruned %d locks, want 1", n)
+	}
 }

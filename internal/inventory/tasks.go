@@ -166,6 +166,7 @@ func (inv *Inventory) sweepTasksEvery(stop <-chan struct{}) {
 			return
 		case now := <-tick.C:
 			inv.sweepTasks(now, taskRetention)
+			pruneSessionLocks(inv.svc.Context.Map)
 		}
 	}
 }

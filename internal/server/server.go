@@ -193,7 +193,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			vapi.WriteError(w, vapi.NewError(vapi.ErrorServiceUnavailable, "wcpd.starting", "wcpd is starting; try again shortly."))
 			return
 		}
-		if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/rest/") {
+		// /api itself is the JSON-RPC endpoint of the official SDKs (no redirect to /api/).
+		if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/rest/") || p == "/api" {
 			s.API.ServeHTTP(w, r) // what the routes would choose, without a second lookup
 			return
 		}

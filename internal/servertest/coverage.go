@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -15,6 +16,9 @@ var exercised struct {
 	sync.Mutex
 	on     bool
 	byTest map[string]map[string]bool // test -> operation ids
+	// overRPC holds the operations some test invoked over JSON-RPC; typed those whose REST answers
+	// were typed and strictly decoded (checkTyped).
+	overRPC, typed map[string]bool
 }
 
 // RecordCoverage starts recording, for this test binary, which operations each test calls.
@@ -22,6 +26,23 @@ func RecordCoverage() {
 	exercised.Lock()
 	defer exercised.Unlock()
 	exercised.on, exercised.byTest = true, map[string]map[string]bool{}
+	exercised.overRPC, exercised.typed = map[string]bool{}, map[string]bool{}
+}
+
+// OverJSONRPC returns the operations that tests invoked over JSON-RPC, and those whose REST answers
+// were typed and strictly decoded.
+func OverJSONRPC() (invoked, typed map[string]bool) {
+	exercised.Lock()
+	defer exercised.Unlock()
+	return maps.Clone(exercised.overRPC), maps.Clone(exercised.typed)
+}
+
+func recordTyped(op string) {
+	exercised.Lock()
+	defer exercised.Unlock()
+	if exercised.on {
+		exercised.typed[op] = true
+	}
 }
 
 // Exercising returns, per operation id, the sorted top-level tests that called it.
@@ -54,6 +75,15 @@ func recordOperations(t testing.TB, srv *server.Server) {
 	}
 	test := strings.SplitN(t.Name(), "/", 2)[0]
 	for _, f := range families {
+		if f.GetName() == "wcpd_jsonrpc_requests_total" {
+			for _, m := range f.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "operation" {
+						exercised.overRPC[l.GetValue()] = true
+					}
+				}
+			}
+		}
 		if f.GetName() != "wcpd_requests_total" {
 			continue
 		}

@@ -26,6 +26,8 @@ import (
 	"github.com/wcpd/wcpd/internal/clock"
 	"github.com/wcpd/wcpd/internal/govctest"
 	"github.com/wcpd/wcpd/internal/server"
+	"github.com/wcpd/wcpd/internal/vapi"
+	"github.com/wcpd/wcpd/internal/vapi/jsonrpc"
 )
 
 // AdminPassword is the administrator's password in every test server.
@@ -203,7 +205,57 @@ func (e *Env) do(req *http.Request) Response {
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	return Response{Status: res.StatusCode, Body: raw, Header: res.Header}
+	out := Response{Status: res.StatusCode, Body: raw, Header: res.Header}
+	e.checkTyped(req, out)
+	return out
+}
+
+// checkTyped holds every JSON answer of a Supervisor operation to the operation's vAPI type: typed
+// as the JSON-RPC endpoint types it and decoded strictly, as the official SDKs decode it. So every
+// REST test also proves its answers would reach an SDK over JSON-RPC.
+func (e *Env) checkTyped(req *http.Request, res Response) {
+	path := req.URL.Path
+	if !strings.HasPrefix(path, "/api/vcenter/") {
+		return
+	}
+	// A void operation answers no body; anything else answers JSON (a file answer is not typed).
+	if len(res.Body) > 0 && !strings.Contains(res.Header.Get("Content-Type"), "json") {
+		return
+	}
+	op, _, err := e.Server.Registry.Resolve(req.Method, strings.TrimPrefix(path, "/api"), req.URL.Query().Get("action"))
+	if err != nil {
+		return
+	}
+	if err := vapi.CheckAnswer(op.ID(), res.Body, res.Status >= 400); err != nil {
+		e.T.Errorf("the answer of %s (%d %s) would not decode in an official SDK over JSON-RPC: %v", op.ID(), res.Status, res.Body, err)
+		return
+	}
+	recordTyped(op.ID())
+}
+
+// typedTransport applies checkTyped to the answers a client such as govmomi's gets.
+type typedTransport struct {
+	env  *Env
+	base http.RoundTripper
+}
+
+func (t typedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	res, err := base.RoundTrip(req)
+	if err != nil {
+		return res, err
+	}
+	raw, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(raw))
+	t.env.checkTyped(req, Response{Status: res.StatusCode, Body: raw, Header: res.Header})
+	return res, nil
 }
 
 // Vim25 returns a govmomi SOAP client for the server's /sdk (not logged in).
@@ -224,6 +276,7 @@ func (e *Env) Vim25(ctx context.Context) *vim25.Client {
 func (e *Env) REST(ctx context.Context, user, password string) *rest.Client {
 	e.T.Helper()
 	c := rest.NewClient(e.Vim25(ctx))
+	c.Transport = typedTransport{env: e, base: c.Transport}
 	if err := c.Login(ctx, url.UserPassword(user, password)); err != nil {
 		e.T.Fatalf("rest login as %s: %v", user, err)
 	}
@@ -287,3 +340,6 @@ func Eventually(t testing.TB, what string, timeout time.Duration, cond func(ctx 
 
 // WithConfig lets a test change any field of the server's Config.
 func WithConfig(fn func(c *server.Config)) Option { return Option(fn) }
+
+// JSONRPC returns a vAPI JSON-RPC client of the server's POST /api (not logged in).
+func (e *Env) JSONRPC() *jsonrpc.Client { return jsonrpc.New(e.URL, e.HTTP) }

@@ -123,6 +123,10 @@ type exchange struct {
 	// user is who the request authenticated as, for the log line.
 	user    auth.Principal
 	hasUser bool
+	// rpc marks a JSON-RPC request; vapiError is the error its answer carries (its HTTP status is
+	// 200 all the same).
+	rpc       bool
+	vapiError string
 }
 
 // requestIDHeader is X-Request-ID in the canonical form the server keeps headers in.
@@ -149,6 +153,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			x.opID = "unresolved"
 		}
 		a.Metrics.observe(x.opID, x.w.status, d)
+		if x.rpc {
+			a.Metrics.observeRPC(x.opID, x.vapiError)
+		}
 		// Checked first: building the line costs allocations on every request, and servers under
 		// load usually log only warnings.
 		if a.Logger.Enabled(r.Context(), slog.LevelInfo) {
@@ -156,8 +163,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if x.hasUser {
 				user = x.user.String()
 			}
-			a.Logger.Info("request", "request_id", reqID, "operation", x.opID, "user", user,
-				"method", r.Method, "path", r.URL.Path, "status", x.w.status, "duration", d)
+			attrs := []any{"request_id", reqID, "operation", x.opID, "user", user,
+				"method", r.Method, "path", r.URL.Path, "status", x.w.status, "duration", d}
+			if x.vapiError != "" {
+				attrs = append(attrs, "error", x.vapiError)
+			}
+			a.Logger.Info("request", attrs...)
 		}
 	}()
 	a.serve(x)
@@ -165,6 +176,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) serve(x *exchange) {
 	r := x.r
+	if isJSONRPC(r) {
+		a.serveJSONRPC(x)
+		return
+	}
 	var rel string
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/"):
@@ -220,10 +235,8 @@ func (a *API) serve(x *exchange) {
 			return
 		}
 		call.Principal = sess.Principal
-		if !a.Identity.HasPrivilege(sess.Principal, op.Privilege) {
-			a.writeError(x, NewError(ErrorUnauthorized, "wcpd.unauthorized",
-				"User "+sess.Principal.String()+" does not have the privilege "+string(op.Privilege)+" needed for "+op.ID()+".",
-				sess.Principal.String(), string(op.Privilege), op.ID()))
+		if err := a.authorize(sess.Principal, op); err != nil {
+			a.writeError(x, err)
 			return
 		}
 	}
@@ -470,12 +483,22 @@ func (a *API) Invoke(ctx context.Context, p auth.Principal, id string, params ma
 	if !ok || !op.Implemented() {
 		return nil, NewError(ErrorUnsupported, "wcpd.operation.not_implemented", "wcpd does not implement "+id+".", id)
 	}
-	if !op.Public && !a.Identity.HasPrivilege(p, op.Privilege) {
-		return nil, NewError(ErrorUnauthorized, "wcpd.unauthorized",
-			"User "+p.String()+" does not have the privilege "+string(op.Privilege)+" needed for "+id+".",
-			p.String(), string(op.Privilege), id)
+	if !op.Public {
+		if err := a.authorize(p, op); err != nil {
+			return nil, err
+		}
 	}
 	return op.Handler(NewCall(ctx, op, p, params, nil, body))
+}
+
+// authorize checks that p holds the privilege op requires, on every protocol.
+func (a *API) authorize(p auth.Principal, op *Operation) error {
+	if a.Identity.HasPrivilege(p, op.Privilege) {
+		return nil
+	}
+	return NewError(ErrorUnauthorized, "wcpd.unauthorized",
+		"User "+p.String()+" does not have the privilege "+string(op.Privilege)+" needed for "+op.ID()+".",
+		p.String(), string(op.Privilege), op.ID())
 }
 
 // LoginError is the error a failed login answers: a locked account says so, a wrong user name or

@@ -28,6 +28,9 @@ type Call struct {
 	body   []byte
 	obj    map[string]json.RawMessage // body as an object, parsed lazily
 	objErr error
+	// inputs holds, for a JSON-RPC call, every input that is neither a path variable nor a query
+	// parameter, by name, as the plain JSON the REST body would carry.
+	inputs map[string]json.RawMessage
 }
 
 // NewCall builds a call outside HTTP (tests, other protocols).
@@ -72,6 +75,13 @@ func (c *Call) Bind(name string, dst any) error {
 // a wrapped input is {"<name>": …} in the body, or, for operations that allow it, the bare body, or
 // exploded query parameters.
 func (c *Call) BindOptional(name string, dst any) (bool, error) {
+	if c.inputs != nil {
+		raw, ok := c.inputs[name]
+		if !ok || isNull(raw) {
+			return false, nil
+		}
+		return true, DecodeJSON(raw, name, dst)
+	}
 	switch {
 	case name == c.Op.Body:
 		if !c.hasBody() {

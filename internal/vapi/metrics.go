@@ -11,6 +11,9 @@ import (
 type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// rpc counts JSON-RPC invokes by operation and vAPI error type ("" for success): their HTTP
+	// status is always 200, so requests alone cannot tell their outcome.
+	rpc *prometheus.CounterVec
 }
 
 // NewMetrics registers the request metrics on reg (one registry per server, never the global one).
@@ -24,8 +27,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "API request latency by operation.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"operation"}),
+		rpc: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wcpd_jsonrpc_requests_total", Help: "vAPI JSON-RPC invokes on POST /api by operation and vAPI error type (empty for success).",
+		}, []string{"operation", "error"}),
 	}
-	reg.MustRegister(m.requests, m.latency)
+	reg.MustRegister(m.requests, m.latency, m.rpc)
 	return m
 }
 
@@ -50,4 +56,11 @@ func statusLabel(status int) string {
 		return statusLabels[status]
 	}
 	return strconv.Itoa(status)
+}
+
+func (m *Metrics) observeRPC(op, errorType string) {
+	if m == nil {
+		return
+	}
+	m.rpc.WithLabelValues(op, errorType).Inc()
 }
