@@ -224,7 +224,9 @@ func TestClustersSetUpdateRotate(t *testing.T) {
 	if r := env.Do("POST", path+"?action=rotate_password", token, nil); r.Status != 204 {
 		t.Fatalf("rotate_password: %d %s", r.Status, r.Body)
 	}
-	expectClError(t, env.Do("POST", nmPath+"/clusters/"+clusterEdge+"?action=rotate_password", token, nil), 400, "UNSUPPORTED")
+	// No Supervisor on the cluster: the state forbids it (the error the reference declares).
+	expectClError(t, env.Do("POST", nmPath+"/clusters/"+clusterEdge+"?action=rotate_password", token, nil), 400, "NOT_ALLOWED_IN_CURRENT_STATE", clusterEdge)
+	expectClError(t, env.Do("POST", nmPath+"/clusters/"+clusterEdge+"?action=disable", token, nil), 400, "NOT_ALLOWED_IN_CURRENT_STATE", clusterEdge)
 	// The rotation is recorded: the support bundle (fetched with plain HTTP here) shows it.
 	var loc struct {
 		URL   string `json:"url"`

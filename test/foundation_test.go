@@ -38,6 +38,15 @@ func TestGovmomiRestClientSessionsAndAuthorization(t *testing.T) {
 	if s.User != `VSPHERE.LOCAL\administrator` || s.Created.IsZero() || s.LastAccessed.Before(s.Created) {
 		t.Fatalf("session %+v", s)
 	}
+	// GET of the legacy session path is the same as its POST ?~action=get.
+	for _, r := range []servertest.Response{
+		env.Do("GET", "/rest/com/vmware/cis/session", c.SessionID(), nil),
+		env.Do("POST", "/rest/com/vmware/cis/session?~action=get", c.SessionID(), nil),
+	} {
+		if r.Status != 200 || !strings.Contains(string(r.Body), `"value":{"user":"VSPHERE.LOCAL\\administrator"`) {
+			t.Fatalf("the session on /rest: %d %s", r.Status, r.Body)
+		}
+	}
 	if err := c.Logout(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,8 @@ type BundleDownloadRequest struct {
 
 func (f *Family) supportBundleCreate(c *vapi.Call) (any, error) {
 	cluster := c.Path("cluster")
-	s, err := f.enabledSupervisor(c.Ctx, cluster)
+	// NOT_FOUND for a cluster without a Supervisor: the only error the reference declares for it.
+	s, err := f.supervisorOn(c.Ctx, cluster, vapi.ErrorNotFound)
 	if err != nil {
 		return nil, err
 	}

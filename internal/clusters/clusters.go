@@ -123,7 +123,12 @@ func (f *Family) list(c *vapi.Call) (any, error) {
 // changeable returns the Supervisor on cluster with its revision, refusing changes while it is
 // being configured or removed.
 func (f *Family) changeable(ctx context.Context, cluster string) (store.Record[supervisor], error) {
-	if _, err := f.enabledSupervisor(ctx, cluster); err != nil {
+	return f.changeableOr(ctx, cluster, vapi.ErrorUnsupported)
+}
+
+// changeableOr is changeable answering absent for a cluster without a Supervisor (supervisorOn).
+func (f *Family) changeableOr(ctx context.Context, cluster string, absent vapi.ErrorType) (store.Record[supervisor], error) {
+	if _, err := f.supervisorOn(ctx, cluster, absent); err != nil {
 		return store.Record[supervisor]{}, err
 	}
 	r, ok := f.lookupRecord(cluster)
@@ -366,7 +371,7 @@ func (f *Family) update(c *vapi.Call) (any, error) {
 // the rotation happened, which the support bundle shows.
 func (f *Family) rotatePassword(c *vapi.Call) (any, error) {
 	cluster := c.Path("cluster")
-	r, err := f.changeable(c.Ctx, cluster)
+	r, err := f.changeableOr(c.Ctx, cluster, vapi.ErrorNotAllowedInState)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +395,7 @@ func (f *Family) rotatePassword(c *vapi.Call) (any, error) {
 // disable starts removing the Supervisor: its namespaces, then its control plane.
 func (f *Family) disable(c *vapi.Call) (any, error) {
 	cluster := c.Path("cluster")
-	if _, err := f.enabledSupervisor(c.Ctx, cluster); err != nil {
+	if _, err := f.supervisorOn(c.Ctx, cluster, vapi.ErrorNotAllowedInState); err != nil {
 		return nil, err
 	}
 	r, ok := f.lookupRecord(cluster)

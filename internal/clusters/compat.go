@@ -781,6 +781,13 @@ func (f *Family) resourceOptions(c *vapi.Call) (any, error) {
 // enabledSupervisor returns the Supervisor on cluster, NOT_FOUND for a cluster the inventory does
 // not have and UNSUPPORTED for one without a Supervisor (vCenter's answers).
 func (f *Family) enabledSupervisor(ctx context.Context, cluster string) (supervisor, error) {
+	return f.supervisorOn(ctx, cluster, vapi.ErrorUnsupported)
+}
+
+// supervisorOn is enabledSupervisor answering absent for a cluster without a Supervisor: the
+// operations that act on the Supervisor's state (disable, rotate_password) declare
+// NOT_ALLOWED_IN_CURRENT_STATE for it rather than UNSUPPORTED.
+func (f *Family) supervisorOn(ctx context.Context, cluster string, absent vapi.ErrorType) (supervisor, error) {
 	if s, ok := f.lookup(cluster); ok && s.spans(cluster) {
 		return s, nil
 	}
@@ -790,7 +797,7 @@ func (f *Family) enabledSupervisor(ctx context.Context, cluster string) (supervi
 		}
 		return supervisor{}, err
 	}
-	return supervisor{}, vapi.Errorf(vapi.ErrorUnsupported, "wcpd.supervisor.not_enabled",
+	return supervisor{}, vapi.Errorf(absent, "wcpd.supervisor.not_enabled",
 		"Cluster %s does not have a Supervisor: enable one first.", cluster)
 }
 

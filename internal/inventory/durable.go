@@ -1046,3 +1046,9 @@ func callRefs(req any) (refs []types.ManagedObjectReference) {
 	walk(v, 0)
 	return refs
 }
+
+// CompareIDs orders MoRef values by the number the simulator gave them: the order the objects
+// were made in.
+func CompareIDs(a, b string) int {
+	return compareIDs(types.ManagedObjectReference{Value: a}, types.ManagedObjectReference{Value: b})
+}

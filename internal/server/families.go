@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/wcpd/wcpd/internal/clusters"
+	"github.com/wcpd/wcpd/internal/inventoryapi"
 	"github.com/wcpd/wcpd/internal/kubeapi"
 	"github.com/wcpd/wcpd/internal/namespaces"
 	"github.com/wcpd/wcpd/internal/platform"
@@ -26,6 +27,7 @@ func newFamilies(d *platform.Deps, kube kubeapi.Config) ([]platform.Family, *kub
 		vmclasses.New(d),
 		services.New(d),
 		resources.New(d),
+		inventoryapi.New(d),
 		k, // last: it follows the other families' records from its start
 	}, k
 }

@@ -19,6 +19,9 @@ var exercised struct {
 	// overRPC holds the operations some test invoked over JSON-RPC; typed those whose REST answers
 	// were typed and strictly decoded (checkTyped).
 	overRPC, typed map[string]bool
+	// undeclared holds, per operation, the error types it answered that its metadata does not
+	// declare (the reference's errors list).
+	undeclared map[string]map[string]bool
 }
 
 // RecordCoverage starts recording, for this test binary, which operations each test calls.
@@ -27,6 +30,34 @@ func RecordCoverage() {
 	defer exercised.Unlock()
 	exercised.on, exercised.byTest = true, map[string]map[string]bool{}
 	exercised.overRPC, exercised.typed = map[string]bool{}, map[string]bool{}
+	exercised.undeclared = map[string]map[string]bool{}
+}
+
+// UndeclaredErrors returns, per operation, the sorted error types tests saw it answer that the
+// reference does not declare for it.
+func UndeclaredErrors() map[string][]string {
+	exercised.Lock()
+	defer exercised.Unlock()
+	out := map[string][]string{}
+	for op, types := range exercised.undeclared {
+		for t := range types {
+			out[op] = append(out[op], t)
+		}
+		sort.Strings(out[op])
+	}
+	return out
+}
+
+func recordUndeclaredError(op, errorType string) {
+	exercised.Lock()
+	defer exercised.Unlock()
+	if !exercised.on {
+		return
+	}
+	if exercised.undeclared[op] == nil {
+		exercised.undeclared[op] = map[string]bool{}
+	}
+	exercised.undeclared[op][errorType] = true
 }
 
 // OverJSONRPC returns the operations that tests invoked over JSON-RPC, and those whose REST answers

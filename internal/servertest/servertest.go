@@ -231,6 +231,11 @@ func (e *Env) checkTyped(req *http.Request, res Response) {
 		return
 	}
 	recordTyped(op.ID())
+	if res.Status >= 400 {
+		if declared, known := vapi.DeclaresError(op.ID(), res.ErrorType()); known && !declared {
+			recordUndeclaredError(op.ID(), res.ErrorType())
+		}
+	}
 }
 
 // typedTransport applies checkTyped to the answers a client such as govmomi's gets.

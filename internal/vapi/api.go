@@ -301,7 +301,8 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 		op = map[string]string{http.MethodPost: "create", http.MethodGet: "get", http.MethodDelete: "delete"}[r.Method]
 	case x.legacy && rel == "/com/vmware/cis/session":
 		switch {
-		case r.Method == http.MethodPost && r.URL.Query().Get("~action") == "get":
+		case r.Method == http.MethodPost && r.URL.Query().Get("~action") == "get",
+			r.Method == http.MethodGet: // clients such as govmomi's rest.Client.Session use GET
 			op = "get"
 		case r.Method == http.MethodPost:
 			op = "create"

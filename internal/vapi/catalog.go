@@ -126,12 +126,39 @@ var catalogLater = []laterBinding{
 	{Since: "8.0U3", Binding: Binding{Service: "namespaces.instances", Name: "register_vm", Method: "POST", Path: "/vcenter/namespaces/instances/{namespace}/registervm", Body: "spec", Status: 200, Privilege: auth.NamespacesManage}},
 }
 
-// allBindings is every declared operation: the 8.0U2 catalog, then the later ones.
+// catalogNeighbours declares the operations of vCenter next to the Supervisor API that wcpd serves
+// from its embedded inventory: the inventory basics people look ids up with (reference
+// vcenter-api-neighbours.md). TestNeighbourOperationsMatchTheReference holds them to its metadata.
+var catalogNeighbours = []Binding{
+	{Service: "cluster", Name: "list", Method: "GET", Path: "/vcenter/cluster", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "cluster", Name: "get", Method: "GET", Path: "/vcenter/cluster/{cluster}", Status: 200, Privilege: auth.SystemRead},
+	{Service: "datacenter", Name: "list", Method: "GET", Path: "/vcenter/datacenter", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "datacenter", Name: "get", Method: "GET", Path: "/vcenter/datacenter/{datacenter}", Status: 200, Privilege: auth.SystemRead},
+	{Service: "datastore", Name: "list", Method: "GET", Path: "/vcenter/datastore", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "datastore", Name: "get", Method: "GET", Path: "/vcenter/datastore/{datastore}", Status: 200, Privilege: auth.SystemRead},
+	{Service: "folder", Name: "list", Method: "GET", Path: "/vcenter/folder", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "host", Name: "list", Method: "GET", Path: "/vcenter/host", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "network", Name: "list", Method: "GET", Path: "/vcenter/network", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "resource_pool", Name: "list", Method: "GET", Path: "/vcenter/resource-pool", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "resource_pool", Name: "get", Method: "GET", Path: "/vcenter/resource-pool/{resource-pool}", Status: 200, Privilege: auth.SystemRead},
+	{Service: "storage.policies", Name: "list", Method: "GET", Path: "/vcenter/storage/policies", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+}
+
+// allBindings is every declared operation: the 8.0U2 catalog, the later ones, then the neighbours.
 func allBindings() []Binding {
-	out := make([]Binding, 0, len(catalog)+len(catalogLater))
+	out := make([]Binding, 0, len(catalog)+len(catalogLater)+len(catalogNeighbours))
 	out = append(out, catalog...)
 	for _, l := range catalogLater {
 		out = append(out, l.Binding)
+	}
+	return append(out, catalogNeighbours...)
+}
+
+// NeighbourOperations lists the ids of the declared operations of vCenter's inventory API.
+func NeighbourOperations() []string {
+	out := make([]string, 0, len(catalogNeighbours))
+	for _, b := range catalogNeighbours {
+		out = append(out, b.ID())
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -468,4 +469,18 @@ func CheckAnswer(opID string, body []byte, isError bool) error {
 	}
 	_, err = meta.Decode(t, wire, "output", true)
 	return err
+}
+
+// DeclaresError reports whether the operation id declares the vAPI error type (e.g. NOT_FOUND) in
+// its interface metadata; known is false for operations without metadata.
+func DeclaresError(opID string, errorType string) (declared, known bool) {
+	i := strings.LastIndex(opID, ".")
+	if i < 0 {
+		return false, false
+	}
+	mop, ok := idl.Default().Operation(opID[:i], opID[i+1:])
+	if !ok {
+		return false, false
+	}
+	return slices.Contains(mop.Errors, strings.ToLower(errorType)), true
 }

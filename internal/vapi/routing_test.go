@@ -3,6 +3,7 @@ package vapi
 import (
 	"encoding/json"
 	"errors"
+	"github.com/wcpd/wcpd/internal/vapi/idl"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -77,9 +78,42 @@ func TestCatalogMatchesReference(t *testing.T) {
 			t.Errorf("%s: declared as added after 8.0U2 (%s) but the 8.0U2 reference has it", l.ID, l.Since)
 		}
 	}
+	for _, id := range NeighbourOperations() {
+		later[id] = true // held to the neighbours reference by TestNeighbourOperationsMatchTheReference
+	}
 	for _, op := range reg.Operations() {
 		if !seen[op.ID()] && !later[op.ID()] {
 			t.Errorf("%s: in the catalog but not in the reference", op.ID())
+		}
+	}
+}
+
+// TestNeighbourOperationsMatchTheReference holds the declared inventory operations to the
+// neighbours reference's metadata: method, path and parameters where the REST binding puts them.
+func TestNeighbourOperationsMatchTheReference(t *testing.T) {
+	t.Parallel()
+	reg := NewRegistry()
+	for _, id := range NeighbourOperations() {
+		op, _ := reg.Lookup(id)
+		mop, ok := idl.Default().Operation(op.ServiceID(), op.Name)
+		if !ok {
+			t.Errorf("%s: not in the neighbours reference", id)
+			continue
+		}
+		if op.Method != mop.HTTP || op.Path != mop.URL {
+			t.Errorf("%s: catalog has %s %s, reference %s %s", id, op.Method, op.Path, mop.HTTP, mop.URL)
+		}
+		for _, p := range mop.Params {
+			inPath := false
+			for _, param := range mop.PathVars {
+				inPath = inPath || param == p.Name
+			}
+			if !inPath && !contains(op.Wrapped, p.Name) && op.Body != p.Name {
+				t.Errorf("%s: parameter %s is neither in the path nor a body input", id, p.Name)
+			}
+		}
+		if (mop.Output == "void") != (op.Status == http.StatusNoContent) {
+			t.Errorf("%s: status %d does not fit output %s", id, op.Status, mop.Output)
 		}
 	}
 }
