@@ -156,12 +156,14 @@ func writeLaterOperations(b *bytes.Buffer, reg *vapi.Registry, exercising map[st
 	}
 }
 
-// writeNeighbourOperations adds the operations of vCenter's inventory API that wcpd serves from its
-// embedded inventory (the neighbours reference); not counted above.
+// writeNeighbourOperations adds the operations of the neighbours reference that wcpd serves from its
+// registry (vCenter's inventory API, zones); not counted above.
 func writeNeighbourOperations(b *bytes.Buffer, reg *vapi.Registry, exercising map[string][]string, invoked, typed map[string]bool) {
-	b.WriteString("\n## vCenter's inventory API\n\n")
-	b.WriteString("The operations of `vcenter-api-neighbours.md` that wcpd serves from its embedded inventory\n")
-	b.WriteString("(docs/inventory.md); not counted above. The rest of that reference is not served yet.\n\n")
+	b.WriteString("\n## Next to the Supervisor API: inventory and zones\n\n")
+	b.WriteString("The operations of `vcenter-api-neighbours.md` that wcpd serves: the inventory basics, from its\n")
+	b.WriteString("embedded inventory (docs/inventory.md), and vSphere Zones (docs/supervisors.md); not counted above.\n")
+	b.WriteString("Content library and tagging are served on `/rest` by the embedded inventory (docs/inventory.md);\n")
+	b.WriteString("the rest of that reference is not served yet.\n\n")
 	b.WriteString("| operation | request | implemented | protocols | exercised by |\n|---|---|---|---|---|\n")
 	for _, id := range vapi.NeighbourOperations() {
 		op, _ := reg.Lookup(id)
@@ -171,6 +173,23 @@ func writeNeighbourOperations(b *bytes.Buffer, reg *vapi.Registry, exercising ma
 		}
 		fmt.Fprintf(b, "| `%s` | `%s /api%s` | %s | %s | %s |\n", strings.TrimPrefix(id, vapi.ServicePrefix), op.Method, op.Path, impl,
 			protocols(op.Implemented(), invoked[id], typed[id]), strings.Join(exercising[id], ", "))
+	}
+	b.WriteString("\n### Tagging and content library on `/api` and JSON-RPC\n\n")
+	b.WriteString("Served by the embedded inventory on `/rest`; on `/api` and JSON-RPC through wcpd's gateway, which\n")
+	b.WriteString("declares each operation from the interface metadata and sends it on as its `/rest` request\n")
+	b.WriteString("(docs/inventory.md).\n\n")
+	b.WriteString("| operation | request | protocols | exercised by |\n|---|---|---|---|\n")
+	for _, op := range reg.Operations() {
+		id := op.ID()
+		if !strings.HasPrefix(id, "com.vmware.cis.tagging.") && !strings.HasPrefix(id, "com.vmware.content.") {
+			continue
+		}
+		req := op.Method + " /api" + op.Path
+		if op.Action != "" {
+			req += "?action=" + op.Action
+		}
+		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s |\n", strings.TrimPrefix(id, "com.vmware."), req,
+			protocols(true, invoked[id], typed[id]), strings.Join(exercising[id], ", "))
 	}
 }
 

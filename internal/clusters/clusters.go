@@ -438,5 +438,5 @@ func (f *Family) clusterTopology(c *vapi.Call) (any, error) {
 	if _, err := f.enabledSupervisor(c.Ctx, cluster); err != nil {
 		return nil, err
 	}
-	return zoneOf(cluster), nil
+	return f.zoneOf(cluster), nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/vapi"
 )
 
@@ -200,18 +201,32 @@ func (f *Family) compatibilityList(c *vapi.Call) (any, error) {
 	return out, nil
 }
 
-// zoneOf is the vSphere Zone of a cluster. wcpd has no consumption-domains API: every cluster is
-// its own zone, named zone-<cluster MoRef id>.
-func zoneOf(cluster string) string { return "zone-" + cluster }
+// zoneOf is the vSphere Zone of a cluster: the zone that holds it (the zones family), else its own,
+// zone-<cluster MoRef id>.
+func (f *Family) zoneOf(cluster string) string {
+	if fam := f.deps.Families; fam != nil && fam.Zones != nil {
+		return fam.Zones.ZoneOf(cluster)
+	}
+	return platform.ImplicitZone(cluster)
+}
 
 // clusterOfZone resolves a zone id to its cluster.
-func (s snapshot) clusterOfZone(zone string) (inventory.Cluster, bool) {
-	id, ok := strings.CutPrefix(zone, "zone-")
+func (f *Family) clusterOfZone(s snapshot, zone string) (inventory.Cluster, bool) {
+	var id string
+	var ok bool
+	if fam := f.deps.Families; fam != nil && fam.Zones != nil {
+		id, ok = fam.Zones.ClusterOf(zone)
+	} else {
+		id, ok = strings.CutPrefix(zone, "zone-")
+	}
 	if !ok {
 		return inventory.Cluster{}, false
 	}
 	return s.cluster(id)
 }
+
+// notAZone is why a zone id names no cluster.
+const notAZone = "is not a vSphere Zone that holds a cluster (see /api/vcenter/consumption-domains/zones; a cluster that no zone holds is zone-<cluster id>)"
 
 // ZoneFilter is ClusterCompatibility.ZoneFilterSpec.
 type ZoneFilter struct {
@@ -261,9 +276,9 @@ func (f *Family) compatibilityListV2(c *vapi.Call) (any, error) {
 	} else {
 		var errs vapi.FieldErrors
 		for i, z := range zf.Zones {
-			cl, ok := s.clusterOfZone(z)
+			cl, ok := f.clusterOfZone(s, z)
 			if !ok {
-				errs.Add(fmt.Sprintf("zone_filter.zones[%d]", i), z, "is not a vSphere Zone (wcpd's zones are zone-<cluster id>, e.g. "+zoneOf("domain-c9")+")")
+				errs.Add(fmt.Sprintf("zone_filter.zones[%d]", i), z, notAZone)
 				continue
 			}
 			clusters = append(clusters, cl)
@@ -282,7 +297,7 @@ func (f *Family) compatibilityListV2(c *vapi.Call) (any, error) {
 		if cf.Compatible != nil && *cf.Compatible && !ok {
 			continue
 		}
-		out.ZoneSummaries = append(out.ZoneSummaries, ZoneSummary{Zone: zoneOf(cl.ID), Compatible: ok,
+		out.ZoneSummaries = append(out.ZoneSummaries, ZoneSummary{Zone: f.zoneOf(cl.ID), Compatible: ok,
 			ClusterSummaries: []CompatibilitySummary{{Cluster: cl.ID, Compatible: ok, IncompatibilityReasons: reasons}}})
 	}
 	if !out.Compatible {
@@ -496,9 +511,9 @@ func (f *Family) nsxSwitches(c *vapi.Call) ([]NSXSwitchCompatibility, error) {
 	var clusters []inventory.Cluster
 	var errs vapi.FieldErrors
 	for i, z := range filter.Zones {
-		cl, ok := s.clusterOfZone(z)
+		cl, ok := f.clusterOfZone(s, z)
 		if !ok {
-			errs.Add(fmt.Sprintf("filter.zones[%d]", i), z, "is not a vSphere Zone (wcpd's zones are zone-<cluster id>)")
+			errs.Add(fmt.Sprintf("filter.zones[%d]", i), z, notAZone)
 			continue
 		}
 		clusters = append(clusters, cl)
@@ -512,7 +527,7 @@ func (f *Family) nsxSwitches(c *vapi.Call) ([]NSXSwitchCompatibility, error) {
 		for _, cl := range clusters {
 			if !connectsAll(sw, cl) {
 				reasons = append(reasons, localizable("wcpd.compatibility.switch.hosts",
-					fmt.Sprintf("Distributed switch %s does not connect every host of cluster %s (zone %s).", sw.Name, cl.Name, zoneOf(cl.ID)), sw.Name, cl.Name))
+					fmt.Sprintf("Distributed switch %s does not connect every host of cluster %s (zone %s).", sw.Name, cl.Name, f.zoneOf(cl.ID)), sw.Name, cl.Name))
 			}
 		}
 		if len(f.compatibleEdgesIn(s, sw)) == 0 {
@@ -655,9 +670,9 @@ func (f *Family) storageProfilesCheck(c *vapi.Call) (any, error) {
 	}
 	var clusters []inventory.Cluster
 	for i, z := range filter.Zones {
-		cl, ok := s.clusterOfZone(z)
+		cl, ok := f.clusterOfZone(s, z)
 		if !ok {
-			errs.Add(fmt.Sprintf("filter.zones[%d]", i), z, "is not a vSphere Zone (wcpd's zones are zone-<cluster id>)")
+			errs.Add(fmt.Sprintf("filter.zones[%d]", i), z, notAZone)
 			continue
 		}
 		clusters = append(clusters, cl)
@@ -676,7 +691,7 @@ func (f *Family) storageProfilesCheck(c *vapi.Call) (any, error) {
 	items := make([]StorageProfileItem, 0, len(clusters))
 	reasons := []vapi.Message{}
 	for _, cl := range clusters {
-		item := StorageProfileItem{Zone: zoneOf(cl.ID), Datastores: []string{}}
+		item := StorageProfileItem{Zone: f.zoneOf(cl.ID), Datastores: []string{}}
 		for i := range dss {
 			if dss[i].Accessible && mountedOnAll(&dss[i], cl) {
 				item.Datastores = append(item.Datastores, dss[i].ID)

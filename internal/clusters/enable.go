@@ -41,15 +41,15 @@ func (f *Family) enableOnComputeCluster(c *vapi.Call) (any, error) {
 		return nil, err
 	}
 	cluster := c.Path("cluster")
-	if spec.Zone != nil && *spec.Zone != zoneOf(cluster) {
+	if spec.Zone != nil && *spec.Zone != f.zoneOf(cluster) {
 		return nil, vapi.InvalidArgument("spec.zone", *spec.Zone,
-			fmt.Sprintf("is not the vSphere Zone of cluster %s (wcpd's zone of a cluster is %s)", cluster, zoneOf(cluster)))
+			fmt.Sprintf("is not the vSphere Zone of cluster %s (its zone is %s)", cluster, f.zoneOf(cluster)))
 	}
 	canonical, p, err := convertSupervisorSpec(spec.Name, spec.ControlPlane, spec.Workloads)
 	if err != nil {
 		return nil, err
 	}
-	return f.startEnable(c.Ctx, enableRequest{clusters: []string{cluster}, zones: []string{zoneOf(cluster)},
+	return f.startEnable(c.Ctx, enableRequest{clusters: []string{cluster}, zones: []string{f.zoneOf(cluster)},
 		name: spec.Name, spec: canonical, paths: p, api: "supervisors"})
 }
 
@@ -64,12 +64,17 @@ func (f *Family) enableOnZones(c *vapi.Call) (any, error) {
 	}
 	var clusters []string
 	seen := map[string]bool{}
+	s, err := f.snapshot(c.Ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i, z := range spec.Zones {
-		id, ok := strings.CutPrefix(z, "zone-")
-		if _, err := f.deps.Inventory.Cluster(c.Ctx, id); !ok || err != nil {
-			errs.Add(fmt.Sprintf("spec.zones[%d]", i), z, "is not a vSphere Zone (wcpd's zones are zone-<cluster id>, e.g. zone-domain-c9)")
+		cl, ok := f.clusterOfZone(s, z)
+		if !ok {
+			errs.Add(fmt.Sprintf("spec.zones[%d]", i), z, notAZone)
 			continue
 		}
+		id := cl.ID
 		if seen[id] {
 			errs.Add(fmt.Sprintf("spec.zones[%d]", i), z, "is listed twice")
 		}

@@ -81,7 +81,7 @@ func (f *Family) topologyGet(c *vapi.Call) (any, error) {
 	}
 	out := make([]TopologyInfo, 0, len(s.Clusters))
 	for _, cl := range s.Clusters {
-		out = append(out, TopologyInfo{Zone: zoneOf(cl), Clusters: []string{cl}})
+		out = append(out, TopologyInfo{Zone: f.zoneOf(cl), Clusters: []string{cl}})
 	}
 	return out, nil
 }

@@ -49,6 +49,7 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle("resource_pool", "list", f.resourcePoolList)
 	r.Handle("resource_pool", "get", f.resourcePoolGet)
 	r.Handle("storage.policies", "list", f.policyList)
+	f.registerGateway(r)
 }
 
 // Start has nothing to start: every answer is read from the inventory when asked.

@@ -59,6 +59,7 @@ type Families struct {
 	Namespaces  Namespaces  // namespaces family (issue 4)
 	VMClasses   VMClasses   // vmclasses family (issue 5)
 	Resources   Resources   // resources family (issue 7)
+	Zones       Zones       // zones family (issue 14): vSphere Zones (consumption domains)
 	// Kubernetes is offered by internal/kubeapi (issue 11); nil when wcpd runs no Kubernetes API
 	// servers (the Kubernetes side is turned off).
 	Kubernetes Kubernetes
@@ -118,6 +119,19 @@ type Supervisors interface {
 	// server changed, so it reports it (kubernetes_status, messages, conditions).
 	KubernetesChanged(cluster string)
 }
+
+// Zones is offered by the zones family (issue 14). A vSphere Zone holds one cluster. A cluster
+// that no zone holds is a zone of its own, named zone-<cluster id>, as before zones could be made.
+type Zones interface {
+	// ZoneOf is the zone of cluster.
+	ZoneOf(cluster string) string
+	// ClusterOf resolves a zone id to its cluster; false for an unknown zone or one without a
+	// cluster.
+	ClusterOf(zone string) (string, bool)
+}
+
+// ImplicitZone is the zone of a cluster that no zone holds.
+func ImplicitZone(cluster string) string { return "zone-" + cluster }
 
 // Namespaces is offered by the namespaces family (issue 4).
 type Namespaces interface {

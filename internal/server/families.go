@@ -11,6 +11,7 @@ import (
 	"github.com/wcpd/wcpd/internal/services"
 	"github.com/wcpd/wcpd/internal/vapi"
 	"github.com/wcpd/wcpd/internal/vmclasses"
+	"github.com/wcpd/wcpd/internal/zones"
 )
 
 // newFamilies builds every API family on d, in an order where each family's contract exists
@@ -28,6 +29,7 @@ func newFamilies(d *platform.Deps, kube kubeapi.Config) ([]platform.Family, *kub
 		services.New(d),
 		resources.New(d),
 		inventoryapi.New(d),
+		zones.New(d),
 		k, // last: it follows the other families' records from its start
 	}, k
 }

@@ -193,7 +193,21 @@ func (a *API) serve(x *exchange) {
 	if a.serveSession(x, rel) {
 		return
 	}
+	var query url.Values // parsed once, and only when there is a query
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
+	action := query.Get("action")
+	if x.legacy {
+		if a := query.Get("~action"); a != "" {
+			action = a
+		}
+	}
+	op, params, err := a.Registry.Resolve(r.Method, rel, action)
 	for _, d := range a.delegates {
+		if err == nil {
+			break // a registry operation comes first, also below a delegated prefix
+		}
 		for _, p := range d.prefixes {
 			if strings.HasPrefix(r.URL.Path, p) || r.URL.Path == strings.TrimSuffix(p, "/") {
 				x.opID = d.name
@@ -208,17 +222,6 @@ func (a *API) serve(x *exchange) {
 			}
 		}
 	}
-	var query url.Values // parsed once, and only when there is a query
-	if r.URL.RawQuery != "" {
-		query = r.URL.Query()
-	}
-	action := query.Get("action")
-	if x.legacy {
-		if a := query.Get("~action"); a != "" {
-			action = a
-		}
-	}
-	op, params, err := a.Registry.Resolve(r.Method, rel, action)
 	if err != nil {
 		if e := AsError(err); e.Status == http.StatusMethodNotAllowed {
 			x.w.Header().Set("Allow", e.Messages[0].Args[2])

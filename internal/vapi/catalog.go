@@ -126,9 +126,9 @@ var catalogLater = []laterBinding{
 	{Since: "8.0U3", Binding: Binding{Service: "namespaces.instances", Name: "register_vm", Method: "POST", Path: "/vcenter/namespaces/instances/{namespace}/registervm", Body: "spec", Status: 200, Privilege: auth.NamespacesManage}},
 }
 
-// catalogNeighbours declares the operations of vCenter next to the Supervisor API that wcpd serves
-// from its embedded inventory: the inventory basics people look ids up with (reference
-// vcenter-api-neighbours.md). TestNeighbourOperationsMatchTheReference holds them to its metadata.
+// catalogNeighbours declares the operations of vCenter next to the Supervisor API that wcpd serves:
+// the inventory basics people look ids up with, from the embedded inventory, and vSphere Zones
+// (reference vcenter-api-neighbours.md). TestNeighbourOperationsMatchTheReference holds them to its metadata.
 var catalogNeighbours = []Binding{
 	{Service: "cluster", Name: "list", Method: "GET", Path: "/vcenter/cluster", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
 	{Service: "cluster", Name: "get", Method: "GET", Path: "/vcenter/cluster/{cluster}", Status: 200, Privilege: auth.SystemRead},
@@ -142,6 +142,15 @@ var catalogNeighbours = []Binding{
 	{Service: "resource_pool", Name: "list", Method: "GET", Path: "/vcenter/resource-pool", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
 	{Service: "resource_pool", Name: "get", Method: "GET", Path: "/vcenter/resource-pool/{resource-pool}", Status: 200, Privilege: auth.SystemRead},
 	{Service: "storage.policies", Name: "list", Method: "GET", Path: "/vcenter/storage/policies", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	// vSphere Zones (consumption domains), kept in wcpd's store (internal/zones).
+	{Service: "consumption_domains.zones", Name: "create", Method: "POST", Path: "/vcenter/consumption-domains/zones", Body: "spec", Status: 201, Privilege: auth.NamespacesManage},
+	{Service: "consumption_domains.zones", Name: "get", Method: "GET", Path: "/vcenter/consumption-domains/zones/{zone}", Status: 200, Privilege: auth.SystemRead},
+	{Service: "consumption_domains.zones", Name: "list", Method: "GET", Path: "/vcenter/consumption-domains/zones", Wrapped: []string{"spec"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "consumption_domains.zones", Name: "delete", Method: "DELETE", Path: "/vcenter/consumption-domains/zones/{zone}", Status: 204, Privilege: auth.NamespacesManage},
+	{Service: "consumption_domains.zones.cluster.associations", Name: "add", Method: "POST", Path: "/vcenter/consumption-domains/zones/cluster/{zone}/associations", Action: "add", Body: "clusters", Status: 200, Privilege: auth.NamespacesManage},
+	{Service: "consumption_domains.zones.cluster.associations", Name: "remove", Method: "POST", Path: "/vcenter/consumption-domains/zones/cluster/{zone}/associations", Action: "remove", Body: "clusters", Status: 200, Privilege: auth.NamespacesManage},
+	{Service: "consumption_domains.zones.cluster.associations", Name: "get", Method: "GET", Path: "/vcenter/consumption-domains/zones/cluster/{zone}/associations", Status: 200, Privilege: auth.SystemRead},
+	{Service: "consumption_domains.zone_associations.cluster", Name: "list", Method: "GET", Path: "/vcenter/consumption-domains/zone-associations/cluster", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
 }
 
 // allBindings is every declared operation: the 8.0U2 catalog, the later ones, then the neighbours.

@@ -1,0 +1,219 @@
+package inventoryapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/wcpd/wcpd/internal/auth"
+	"github.com/wcpd/wcpd/internal/vapi"
+	"github.com/wcpd/wcpd/internal/vapi/idl"
+)
+
+// Content library and tagging are served by the embedded inventory's own vAPI handler (govmomi's
+// simulator), which speaks the legacy /rest protocol only. The gateway below gives each of their
+// operations of the neighbours reference its /api binding (and so JSON-RPC too): the registry
+// operation is declared from the interface metadata, and its handler turns the call into the
+// /rest request for the same operation (/rest/com/vmware/<service>[/id:<id>][?~action=<op>], inputs
+// wrapped by name), sends it to the inventory's handler in process, and answers what comes back.
+
+// gatewayServices are the service id prefixes the gateway serves.
+var gatewayServices = []string{"com.vmware.cis.tagging.", "com.vmware.content.library", "com.vmware.content.local_library", "com.vmware.content.subscribed_library"}
+
+// crud are the operations the legacy protocol binds by method alone.
+var crud = map[string]string{"create": http.MethodPost, "list": http.MethodGet, "get": http.MethodGet, "update": http.MethodPatch, "delete": http.MethodDelete}
+
+// gatewayOperation is one operation the gateway serves.
+type gatewayOperation struct {
+	service string
+	op      *idl.Operation
+}
+
+// gatewayOperations lists the operations of the metadata the gateway can serve: those of its
+// services whose URL has at most one path variable (the legacy protocol names one object by id).
+func gatewayOperations() []gatewayOperation {
+	var out []gatewayOperation
+	for _, svc := range idl.Default().Services() {
+		if !slices.ContainsFunc(gatewayServices, func(p string) bool { return strings.HasPrefix(svc.ID, p) }) {
+			continue
+		}
+		for i := range svc.Operations {
+			op := &svc.Operations[i]
+			if len(op.PathVars) <= 1 && !strings.Contains(op.Name, "$") {
+				out = append(out, gatewayOperation{service: svc.ID, op: op})
+			}
+		}
+	}
+	return out
+}
+
+// registerGateway declares and handles the gateway's operations.
+func (f *Family) registerGateway(r *vapi.Registry) {
+	for _, g := range gatewayOperations() {
+		b := vapi.Binding{Service: g.service, Name: g.op.Name, Method: g.op.HTTP, Path: g.op.URL,
+			Action: g.op.Dispatch["action"], Body: g.op.Body, Status: http.StatusOK,
+			// As on /rest, where the inventory's handler serves them to any authenticated user.
+			Privilege: auth.PrivilegeNone}
+		for q := range g.op.Query {
+			b.Query = append(b.Query, q)
+		}
+		sort.Strings(b.Query)
+		for _, p := range g.op.Params {
+			if !g.inPath(p.Name) && g.op.Query[p.Name] == "" && p.Name != g.op.Body {
+				b.Wrapped = append(b.Wrapped, p.Name)
+			}
+		}
+		switch {
+		case g.op.Output == "void":
+			b.Status = http.StatusNoContent
+		case g.op.Name == "create":
+			b.Status = http.StatusCreated
+		}
+		g := g
+		r.Extend(b, func(c *vapi.Call) (any, error) { return f.transcode(c, g) }, false)
+	}
+}
+
+func (g gatewayOperation) inPath(param string) bool {
+	for _, p := range g.op.PathVars {
+		if p == param {
+			return true
+		}
+	}
+	return false
+}
+
+// legacyPath is the operation's /rest path: the service id as a path, hyphens for underscores.
+func (g gatewayOperation) legacyPath(id string) string {
+	p := "/rest/" + strings.ReplaceAll(strings.ReplaceAll(g.service, ".", "/"), "_", "-")
+	if id != "" {
+		p += "/id:" + url.PathEscape(id)
+	}
+	return p
+}
+
+// transcode serves one call through the inventory's /rest handler.
+func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
+	var id string
+	for variable := range g.op.PathVars {
+		id = c.Path(variable)
+	}
+	body := map[string]json.RawMessage{}
+	query := url.Values{}
+	for _, p := range g.op.Params {
+		if g.inPath(p.Name) {
+			continue
+		}
+		if g.op.Query[p.Name] != "" || p.Name == g.op.Dispatch[p.Name] || g.op.Dispatch[p.Name] == "null" {
+			if v := c.Query(p.Name); v != "" {
+				query.Set(p.Name, v)
+				continue
+			}
+		}
+		var raw json.RawMessage
+		ok, err := c.BindOptional(p.Name, &raw)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			body[p.Name] = raw
+		}
+	}
+	// On /rest an operation's first parameter, when it is an id, names the object in the path
+	// (…/tag/id:<category>?~action=list-tags-for-category), wherever /api carries it.
+	if p := g.op.Params; id == "" && len(p) > 0 && strings.HasPrefix(p[0].Type, "ID") && g.op.Name != "create" && g.op.Name != "list" {
+		if raw, ok := body[p[0].Name]; ok && json.Unmarshal(raw, &id) == nil {
+			delete(body, p[0].Name)
+		}
+	}
+	method, isCRUD := crud[g.op.Name]
+	if !isCRUD {
+		method = http.MethodPost
+		query.Set("~action", strings.ReplaceAll(g.op.Name, "_", "-"))
+	}
+	if method == http.MethodGet && len(body) > 0 {
+		// A list's inputs go in the query string on /rest.
+		for k, v := range body {
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				query.Set(k, s)
+			}
+		}
+		body = nil
+	}
+	target := g.legacyPath(id)
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	var reqBody []byte
+	if len(body) > 0 {
+		reqBody, _ = json.Marshal(body)
+	}
+	status, answer, err := f.sendLegacy(c.Ctx, method, target, reqBody)
+	if err != nil {
+		return nil, err
+	}
+	if status/100 != 2 {
+		return nil, legacyError(status, answer, g, id)
+	}
+	var wrapped struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if len(bytes.TrimSpace(answer)) > 0 {
+		if err := json.Unmarshal(answer, &wrapped); err != nil {
+			return nil, fmt.Errorf("the inventory answered %s %s with %q: %w", method, target, answer, err)
+		}
+	}
+	if g.op.Output == "void" {
+		return nil, nil
+	}
+	if len(wrapped.Value) == 0 {
+		// The inventory leaves an empty list out of its answer.
+		if t, err := idl.Default().Type(g.op.Output); err == nil && (t.Kind == idl.KindList || t.Kind == idl.KindSet) {
+			return vapi.Raw("[]"), nil
+		}
+	}
+	return vapi.Raw(wrapped.Value), nil
+}
+
+// sendLegacy sends a /rest request to the inventory's vAPI handler in process.
+func (f *Family) sendLegacy(ctx context.Context, method, target string, body []byte) (int, []byte, error) {
+	req := httptest.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	f.deps.Inventory.VAPIHandler().ServeHTTP(rec, req)
+	return rec.Code, rec.Body.Bytes(), nil
+}
+
+// legacyError turns the inventory's /rest error into the vAPI error: its type when it names one,
+// else the one its status stands for.
+func legacyError(status int, answer []byte, g gatewayOperation, id string) error {
+	var e struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(answer, &e)
+	if t, ok := strings.CutPrefix(e.Type, idl.ErrorStructPrefix); ok && t != "" {
+		errType := vapi.ErrorType(strings.ToUpper(t))
+		return vapi.NewError(errType, "wcpd.inventory."+t,
+			fmt.Sprintf("%s.%s failed: %s.", g.service, g.op.Name, strings.ReplaceAll(t, "_", " ")), g.service, g.op.Name)
+	}
+	switch status {
+	case http.StatusNotFound:
+		return vapi.NotFound(g.service, id)
+	case http.StatusBadRequest:
+		return vapi.NewError(vapi.ErrorInvalidArgument, "wcpd.inventory.invalid_argument",
+			fmt.Sprintf("%s.%s refused its input.", g.service, g.op.Name), g.service, g.op.Name)
+	case http.StatusUnauthorized:
+		return vapi.NewError(vapi.ErrorUnauthenticated, "wcpd.unauthenticated.inventory", "The embedded inventory refused the session.")
+	}
+	return fmt.Errorf("the inventory answered %s.%s with %d: %s", g.service, g.op.Name, status, answer)
+}

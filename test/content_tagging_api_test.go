@@ -1,0 +1,93 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vmware/govmomi/vapi/tags"
+
+	"github.com/wcpd/wcpd/internal/servertest"
+)
+
+// TestTaggingAndLibrariesOnAPI: tagging and content library, which the embedded inventory serves on
+// /rest, answer on /api in the reference's form and over JSON-RPC, on the same data as /rest and
+// govmomi's clients.
+func TestTaggingAndLibrariesOnAPI(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	token := env.AdminToken()
+	ctx := context.Background()
+
+	// A category and a tag made on /api (the body is the create_spec itself).
+	r := env.Do("POST", "/api/cis/tagging/category", token, map[string]any{
+		"name": "tier", "description": "application tier", "cardinality": "SINGLE", "associable_types": []string{"VirtualMachine"}})
+	var category string
+	if r.Status != 201 || json.Unmarshal(r.Body, &category) != nil || !strings.HasPrefix(category, "urn:vmomi:InventoryServiceCategory:") {
+		t.Fatalf("category create: %d %s", r.Status, r.Body)
+	}
+	r = env.Do("POST", "/api/cis/tagging/tag", token, map[string]any{"name": "web", "description": "web tier", "category_id": category})
+	var tag string
+	if r.Status != 201 || json.Unmarshal(r.Body, &tag) != nil {
+		t.Fatalf("tag create: %d %s", r.Status, r.Body)
+	}
+	var got map[string]any
+	env.Do("GET", "/api/cis/tagging/category/"+category, token, nil).JSON(t, &got)
+	if got["name"] != "tier" || got["cardinality"] != "SINGLE" {
+		t.Fatalf("category get: %v", got)
+	}
+	var ids []string
+	env.Do("GET", "/api/cis/tagging/tag", token, nil).JSON(t, &ids)
+	if !slices.Contains(ids, tag) {
+		t.Fatalf("tag list %v lacks %s", ids, tag)
+	}
+	var forCategory []string
+	env.Do("POST", "/api/cis/tagging/tag?action=list-tags-for-category", token, map[string]any{"category_id": category}).JSON(t, &forCategory)
+	if !slices.Equal(forCategory, []string{tag}) {
+		t.Fatalf("tags of the category: %v", forCategory)
+	}
+
+	// govmomi's tags client (on /rest) sees the same tag.
+	m := tags.NewManager(env.REST(ctx, servertest.Admin, servertest.AdminPassword))
+	if tg, err := m.GetTag(ctx, tag); err != nil || tg.Name != "web" {
+		t.Fatalf("govmomi GetTag: %+v %v", tg, err)
+	}
+
+	// Over JSON-RPC, typed.
+	rpc := env.JSONRPC()
+	rpc.UseSession(token)
+	out, err := rpc.Invoke(ctx, "com.vmware.cis.tagging.tag", "get", map[string]any{"tag_id": tag})
+	if err != nil || out.(map[string]any)["category_id"] != category {
+		t.Fatalf("tag get over JSON-RPC: %v %v", out, err)
+	}
+
+	// Content libraries: the default inventory's library, on /api and JSON-RPC.
+	var libs []string
+	env.Do("GET", "/api/content/library", token, nil).JSON(t, &libs)
+	if !slices.Contains(libs, libraryVMImages) {
+		t.Fatalf("libraries %v lack %s", libs, libraryVMImages)
+	}
+	env.Do("GET", "/api/content/library/"+libraryVMImages, token, nil).JSON(t, &got)
+	if got["name"] != "wcpd-vm-images" {
+		t.Fatalf("library get: %v", got)
+	}
+	var items []string
+	env.Do("GET", "/api/content/library/item?library_id="+libraryVMImages, token, nil).JSON(t, &items)
+	if len(items) == 0 {
+		t.Fatalf("the library's items: %v", items)
+	}
+	item, err := rpc.Invoke(ctx, "com.vmware.content.library.item", "get", map[string]any{"library_item_id": items[0]})
+	if err != nil || item.(map[string]any)["library_id"] != libraryVMImages {
+		t.Fatalf("item get over JSON-RPC: %v %v", item, err)
+	}
+
+	// Errors come back typed, naming what is missing.
+	expectError(t, env.Do("GET", "/api/cis/tagging/tag/urn:vmomi:InventoryServiceTag:nope:GLOBAL", token, nil), 404, "NOT_FOUND", "nope")
+	expectError(t, env.Do("POST", "/api/cis/tagging/category", token, map[string]any{
+		"name": "tier", "description": "again", "cardinality": "SINGLE", "associable_types": []string{}}), 400, "ALREADY_EXISTS")
+	if r := env.Do("DELETE", "/api/cis/tagging/tag/"+tag, token, nil); r.Status != 204 {
+		t.Fatalf("tag delete: %d %s", r.Status, r.Body)
+	}
+}
