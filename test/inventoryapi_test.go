@@ -127,6 +127,41 @@ func TestInventoryAPI(t *testing.T) {
 		t.Fatalf("network list over JSON-RPC: %s %v", got, err)
 	}
 
+	// VMs: made with govc, listed, unregistered, registered again from their file, deleted (on
+	// /rest too, as govmomi's library sync does).
+	env.AdminGovc("vm.create", "-on=false", "-c", "2", "-m", "2048", "-ds", "SharedDatastore", "-pool", "/Datacenter/host/Cluster-A/Resources", "-net", "DPG-Workload", "api-vm")
+	vms := list("vm", url.Values{"names": {"api-vm"}, "power_states": {"POWERED_OFF"}, "clusters": {clusterA}})
+	if len(vms) != 1 || vms[0]["cpu_count"] != float64(2) || vms[0]["memory_size_MiB"] != float64(2048) {
+		t.Fatalf("api-vm: %v", vms)
+	}
+	vm := vms[0]["vm"].(string)
+	if r := env.Do("POST", "/api/vcenter/vm/"+vm+"?action=unregister", admin, nil); r.Status != 204 {
+		t.Fatalf("unregister: %d %s", r.Status, r.Body)
+	}
+	if got := list("vm", url.Values{"names": {"api-vm"}}); len(got) != 0 {
+		t.Fatalf("after unregister: %v", got)
+	}
+	r := env.Do("POST", "/api/vcenter/vm?action=register", admin, map[string]any{"spec": map[string]any{
+		"datastore_path": "[SharedDatastore] api-vm/api-vm.vmx",
+		"placement":      map[string]any{"folder": dcInfo["vm_folder"], "cluster": clusterA}}})
+	var again string
+	if r.Status != 201 || json.Unmarshal(r.Body, &again) != nil || again == vm {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	if got := list("vm", url.Values{"vms": {again}}); len(got) != 1 || got[0]["name"] != "api-vm" {
+		t.Fatalf("the registered VM: %v", got)
+	}
+	env.AdminGovc("vm.power", "-on", "api-vm")
+	expectError(t, env.Do("DELETE", "/api/vcenter/vm/"+again, admin, nil), 400, "NOT_ALLOWED_IN_CURRENT_STATE", again, "POWERED_ON")
+	env.AdminGovc("vm.power", "-off", "api-vm")
+	if r := env.Do("DELETE", "/rest/vcenter/vm/"+again, admin, nil); r.Status != 200 {
+		t.Fatalf("delete on /rest: %d %s", r.Status, r.Body)
+	}
+	if got := list("vm", url.Values{"names": {"api-vm"}}); len(got) != 0 {
+		t.Fatalf("after delete: %v", got)
+	}
+	expectError(t, env.Do("DELETE", "/api/vcenter/vm/"+again, admin, nil), 404, "NOT_FOUND", again)
+
 	// Refusals name what is wrong.
 	expectError(t, env.Do("GET", "/api/vcenter/cluster/domain-c404", admin, nil), 404, "NOT_FOUND", "domain-c404")
 	expectError(t, env.Do("GET", "/api/vcenter/resource-pool/resgroup-404", admin, nil), 404, "NOT_FOUND", "resgroup-404")

@@ -25,6 +25,10 @@ const (
 	VirtualMachineConfigAdvanced   Privilege = "VirtualMachine.Config.AdvancedConfig"
 	GlobalSettings                 Privilege = "Global.Settings"
 	AuthorizationModifyPermissions Privilege = "Authorization.ModifyPermissions"
+	// VM inventory privileges, for vCenter's vcenter.VM operations.
+	VirtualMachineInventoryDelete     Privilege = "VirtualMachine.Inventory.Delete"
+	VirtualMachineInventoryRegister   Privilege = "VirtualMachine.Inventory.Register"
+	VirtualMachineInventoryUnregister Privilege = "VirtualMachine.Inventory.Unregister"
 )
 
 // AllPrivileges lists every privilege wcpd knows; the Admin role holds all of them.
@@ -34,6 +38,7 @@ var AllPrivileges = []Privilege{
 	NamespacesSelfServiceManage, NamespacesBackup, NamespacesRestore,
 	SupervisorServicesManage, ContentLibraryRead, StorageProfileView,
 	ResourceAssignVMToPool, VirtualMachineConfigAdvanced, GlobalSettings, AuthorizationModifyPermissions,
+	VirtualMachineInventoryDelete, VirtualMachineInventoryRegister, VirtualMachineInventoryUnregister,
 }
 
 // KnownPrivilege reports whether p is one of AllPrivileges.

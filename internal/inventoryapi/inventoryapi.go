@@ -1,9 +1,11 @@
 // Package inventoryapi serves vCenter's inventory API next to the Supervisor API — the lists and
 // gets people look ids up with (/api/vcenter/cluster, datacenter, datastore, folder, host,
-// network, resource-pool, storage/policies) — from the embedded inventory, read through its
-// property collector and PBM as a client would, so what govc or wcpd's controllers change shows at
-// once. Shapes are those of vcenter-api-neighbours.md; being registry operations, they answer on
-// /api, /rest and JSON-RPC alike.
+// network, resource-pool, storage/policies, vm) and the VM inventory operations (delete, register,
+// unregister) — from the embedded inventory, read through its property collector and PBM as a
+// client would, so what govc or wcpd's controllers change shows at once; and, through a gateway to
+// the inventory's /rest handler, tagging and content library on /api (gateway.go). Shapes are
+// those of vcenter-api-neighbours.md; being registry operations, they answer on /api, /rest and
+// JSON-RPC alike.
 package inventoryapi
 
 import (
@@ -49,6 +51,10 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle("resource_pool", "list", f.resourcePoolList)
 	r.Handle("resource_pool", "get", f.resourcePoolGet)
 	r.Handle("storage.policies", "list", f.policyList)
+	r.Handle("VM", "list", f.vmList)
+	r.Handle("VM", "delete", f.vmDelete)
+	r.Handle("VM", "register", f.vmRegister)
+	r.Handle("VM", "unregister", f.vmUnregister)
 	f.registerGateway(r)
 }
 

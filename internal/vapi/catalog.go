@@ -142,6 +142,13 @@ var catalogNeighbours = []Binding{
 	{Service: "resource_pool", Name: "list", Method: "GET", Path: "/vcenter/resource-pool", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
 	{Service: "resource_pool", Name: "get", Method: "GET", Path: "/vcenter/resource-pool/{resource-pool}", Status: 200, Privilege: auth.SystemRead},
 	{Service: "storage.policies", Name: "list", Method: "GET", Path: "/vcenter/storage/policies", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	// vcenter.VM: the reference records no action for register and unregister, which share their
+	// paths with create and relocate; vCenter's ?action=register and ?action=unregister tell them
+	// apart.
+	{Service: "VM", Name: "list", Method: "GET", Path: "/vcenter/vm", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "VM", Name: "delete", Method: "DELETE", Path: "/vcenter/vm/{vm}", Status: 204, Privilege: auth.VirtualMachineInventoryDelete},
+	{Service: "VM", Name: "register", Method: "POST", Path: "/vcenter/vm", Action: "register", Wrapped: []string{"spec"}, BareBodyToo: true, Status: 201, Privilege: auth.VirtualMachineInventoryRegister},
+	{Service: "VM", Name: "unregister", Method: "POST", Path: "/vcenter/vm/{vm}", Action: "unregister", Status: 204, Privilege: auth.VirtualMachineInventoryUnregister},
 	// vSphere Zones (consumption domains), kept in wcpd's store (internal/zones).
 	{Service: "consumption_domains.zones", Name: "create", Method: "POST", Path: "/vcenter/consumption-domains/zones", Body: "spec", Status: 201, Privilege: auth.NamespacesManage},
 	{Service: "consumption_domains.zones", Name: "get", Method: "GET", Path: "/vcenter/consumption-domains/zones/{zone}", Status: 200, Privilege: auth.SystemRead},
