@@ -191,6 +191,21 @@ func writeNeighbourOperations(b *bytes.Buffer, reg *vapi.Registry, exercising ma
 		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s |\n", strings.TrimPrefix(id, "com.vmware."), req,
 			protocols(true, invoked[id], typed[id]), strings.Join(exercising[id], ", "))
 	}
+	b.WriteString("\n### Cluster modules\n\n")
+	b.WriteString("Not in the 8.0U2 bindings: shapes from govmomi's `vapi/cluster` client, on `/api` and `/rest`, not JSON-RPC\n")
+	b.WriteString("(docs/inventory.md).\n\n")
+	b.WriteString("| operation | request | exercised by |\n|---|---|---|\n")
+	for _, op := range reg.Operations() {
+		id := op.ID()
+		if !strings.HasPrefix(id, "com.vmware.vcenter.cluster.modules") {
+			continue
+		}
+		req := op.Method + " /api" + op.Path
+		if op.Action != "" {
+			req += "?action=" + op.Action
+		}
+		fmt.Fprintf(b, "| `%s` | `%s` | %s |\n", strings.TrimPrefix(id, "com.vmware."), req, strings.Join(exercising[id], ", "))
+	}
 }
 
 // writeUndeclaredErrors lists the error types the tests saw an operation answer that the reference's

@@ -498,3 +498,16 @@ func StorageClassName(p StoragePolicy) string {
 	}
 	return k8sCompliantName(p.Name)
 }
+
+// Retrieve reads every object of kind (a managed object type, e.g. "VirtualMachine") with props
+// into dst (a pointer to a slice of mo types), through a container view on the root folder, as a
+// client would.
+func (inv *Inventory) Retrieve(ctx context.Context, kind string, props []string, dst any) error {
+	c := inv.client
+	v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{kind}, true)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
+	return v.Retrieve(ctx, []string{kind}, props, dst)
+}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -71,15 +70,9 @@ type node struct {
 	parent string // MoRef value; "" for the root folder
 }
 
-// retrieve reads objects of kind with props through a container view on the root folder.
+// retrieve reads objects of kind with props (Inventory.Retrieve).
 func (f *Family) retrieve(ctx context.Context, kind string, props []string, dst any) error {
-	c := f.deps.Inventory.Client()
-	v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{kind}, true)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
-	return v.Retrieve(ctx, []string{kind}, props, dst)
+	return f.deps.Inventory.Retrieve(ctx, kind, props, dst)
 }
 
 func (f *Family) tree(ctx context.Context) (tree, error) {

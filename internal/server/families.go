@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/wcpd/wcpd/internal/clustermodules"
 	"github.com/wcpd/wcpd/internal/clusters"
 	"github.com/wcpd/wcpd/internal/inventoryapi"
 	"github.com/wcpd/wcpd/internal/kubeapi"
@@ -30,6 +31,7 @@ func newFamilies(d *platform.Deps, kube kubeapi.Config) ([]platform.Family, *kub
 		resources.New(d),
 		inventoryapi.New(d),
 		zones.New(d),
+		clustermodules.New(d),
 		k, // last: it follows the other families' records from its start
 	}, k
 }
