@@ -57,7 +57,11 @@ type soakLedger struct {
 type soakSample struct {
 	at                   time.Duration
 	rssMB                float64
-	goroutines, fds, ops float64
+	// anonMB and fileMB split RSS into anonymous memory (Go's heap, stacks, runtime) and
+	// file-backed pages (etcd maps its database file); heapMB is the Go heap in use and dbMB the
+	// size of etcd's database file.
+	anonMB, fileMB, heapMB, dbMB float64
+	goroutines, fds, ops         float64
 	unexpected, injected int64
 }
 
@@ -107,12 +111,18 @@ func runSoak(duration time.Duration, out string) error {
 	began := time.Now()
 	var samples []soakSample
 	read := func() {
+		pid := w.cmd.Process.Pid
+		var db float64
+		if fi, err := os.Stat(filepath.Join(dataDir, "etcd", "member", "snap", "db")); err == nil {
+			db = float64(fi.Size()) / 1e6
+		}
 		samples = append(samples, soakSample{at: time.Since(began), rssMB: w.rssMB(),
-			goroutines: metric(c, w.url, "go_goroutines"), fds: float64(openFiles(w.cmd.Process.Pid)),
+			anonMB: anonOf(pid), fileMB: statusMB(pid, "RssFile:"), heapMB: metric(c, w.url, "go_memstats_heap_inuse_bytes") / 1e6, dbMB: db,
+			goroutines: metric(c, w.url, "go_goroutines"), fds: float64(openFiles(pid)),
 			ops: float64(stats.ops.Load()), unexpected: stats.unexpected.Load(), injected: stats.injected.Load()})
 		s := samples[len(samples)-1]
-		fmt.Fprintf(os.Stderr, "soak %6s  rss %6.1f MB  goroutines %5.0f  fds %4.0f  ops %8.0f  5xx %d  injected %d\n",
-			s.at.Round(time.Second), s.rssMB, s.goroutines, s.fds, s.ops, s.unexpected, s.injected)
+		fmt.Fprintf(os.Stderr, "soak %6s  rss %6.1f MB (anon %6.1f, file %6.1f; heap %6.1f; etcd db %6.1f)  goroutines %5.0f  fds %4.0f  ops %8.0f  5xx %d  injected %d\n",
+			s.at.Round(time.Second), s.rssMB, s.anonMB, s.fileMB, s.heapMB, s.dbMB, s.goroutines, s.fds, s.ops, s.unexpected, s.injected)
 	}
 	read()
 	tick := time.NewTicker(10 * time.Second)
@@ -489,6 +499,10 @@ func writeSoakReport(out string, duration time.Duration, samples []soakSample, s
 		fmt.Fprintf(&b, "| %s | "+format+" | "+format+" | "+format+" |\n", name, v(first), v(last), slopePerHour(samples, v))
 	}
 	row("RSS (MB)", func(s soakSample) float64 { return s.rssMB }, "%.1f")
+	row("… anonymous (MB)", func(s soakSample) float64 { return s.anonMB }, "%.1f")
+	row("… file-backed: etcd's mapped database (MB)", func(s soakSample) float64 { return s.fileMB }, "%.1f")
+	row("Go heap in use (MB)", func(s soakSample) float64 { return s.heapMB }, "%.1f")
+	row("etcd database file (MB)", func(s soakSample) float64 { return s.dbMB }, "%.1f")
 	row("goroutines", func(s soakSample) float64 { return s.goroutines }, "%.0f")
 	row("open files", func(s soakSample) float64 { return s.fds }, "%.0f")
 	l.mu.Lock()
