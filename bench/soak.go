@@ -55,14 +55,14 @@ type soakLedger struct {
 
 // soakSample is one reading of the process.
 type soakSample struct {
-	at                   time.Duration
-	rssMB                float64
+	at    time.Duration
+	rssMB float64
 	// anonMB and fileMB split RSS into anonymous memory (Go's heap, stacks, runtime) and
 	// file-backed pages (etcd maps its database file); heapMB is the Go heap in use and dbMB the
 	// size of etcd's database file.
 	anonMB, fileMB, heapMB, dbMB float64
 	goroutines, fds, ops         float64
-	unexpected, injected int64
+	unexpected, injected         int64
 }
 
 func runSoak(duration time.Duration, out string) error {
