@@ -11,6 +11,7 @@ import (
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/view"
@@ -55,17 +56,7 @@ func TestFinishedTasksGoAfterTheirRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	child, err := pool.Create(ctx, "short-lived", types.DefaultResourceConfigSpec())
-	if err != nil {
-		t.Fatal(err)
-	}
-	task, err := child.Destroy(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := task.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
+	task := createAndDestroyPool(ctx, t, pool, "short-lived")
 	if n := inv.sweepTasks(time.Now(), taskRetention); n != 0 {
 		t.Errorf("%d tasks removed while recent", n)
 	}
@@ -156,17 +147,7 @@ func TestSessionObjectLocksGoWithTheObjects(t *testing.T) {
 	before := lockCount(m)
 	const waits = 30
 	for i := 0; i < waits; i++ {
-		child, err := pool.Create(ctx, fmt.Sprintf("pool-%d", i), types.DefaultResourceConfigSpec())
-		if err != nil {
-			t.Fatal(err)
-		}
-		task, err := child.Destroy(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := task.Wait(ctx); err != nil {
-			t.Fatal(err)
-		}
+		createAndDestroyPool(ctx, t, pool, fmt.Sprintf("pool-%d", i))
 	}
 	if grown := lockCount(m) - before; grown < waits {
 		t.Fatalf("the registry holds %d more locks after %d waits; the simulator no longer keeps the filters' locks, drop pruneSessionLocks", grown, waits)
@@ -200,4 +181,22 @@ func TestSessionObjectLocksGoWithTheObjects(t *testing.T) {
 	if n := pruneSessionLocks(m); n != 1 {
 		t.Fatalf("after destroying the view, pruned %d locks, want 1", n)
 	}
+}
+
+// createAndDestroyPool makes a child pool of pool named name, destroys it and waits for the destroy
+// task, which it returns.
+func createAndDestroyPool(ctx context.Context, t *testing.T, pool *object.ResourcePool, name string) *object.Task {
+	t.Helper()
+	child, err := pool.Create(ctx, name, types.DefaultResourceConfigSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := child.Destroy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return task
 }

@@ -21,6 +21,14 @@ type Op struct {
 	PathVars map[string]string `json:"path_vars"`
 	BodyPar  *string           `json:"body_param"`
 	Output   string            `json:"output"`
+	Errors   []string          `json:"errors"`
+	Params   []Param           `json:"params"`
+}
+
+// Param is one of an operation's parameters, with its type in the reference's notation.
+type Param struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
 }
 
 // Service is one vAPI service and its operations.

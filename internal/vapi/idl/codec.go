@@ -4,9 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,22 +160,11 @@ func (m *Metadata) Encode(t *Type, v any, path string) (any, error) {
 		}
 		return s, nil
 	case KindLong:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, bad(path, "expected an integer, got %s", describe(v))
-		}
-		if _, err := strconv.ParseInt(string(n), 10, 64); err != nil {
-			return nil, bad(path, "expected an integer, got %s", n)
-		}
-		return n, nil
+		return longValue(v, path)
 	case KindDouble:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, bad(path, "expected a number, got %s", describe(v))
-		}
-		f, err := n.Float64()
+		f, err := doubleValue(v, path)
 		if err != nil {
-			return nil, bad(path, "expected a number, got %s", n)
+			return nil, err
 		}
 		return json.Number(CanonicalDouble(f)), nil
 	case KindBoolean:
@@ -222,13 +212,8 @@ func (m *Metadata) Encode(t *Type, v any, path string) (any, error) {
 		if !ok {
 			return nil, bad(path, "expected an object (a map), got %s", describe(v))
 		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		out := make([]any, 0, len(keys))
-		for _, k := range keys {
+		out := make([]any, 0, len(obj))
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			key, err := m.Encode(t.Key, k, path+"."+k)
 			if err != nil {
 				return nil, err
@@ -271,6 +256,31 @@ func (m *Metadata) Encode(t *Type, v any, path string) (any, error) {
 	return nil, bad(path, "cannot encode a value of kind %d", t.Kind)
 }
 
+// longValue is v as a vAPI long: a JSON integer within 64 bits.
+func longValue(v any, path string) (json.Number, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return "", bad(path, "expected an integer, got %s", describe(v))
+	}
+	if _, err := strconv.ParseInt(string(n), 10, 64); err != nil {
+		return "", bad(path, "expected an integer, got %s", n)
+	}
+	return n, nil
+}
+
+// doubleValue is v as a vAPI double: any JSON number.
+func doubleValue(v any, path string) (float64, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, bad(path, "expected a number, got %s", describe(v))
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return 0, bad(path, "expected a number, got %s", n)
+	}
+	return f, nil
+}
+
 // EncodeError turns a plain vAPI error ({"error_type", "messages", "data"}) into its JSON-RPC form:
 // the error structure's name is chosen from error_type, e.g. NOT_FOUND → …std.errors.not_found.
 func (m *Metadata) EncodeError(obj map[string]any) (any, error) {
@@ -303,13 +313,8 @@ func (m *Metadata) EncodeError(obj map[string]any) (any, error) {
 func encodeUntyped(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		fields := make(Object, 0, len(keys))
-		for _, k := range keys {
+		fields := make(Object, 0, len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			fields = append(fields, Member{k, encodeUntyped(x[k])})
 		}
 		return wrap(wireStructure, wrap(dynamicStruct, fields))
@@ -398,22 +403,11 @@ func (m *Metadata) Decode(t *Type, v any, path string, strict bool) (any, error)
 		}
 		return s, nil
 	case KindLong:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, bad(path, "expected an integer, got %s", describe(v))
-		}
-		if _, err := strconv.ParseInt(string(n), 10, 64); err != nil {
-			return nil, bad(path, "expected an integer, got %s", n)
-		}
-		return n, nil
+		return longValue(v, path)
 	case KindDouble:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, bad(path, "expected a number, got %s", describe(v))
-		}
-		f, err := n.Float64()
+		f, err := doubleValue(v, path)
 		if err != nil {
-			return nil, bad(path, "expected a number, got %s", n)
+			return nil, err
 		}
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
 	case KindBoolean:
@@ -597,12 +591,7 @@ func (m *Metadata) decodeMap(t *Type, v any, path string, strict bool) (any, err
 		if err != nil {
 			return nil, err
 		}
-		keys := make([]string, 0, len(fields))
-		for k := range fields {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			if err := put(k, fields[k], path+"."+k); err != nil {
 				return nil, err
 			}
