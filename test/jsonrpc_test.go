@@ -317,6 +317,14 @@ func TestJSONRPCWire(t *testing.T) {
 		})
 	}
 
+	// Metrics count invokes by operation and error type; made-up operation names are not labels.
+	metrics := string(env.Do("GET", "/metrics", secret, nil).Body)
+	if strings.Contains(metrics, "explode") || strings.Contains(metrics, "com.vmware.vcenter.nothing") ||
+		!strings.Contains(metrics, `wcpd_jsonrpc_requests_total{error="OPERATION_NOT_FOUND",operation="jsonrpc"} 2`) ||
+		!strings.Contains(metrics, `wcpd_jsonrpc_requests_total{error="NOT_FOUND",operation="com.vmware.vcenter.namespaces.instances.get"} 1`) {
+		t.Fatalf("JSON-RPC metrics:\n%s", grepLines(metrics, "wcpd_jsonrpc"))
+	}
+
 	// /api answers JSON-RPC on POST only, and never with a redirect.
 	if r := env.Do("GET", "/api", "", nil); r.Status != 404 || r.ErrorType() != "NOT_FOUND" {
 		t.Fatalf("GET /api: %d %s", r.Status, r.Body)
@@ -333,4 +341,15 @@ func TestJSONRPCWire(t *testing.T) {
 func hasNull(obj map[string]any, key string) bool {
 	v, ok := obj[key]
 	return ok && v == nil
+}
+
+// grepLines keeps the lines of text that contain substr.
+func grepLines(text, substr string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

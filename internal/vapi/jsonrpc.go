@@ -92,7 +92,6 @@ func (a *API) serveJSONRPC(x *exchange) {
 		a.writeRPCProtocolError(x, req.ID, rpcInvalidParams, "params must hold serviceId, operationId, input and ctx.")
 		return
 	}
-	x.opID = params.ServiceID + "." + params.OperationID
 	output, err := a.invokeRPC(x, &params)
 	if err != nil {
 		a.writeRPCError(x, req.ID, err)
@@ -104,11 +103,20 @@ func (a *API) serveJSONRPC(x *exchange) {
 // invokeRPC runs one invoke and returns its output in JSON-RPC form.
 func (a *API) invokeRPC(x *exchange, params *rpcParams) (any, error) {
 	meta := idl.Default()
+	id := params.ServiceID + "." + params.OperationID
 	mop, known := meta.Operation(params.ServiceID, params.OperationID)
 	if params.ServiceID == sessionService {
+		if known {
+			x.opID = id
+		}
 		return a.rpcSession(x, params, mop)
 	}
-	op, served := a.Registry.Lookup(x.opID)
+	op, served := a.Registry.Lookup(id)
+	// Logs and metrics name only operations that exist: a client's made-up names must not grow the
+	// metrics' label sets.
+	if served {
+		x.opID = op.ID()
+	}
 	if !served {
 		return nil, NewError(ErrorOperationNotFound, "wcpd.operation.not_found",
 			fmt.Sprintf("No operation %s of service %s is served.", params.OperationID, params.ServiceID),
