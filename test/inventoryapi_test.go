@@ -148,6 +148,8 @@ func TestInventoryAPI(t *testing.T) {
 	if r.Status != 201 || json.Unmarshal(r.Body, &again) != nil || again == vm {
 		t.Fatalf("register: %d %s", r.Status, r.Body)
 	}
+	expectError(t, env.Do("POST", "/api/vcenter/vm?action=register", admin, map[string]any{"spec": map[string]any{
+		"datastore_path": "[SharedDatastore] nothing/nothing.vmx"}}), 404, "NOT_FOUND", "nothing.vmx")
 	if got := list("vm", url.Values{"vms": {again}}); len(got) != 1 || got[0]["name"] != "api-vm" {
 		t.Fatalf("the registered VM: %v", got)
 	}

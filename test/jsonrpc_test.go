@@ -104,7 +104,7 @@ func TestJSONRPCAdminDay(t *testing.T) {
 				"extraConfig": []any{map[string]any{"_typeName": "OptionValue", "key": "guestinfo.team", "value": map[string]any{"_typeName": "string", "_value": "web"}}}},
 		}})
 		class := rpcCall(t, c, rpcNM+"virtual_machine_classes", "get", map[string]any{"vm_class": "rpc-class"}).(map[string]any)
-		if class["cpu_count"] != "2" && class["cpu_count"] == nil {
+		if class["cpu_count"] != json.Number("2") || class["memory_MB"] != json.Number("2048") {
 			t.Fatalf("rpc-class: %v", class)
 		}
 		if cs, _ := class["config_spec"].(map[string]any); cs["numCPUs"] == nil {

@@ -147,10 +147,7 @@ func writeLaterOperations(b *bytes.Buffer, reg *vapi.Registry, exercising map[st
 		if op.Implemented() {
 			impl = "yes"
 		}
-		req := op.Method + " /api" + op.Path
-		if op.Action != "" {
-			req += "?action=" + op.Action
-		}
+		req := requestOf(op)
 		fmt.Fprintf(b, "| `%s` | %s | `%s` | %s | %s |\n", strings.TrimPrefix(l.ID, vapi.ServicePrefix), l.Since, req, impl,
 			strings.Join(exercising[l.ID], ", "))
 	}
@@ -162,8 +159,8 @@ func writeNeighbourOperations(b *bytes.Buffer, reg *vapi.Registry, exercising ma
 	b.WriteString("\n## Next to the Supervisor API: inventory and zones\n\n")
 	b.WriteString("The operations of `vcenter-api-neighbours.md` that wcpd serves: the inventory basics, from its\n")
 	b.WriteString("embedded inventory (docs/inventory.md), and vSphere Zones (docs/supervisors.md); not counted above.\n")
-	b.WriteString("Content library and tagging are served on `/rest` by the embedded inventory (docs/inventory.md);\n")
-	b.WriteString("the rest of that reference is not served yet.\n\n")
+	b.WriteString("Content library and tagging are served on `/rest` by the embedded inventory and on `/api` and\n")
+	b.WriteString("JSON-RPC through wcpd's gateway (below); the rest of that reference is not served yet.\n\n")
 	b.WriteString("| operation | request | implemented | protocols | exercised by |\n|---|---|---|---|---|\n")
 	for _, id := range vapi.NeighbourOperations() {
 		op, _ := reg.Lookup(id)
@@ -171,7 +168,7 @@ func writeNeighbourOperations(b *bytes.Buffer, reg *vapi.Registry, exercising ma
 		if op.Implemented() {
 			impl = "yes"
 		}
-		fmt.Fprintf(b, "| `%s` | `%s /api%s` | %s | %s | %s |\n", strings.TrimPrefix(id, vapi.ServicePrefix), op.Method, op.Path, impl,
+		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s | %s |\n", strings.TrimPrefix(id, vapi.ServicePrefix), requestOf(op), impl,
 			protocols(op.Implemented(), invoked[id], typed[id]), strings.Join(exercising[id], ", "))
 	}
 	b.WriteString("\n### Tagging and content library on `/api` and JSON-RPC\n\n")
@@ -179,33 +176,42 @@ func writeNeighbourOperations(b *bytes.Buffer, reg *vapi.Registry, exercising ma
 	b.WriteString("declares each operation from the interface metadata and sends it on as its `/rest` request\n")
 	b.WriteString("(docs/inventory.md).\n\n")
 	b.WriteString("| operation | request | protocols | exercised by |\n|---|---|---|---|\n")
-	for _, op := range reg.Operations() {
+	for _, op := range operationsUnder(reg, "com.vmware.cis.tagging.", "com.vmware.content.") {
 		id := op.ID()
-		if !strings.HasPrefix(id, "com.vmware.cis.tagging.") && !strings.HasPrefix(id, "com.vmware.content.") {
-			continue
-		}
-		req := op.Method + " /api" + op.Path
-		if op.Action != "" {
-			req += "?action=" + op.Action
-		}
-		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s |\n", strings.TrimPrefix(id, "com.vmware."), req,
+		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s |\n", strings.TrimPrefix(id, "com.vmware."), requestOf(op),
 			protocols(true, invoked[id], typed[id]), strings.Join(exercising[id], ", "))
 	}
 	b.WriteString("\n### Cluster modules\n\n")
 	b.WriteString("Not in the 8.0U2 bindings: shapes from govmomi's `vapi/cluster` client, on `/api` and `/rest`, not JSON-RPC\n")
 	b.WriteString("(docs/inventory.md).\n\n")
 	b.WriteString("| operation | request | exercised by |\n|---|---|---|\n")
-	for _, op := range reg.Operations() {
+	for _, op := range operationsUnder(reg, "com.vmware.vcenter.cluster.modules") {
 		id := op.ID()
-		if !strings.HasPrefix(id, "com.vmware.vcenter.cluster.modules") {
-			continue
-		}
-		req := op.Method + " /api" + op.Path
-		if op.Action != "" {
-			req += "?action=" + op.Action
-		}
-		fmt.Fprintf(b, "| `%s` | `%s` | %s |\n", strings.TrimPrefix(id, "com.vmware."), req, strings.Join(exercising[id], ", "))
+		fmt.Fprintf(b, "| `%s` | `%s` | %s |\n", strings.TrimPrefix(id, "com.vmware."), requestOf(op), strings.Join(exercising[id], ", "))
 	}
+}
+
+// operationsUnder lists the registry's operations whose ids start with one of prefixes, by id.
+func operationsUnder(reg *vapi.Registry, prefixes ...string) []*vapi.Operation {
+	var out []*vapi.Operation
+	for _, op := range reg.Operations() {
+		for _, p := range prefixes {
+			if strings.HasPrefix(op.ID(), p) {
+				out = append(out, op)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// requestOf is an operation's /api request as the tables show it: method, path and action.
+func requestOf(op *vapi.Operation) string {
+	req := op.Method + " /api" + op.Path
+	if op.Action != "" {
+		req += "?action=" + op.Action
+	}
+	return req
 }
 
 // writeUndeclaredErrors lists the error types the tests saw an operation answer that the reference's

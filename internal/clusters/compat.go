@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -217,7 +216,7 @@ func (f *Family) clusterOfZone(s snapshot, zone string) (inventory.Cluster, bool
 	if fam := f.deps.Families; fam != nil && fam.Zones != nil {
 		id, ok = fam.Zones.ClusterOf(zone)
 	} else {
-		id, ok = strings.CutPrefix(zone, "zone-")
+		id, ok = platform.ImplicitZoneCluster(zone)
 	}
 	if !ok {
 		return inventory.Cluster{}, false

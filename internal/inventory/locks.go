@@ -50,8 +50,8 @@ func pruneSessionLocks(m *simulator.Registry) int {
 	// session objects are never reused.
 	mu.Lock()
 	var candidates []types.ManagedObjectReference
-	for _, k := range locks.MapKeys() {
-		ref := k.Interface().(types.ManagedObjectReference)
+	for it := locks.MapRange(); it.Next(); {
+		ref := it.Key().Interface().(types.ManagedObjectReference)
 		if _, ok := sessionObjectKey(ref); ok {
 			candidates = append(candidates, ref)
 		}

@@ -66,7 +66,7 @@ func (f *Family) registerGateway(r *vapi.Registry) {
 		}
 		sort.Strings(b.Query)
 		for _, p := range g.op.Params {
-			if !g.inPath(p.Name) && g.op.Query[p.Name] == "" && p.Name != g.op.Body {
+			if _, inQuery := g.queryKey(p.Name); !g.inPath(p.Name) && !inQuery && p.Name != g.op.Body {
 				b.Wrapped = append(b.Wrapped, p.Name)
 			}
 		}
@@ -79,6 +79,16 @@ func (f *Family) registerGateway(r *vapi.Registry) {
 		g := g
 		r.Extend(b, func(c *vapi.Call) (any, error) { return f.transcode(c, g) }, false)
 	}
+}
+
+// queryKey is the query parameter that carries param on /api, if one does.
+func (g gatewayOperation) queryKey(param string) (string, bool) {
+	for key, p := range g.op.Query {
+		if p == param {
+			return key, true
+		}
+	}
+	return "", false
 }
 
 func (g gatewayOperation) inPath(param string) bool {
@@ -111,12 +121,13 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 		if g.inPath(p.Name) {
 			continue
 		}
-		if g.op.Query[p.Name] != "" || p.Name == g.op.Dispatch[p.Name] || g.op.Dispatch[p.Name] == "null" {
-			if v := c.Query(p.Name); v != "" {
+		if key, ok := g.queryKey(p.Name); ok {
+			if v := c.Query(key); v != "" {
 				query.Set(p.Name, v)
-				continue
 			}
+			continue
 		}
+		// Every other input, also one a list takes from the query string on /api, binds by name.
 		var raw json.RawMessage
 		ok, err := c.BindOptional(p.Name, &raw)
 		if err != nil {
@@ -156,10 +167,7 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 	if len(body) > 0 {
 		reqBody, _ = json.Marshal(body)
 	}
-	status, answer, err := f.sendLegacy(c.Ctx, method, target, reqBody)
-	if err != nil {
-		return nil, err
-	}
+	status, answer := f.sendLegacy(c.Ctx, method, target, reqBody)
 	if status/100 != 2 {
 		return nil, legacyError(status, answer, g, id)
 	}
@@ -184,14 +192,14 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 }
 
 // sendLegacy sends a /rest request to the inventory's vAPI handler in process.
-func (f *Family) sendLegacy(ctx context.Context, method, target string, body []byte) (int, []byte, error) {
+func (f *Family) sendLegacy(ctx context.Context, method, target string, body []byte) (int, []byte) {
 	req := httptest.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
 	f.deps.Inventory.VAPIHandler().ServeHTTP(rec, req)
-	return rec.Code, rec.Body.Bytes(), nil
+	return rec.Code, rec.Body.Bytes()
 }
 
 // legacyError turns the inventory's /rest error into the vAPI error: its type when it names one,

@@ -1,6 +1,7 @@
 package inventoryapi
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/vmware/govmomi/vim25/mo"
@@ -72,7 +73,7 @@ func (f *Family) clusterList(c *vapi.Call) (any, error) {
 	if _, err := c.BindOptional("filter", &fl); err != nil {
 		return nil, err
 	}
-	t, err := f.tree(c.Ctx)
+	t, err := f.treeIf(c.Ctx, len(fl.Folders)+len(fl.Datacenters) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +192,7 @@ func (f *Family) datastoreList(c *vapi.Call) (any, error) {
 	if _, err := c.BindOptional("filter", &fl); err != nil {
 		return nil, err
 	}
-	t, err := f.tree(c.Ctx)
+	t, err := f.treeIf(c.Ctx, len(fl.Folders)+len(fl.Datacenters) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +204,7 @@ func (f *Family) datastoreList(c *vapi.Call) (any, error) {
 	out := []DatastoreSummary{}
 	for _, ds := range stores {
 		typ := datastoreType(ds.Summary.Type)
-		if !match.admits(t, ds.Self.Value, ds.Summary.Name) || (len(fl.Types) > 0 && !contains(fl.Types, DatastoreType(typ))) {
+		if !match.admits(t, ds.Self.Value, ds.Summary.Name) || (len(fl.Types) > 0 && !slices.Contains(fl.Types, DatastoreType(typ))) {
 			continue
 		}
 		free, capacity := ds.Summary.FreeSpace, ds.Summary.Capacity
@@ -264,7 +265,7 @@ func (f *Family) folderList(c *vapi.Call) (any, error) {
 	if _, err := c.BindOptional("filter", &fl); err != nil {
 		return nil, err
 	}
-	t, err := f.tree(c.Ctx)
+	t, err := f.treeIf(c.Ctx, len(fl.ParentFolders)+len(fl.Datacenters) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +321,7 @@ func (f *Family) hostList(c *vapi.Call) (any, error) {
 	if _, err := c.BindOptional("filter", &fl); err != nil {
 		return nil, err
 	}
-	t, err := f.tree(c.Ctx)
+	t, err := f.treeIf(c.Ctx, len(fl.Folders)+len(fl.Datacenters) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -337,14 +338,14 @@ func (f *Family) hostList(c *vapi.Call) (any, error) {
 		if h.Parent != nil {
 			owner = h.Parent.Value
 		}
-		clustered := t[owner].ref.Type == "ClusterComputeResource"
+		clustered := h.Parent != nil && h.Parent.Type == "ClusterComputeResource"
 		state := connectionStates[h.Runtime.ConnectionState]
 		switch {
 		case !match.admits(t, h.Self.Value, h.Name),
-			len(fl.Folders) > 0 && !contains(fl.Folders, t[owner].parent),
+			len(fl.Folders) > 0 && !slices.Contains(fl.Folders, t[owner].parent),
 			fl.Standalone != nil && *fl.Standalone == clustered,
-			len(fl.Clusters) > 0 && (!clustered || !contains(fl.Clusters, owner)),
-			len(fl.ConnectionStates) > 0 && !contains(fl.ConnectionStates, ConnectionState(state)):
+			len(fl.Clusters) > 0 && (!clustered || !slices.Contains(fl.Clusters, owner)),
+			len(fl.ConnectionStates) > 0 && !slices.Contains(fl.ConnectionStates, ConnectionState(state)):
 			continue
 		}
 		s := HostSummary{Host: h.Self.Value, Name: h.Name, ConnectionState: state}
@@ -382,7 +383,7 @@ func (f *Family) networkList(c *vapi.Call) (any, error) {
 	if _, err := c.BindOptional("filter", &fl); err != nil {
 		return nil, err
 	}
-	t, err := f.tree(c.Ctx)
+	t, err := f.treeIf(c.Ctx, len(fl.Folders)+len(fl.Datacenters) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +396,7 @@ func (f *Family) networkList(c *vapi.Call) (any, error) {
 	out := []NetworkSummary{}
 	for _, n := range nets {
 		typ, ok := networkTypes[n.Self.Type]
-		if !ok || !match.admits(t, n.Self.Value, n.Name) || (len(fl.Types) > 0 && !contains(fl.Types, NetworkType(typ))) {
+		if !ok || !match.admits(t, n.Self.Value, n.Name) || (len(fl.Types) > 0 && !slices.Contains(fl.Types, NetworkType(typ))) {
 			continue
 		}
 		out = append(out, NetworkSummary{Network: n.Self.Value, Name: n.Name, Type: typ})
@@ -431,7 +432,7 @@ func (f *Family) resourcePoolList(c *vapi.Call) (any, error) {
 	if _, err := c.BindOptional("filter", &fl); err != nil {
 		return nil, err
 	}
-	t, err := f.tree(c.Ctx)
+	t, err := f.treeIf(c.Ctx, len(fl.Datacenters)+len(fl.Hosts) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -447,12 +448,12 @@ func (f *Family) resourcePoolList(c *vapi.Call) (any, error) {
 			parent = p.Parent.Value
 		}
 		owner = p.Owner.Value
-		ownerType := t[owner].ref.Type
+		ownerType := p.Owner.Type
 		switch {
 		case p.Self.Type != "ResourcePool", // vApps are listed by their own API
 			!match.admits(t, p.Self.Value, p.Name),
-			len(fl.ParentResourcePools) > 0 && !contains(fl.ParentResourcePools, parent),
-			len(fl.Clusters) > 0 && (ownerType != "ClusterComputeResource" || !contains(fl.Clusters, owner)),
+			len(fl.ParentResourcePools) > 0 && !slices.Contains(fl.ParentResourcePools, parent),
+			len(fl.Clusters) > 0 && (ownerType != "ClusterComputeResource" || !slices.Contains(fl.Clusters, owner)),
 			len(fl.Hosts) > 0 && (ownerType == "ClusterComputeResource" || !f.ownsHost(t, owner, fl.Hosts)):
 			continue
 		}
@@ -509,18 +510,9 @@ func (f *Family) policyList(c *vapi.Call) (any, error) {
 	}
 	out := []PolicySummary{}
 	for _, p := range policies {
-		if len(fl.Policies) == 0 || contains(fl.Policies, p.ID) {
+		if len(fl.Policies) == 0 || slices.Contains(fl.Policies, p.ID) {
 			out = append(out, PolicySummary{Policy: p.ID, Name: p.Name, Description: p.Description})
 		}
 	}
 	return limited("storage policies", out)
-}
-
-func contains[T comparable](list []T, s T) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

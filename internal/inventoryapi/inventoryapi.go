@@ -75,6 +75,15 @@ func (f *Family) retrieve(ctx context.Context, kind string, props []string, dst 
 	return f.deps.Inventory.Retrieve(ctx, kind, props, dst)
 }
 
+// treeIf reads the tree only when needed: when a filter names folders, datacenters or the like.
+// Unfiltered lists, the common case, save a walk of the whole inventory.
+func (f *Family) treeIf(ctx context.Context, needed bool) (tree, error) {
+	if !needed {
+		return tree{}, nil
+	}
+	return f.tree(ctx)
+}
+
 func (f *Family) tree(ctx context.Context) (tree, error) {
 	var entities []mo.ManagedEntity
 	if err := f.retrieve(ctx, "ManagedEntity", []string{"name", "parent"}, &entities); err != nil {

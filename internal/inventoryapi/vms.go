@@ -2,8 +2,10 @@ package inventoryapi
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -50,7 +52,7 @@ func (f *Family) vmList(c *vapi.Call) (any, error) {
 	if _, err := c.BindOptional("filter", &fl); err != nil {
 		return nil, err
 	}
-	t, err := f.tree(c.Ctx)
+	t, err := f.treeIf(c.Ctx, len(fl.Folders)+len(fl.Datacenters)+len(fl.Clusters) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -75,10 +77,10 @@ func (f *Family) vmList(c *vapi.Call) (any, error) {
 		state := powerStateOf[vm.Runtime.PowerState]
 		switch {
 		case !match.admits(t, vm.Self.Value, vm.Name),
-			len(fl.Hosts) > 0 && !contains(fl.Hosts, host),
-			len(fl.Clusters) > 0 && !contains(fl.Clusters, t[host].parent),
-			len(fl.ResourcePools) > 0 && !contains(fl.ResourcePools, pool),
-			len(fl.PowerStates) > 0 && !contains(fl.PowerStates, state):
+			len(fl.Hosts) > 0 && !slices.Contains(fl.Hosts, host),
+			len(fl.Clusters) > 0 && !slices.Contains(fl.Clusters, t[host].parent),
+			len(fl.ResourcePools) > 0 && !slices.Contains(fl.ResourcePools, pool),
+			len(fl.PowerStates) > 0 && !slices.Contains(fl.PowerStates, state):
 			continue
 		}
 		s := VMSummary{VM: vm.Self.Value, Name: vm.Name, PowerState: state}
@@ -234,16 +236,16 @@ func (f *Family) vmRegister(c *vapi.Call) (any, error) {
 	return ref.Value, nil
 }
 
-// registerError says what about the file was wrong; the rest is an internal error.
+// registerError says what about the file was wrong, by the fault the task ended with; the rest is
+// an internal error.
 func registerError(err error, file string) error {
-	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "NotFound") || strings.Contains(msg, "FileNotFound") || strings.Contains(msg, "not found"):
+	case fault.Is(err, &types.NotFound{}), fault.Is(err, &types.FileNotFound{}), fault.Is(err, &types.ManagedObjectNotFound{}):
 		return vapi.Errorf(vapi.ErrorNotFound, "wcpd.vm.register.not_found", "No VM configuration file %s, or no such placement.", file)
-	case strings.Contains(msg, "AlreadyExists") || strings.Contains(msg, "DuplicateName"):
+	case fault.Is(err, &types.AlreadyExists{}), fault.Is(err, &types.DuplicateName{}):
 		return vapi.Errorf(vapi.ErrorAlreadyExists, "wcpd.vm.register.exists", "A VM of that name, or from %s, is already registered.", file)
-	case strings.Contains(msg, "InvalidArgument") || strings.Contains(msg, "InvalidDatastore"):
-		return vapi.InvalidArgument("spec.datastore_path", file, msg)
+	case fault.Is(err, &types.InvalidArgument{}), fault.Is(err, &types.InvalidDatastore{}), fault.Is(err, &types.InvalidDatastorePath{}):
+		return vapi.InvalidArgument("spec.datastore_path", file, err.Error())
 	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/wcpd/wcpd/internal/auth"
@@ -131,7 +132,15 @@ type Zones interface {
 }
 
 // ImplicitZone is the zone of a cluster that no zone holds.
-func ImplicitZone(cluster string) string { return "zone-" + cluster }
+func ImplicitZone(cluster string) string { return implicitZonePrefix + cluster }
+
+// ImplicitZoneCluster is the cluster an ImplicitZone name stands for, if zone is such a name.
+func ImplicitZoneCluster(zone string) (string, bool) {
+	cluster, ok := strings.CutPrefix(zone, implicitZonePrefix)
+	return cluster, ok && cluster != ""
+}
+
+const implicitZonePrefix = "zone-"
 
 // Namespaces is offered by the namespaces family (issue 4).
 type Namespaces interface {

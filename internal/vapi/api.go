@@ -262,12 +262,8 @@ func (a *API) serve(x *exchange) {
 		}
 		call.body = body
 	}
-	result, err := op.Handler(call)
+	result, err := a.runHandler(op, call)
 	if err != nil {
-		var ve *Error
-		if !errors.As(err, &ve) {
-			a.Logger.Error("operation failed", "operation", op.ID(), "error", err)
-		}
 		a.writeError(x, err)
 		return
 	}
@@ -286,13 +282,37 @@ func (a *API) authenticate(x *exchange) (Session, error) {
 		return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_session",
 			"This operation requires a session: log in with POST /api/session and send the token in the "+SessionHeader+" header.")
 	}
+	return a.session(x, id)
+}
+
+// session finds the live session id for the exchange, on every protocol.
+func (a *API) session(x *exchange, id string) (Session, error) {
 	sess, ok := a.Sessions.Touch(id)
-	if !ok {
+	if !ok || id == "" {
 		return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.session_invalid",
 			"The session is unknown or has expired; log in again.")
 	}
 	x.user, x.hasUser = sess.Principal, true
 	return sess, nil
+}
+
+// sessionInfo is the CIS session service's answer to get.
+func sessionInfo(sess Session) SessionInfo {
+	return SessionInfo{User: sess.Principal.SessionUser(),
+		CreatedTime: NewDateTime(sess.Created), LastAccessed: NewDateTime(sess.LastAccessed)}
+}
+
+// runHandler runs the operation's handler, logging in full an error that is not a vAPI error (the
+// client sees only that an internal error occurred).
+func (a *API) runHandler(op *Operation, call *Call) (any, error) {
+	result, err := op.Handler(call)
+	if err != nil {
+		var ve *Error
+		if !errors.As(err, &ve) {
+			a.Logger.Error("operation failed", "operation", op.ID(), "error", err)
+		}
+	}
+	return result, err
 }
 
 // serveSession answers the CIS session service on both protocols.
@@ -351,8 +371,7 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 			a.writeError(x, err)
 			return true
 		}
-		a.writeResult(x, http.StatusOK, SessionInfo{User: sess.Principal.SessionUser(),
-			CreatedTime: NewDateTime(sess.Created), LastAccessed: NewDateTime(sess.LastAccessed)})
+		a.writeResult(x, http.StatusOK, sessionInfo(sess))
 	case "delete":
 		sess, err := a.authenticate(x)
 		if err != nil {

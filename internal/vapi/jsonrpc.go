@@ -29,6 +29,7 @@ const (
 	rpcInvalidRequest = -32600
 	rpcMethodNotFound = -32601
 	rpcInvalidParams  = -32602
+	rpcInternalError  = -32603
 )
 
 // The vAPI security schemes a JSON-RPC request may authenticate with.
@@ -53,11 +54,6 @@ type rpcParams struct {
 	OperationID string         `json:"operationId"`
 	Input       any            `json:"input"`
 	Ctx         map[string]any `json:"ctx"`
-}
-
-type rpcProtocolError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
 }
 
 // isJSONRPC reports whether r is addressed to the JSON-RPC endpoint: a POST to /api itself.
@@ -103,35 +99,35 @@ func (a *API) serveJSONRPC(x *exchange) {
 // invokeRPC runs one invoke and returns its output in JSON-RPC form.
 func (a *API) invokeRPC(x *exchange, params *rpcParams) (any, error) {
 	meta := idl.Default()
-	id := params.ServiceID + "." + params.OperationID
 	mop, known := meta.Operation(params.ServiceID, params.OperationID)
 	if params.ServiceID == sessionService {
-		if known {
-			x.opID = id
+		if !known {
+			return nil, operationNotFound(params)
 		}
+		x.opID = sessionService + "." + params.OperationID
 		return a.rpcSession(x, params, mop)
 	}
-	op, served := a.Registry.Lookup(id)
-	// Logs and metrics name only operations that exist: a client's made-up names must not grow the
-	// metrics' label sets.
-	if served {
-		x.opID = op.ID()
-	}
+	op, served := a.Registry.Lookup(params.ServiceID + "." + params.OperationID)
 	if !served {
-		return nil, NewError(ErrorOperationNotFound, "wcpd.operation.not_found",
-			fmt.Sprintf("No operation %s of service %s is served.", params.OperationID, params.ServiceID),
-			params.OperationID, params.ServiceID)
+		return nil, operationNotFound(params)
 	}
+	// Only operations that exist name the request in logs and metrics: a client's made-up names
+	// must not grow the metrics' label sets.
+	x.opID = op.ID()
 	if !known {
 		return nil, NewError(ErrorUnsupported, "wcpd.jsonrpc.no_metadata",
-			"wcpd has no interface metadata for "+x.opID+", so it serves it on REST only.", x.opID)
+			"wcpd has no interface metadata for "+op.ID()+", so it serves it on REST only.", op.ID())
 	}
-	p, err := a.rpcAuthenticate(x, params.Ctx)
-	if err != nil && !op.Public {
-		return nil, err
-	}
-	if err := a.authorize(p, op); err != nil && !op.Public {
-		return nil, err
+	var p auth.Principal
+	if !op.Public {
+		sess, err := a.rpcAuthenticate(x, params.Ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.authorize(sess.Principal, op); err != nil {
+			return nil, err
+		}
+		p = sess.Principal
 	}
 	if !op.Implemented() {
 		return nil, NewError(ErrorUnsupported, "wcpd.operation.not_implemented", "wcpd does not implement "+op.ID()+" yet.", op.ID())
@@ -141,21 +137,24 @@ func (a *API) invokeRPC(x *exchange, params *rpcParams) (any, error) {
 		return nil, err
 	}
 	call.Principal = p
-	result, err := op.Handler(call)
+	result, err := a.runHandler(op, call)
 	if err != nil {
-		var ve *Error
-		if !errors.As(err, &ve) {
-			a.Logger.Error("operation failed", "operation", op.ID(), "error", err)
-		}
 		return nil, err
 	}
 	return a.rpcOutput(x, mop.Output, result)
 }
 
+// operationNotFound is the vAPI error for an invoke of an operation wcpd does not serve.
+func operationNotFound(params *rpcParams) *Error {
+	return NewError(ErrorOperationNotFound, "wcpd.operation.not_found",
+		fmt.Sprintf("No operation %s of service %s is served.", params.OperationID, params.ServiceID),
+		params.OperationID, params.ServiceID)
+}
+
 // rpcCall turns the operation-input structure into a call: path variables and query parameters as
 // the REST binding names them, every other input as the plain JSON the REST body would hold.
 func rpcCall(x *exchange, op *Operation, mop *idl.Operation, input any, meta *idl.Metadata) (*Call, error) {
-	fields, ok := operationInput(input)
+	fields, ok := idl.OperationInputFields(input)
 	if !ok {
 		return nil, NewError(ErrorInvalidRequest, "wcpd.jsonrpc.input",
 			`The input must be {"STRUCTURE": {"operation-input": {…}}}.`)
@@ -223,20 +222,6 @@ func rpcCall(x *exchange, op *Operation, mop *idl.Operation, input any, meta *id
 	return call, nil
 }
 
-// operationInput returns the fields of {"STRUCTURE":{"operation-input":{…}}}.
-func operationInput(input any) (map[string]any, bool) {
-	outer, ok := input.(map[string]any)
-	if !ok {
-		return nil, false
-	}
-	named, ok := outer["STRUCTURE"].(map[string]any)
-	if !ok || len(outer) != 1 {
-		return nil, false
-	}
-	fields, ok := named["operation-input"].(map[string]any)
-	return fields, ok && len(named) == 1
-}
-
 func scalarString(v any) string {
 	switch x := v.(type) {
 	case string:
@@ -250,16 +235,11 @@ func scalarString(v any) string {
 
 // rpcOutput types the handler's result by the operation's output type.
 func (a *API) rpcOutput(x *exchange, outputType string, result any) (any, error) {
-	meta := idl.Default()
-	t, err := meta.Type(outputType)
-	if err != nil {
-		return nil, err
-	}
 	plain, err := plainJSON(result)
 	if err != nil {
 		return nil, err
 	}
-	out, err := meta.Encode(t, plain, "output")
+	out, err := typedOutput(outputType, plain)
 	if err != nil {
 		// The handler answered something its declared type cannot carry: a defect, logged in full.
 		a.Logger.Error("answer does not fit the operation's output type", "operation", x.opID, "error", err)
@@ -268,119 +248,86 @@ func (a *API) rpcOutput(x *exchange, outputType string, result any) (any, error)
 	return out, nil
 }
 
+// typedOutput is an answer's plain JSON typed by the operation's output type, as JSON-RPC sends it.
+func typedOutput(outputType string, plain any) (any, error) {
+	meta := idl.Default()
+	t, err := meta.Type(outputType)
+	if err != nil {
+		return nil, err
+	}
+	return meta.Encode(t, plain, "output")
+}
+
 // plainJSON is result as the REST form's JSON, decoded again with numbers kept exact.
 func plainJSON(result any) (any, error) {
-	var raw []byte
 	switch v := result.(type) {
-	case nil:
-		return nil, nil
 	case Raw:
-		raw = v
-	case json.RawMessage:
-		raw = v
+		return idl.PlainOfJSON(v)
 	case Attachment:
 		return nil, NewError(ErrorUnsupported, "wcpd.jsonrpc.attachment",
 			"This operation answers a file, which the REST form serves; JSON-RPC cannot carry it.")
-	default:
-		var err error
-		if raw, err = json.Marshal(result); err != nil {
-			return nil, err
-		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return idl.Plain(result)
 }
 
-// rpcAuthenticate finds the caller from the request's security context.
-func (a *API) rpcAuthenticate(x *exchange, ctx map[string]any) (auth.Principal, error) {
+// rpcAuthenticate finds the caller from the request's security context: a session (with its id)
+// for session_id, a principal alone for user_pass.
+func (a *API) rpcAuthenticate(x *exchange, ctx map[string]any) (Session, error) {
 	sc, _ := ctx["securityCtx"].(map[string]any)
 	scheme, _ := sc["schemeId"].(string)
 	switch scheme {
 	case SchemeSessionID:
 		id, _ := sc["sessionId"].(string)
-		sess, ok := a.Sessions.Touch(id)
-		if !ok || id == "" {
-			return auth.Principal{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.session_invalid",
-				"The session is unknown or has expired; log in again.")
-		}
-		x.user, x.hasUser = sess.Principal, true
-		return sess.Principal, nil
+		return a.session(x, id)
 	case SchemeUserPass:
 		user, _ := sc["userName"].(string)
 		pass, _ := sc["password"].(string)
 		p, err := a.Identity.Login(user, pass)
 		if err != nil {
-			return auth.Principal{}, LoginError(user, err)
+			return Session{}, LoginError(user, err)
 		}
 		x.user, x.hasUser = p, true
-		return p, nil
+		return Session{Principal: p}, nil
 	case "":
-		return auth.Principal{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_session",
+		return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_session",
 			"This operation requires a security context: "+SchemeUserPass+" or "+SchemeSessionID+".")
 	}
-	return auth.Principal{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.scheme",
+	return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.scheme",
 		"The security scheme "+strconv.Quote(scheme)+" is not supported; use "+SchemeUserPass+" or "+SchemeSessionID+".", scheme)
 }
 
-// rpcSession serves the CIS session service: create answers the new session's id as a SECRET.
+// rpcSession serves the CIS session service: create (user_pass) answers the new session's id as a
+// SECRET; get and delete act on the session_id context's session.
 func (a *API) rpcSession(x *exchange, params *rpcParams, mop *idl.Operation) (any, error) {
-	if mop == nil {
-		return nil, NewError(ErrorOperationNotFound, "wcpd.operation.not_found",
-			fmt.Sprintf("No operation %s of service %s is served.", params.OperationID, params.ServiceID),
-			params.OperationID, params.ServiceID)
-	}
 	sc, _ := params.Ctx["securityCtx"].(map[string]any)
 	scheme, _ := sc["schemeId"].(string)
+	want := SchemeSessionID
+	if params.OperationID == "create" {
+		want = SchemeUserPass
+	}
+	if scheme != want {
+		return nil, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.scheme",
+			params.OperationID+" of "+sessionService+" needs the "+want+" security context.", want)
+	}
+	sess, err := a.rpcAuthenticate(x, params.Ctx)
+	if err != nil {
+		return nil, err
+	}
 	switch params.OperationID {
 	case "create":
-		if scheme != SchemeUserPass {
-			return nil, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_credentials",
-				"Log in with the "+SchemeUserPass+" security context (userName and password).")
-		}
-		p, err := a.rpcAuthenticate(x, params.Ctx)
-		if err != nil {
-			return nil, err
-		}
-		return a.rpcOutput(x, mop.Output, a.Sessions.Create(p).ID)
-	case "get", "delete":
-		if scheme != SchemeSessionID {
-			return nil, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_session",
-				"This operation needs the "+SchemeSessionID+" security context.")
-		}
-		p, err := a.rpcAuthenticate(x, params.Ctx)
-		if err != nil {
-			return nil, err
-		}
-		id, _ := sc["sessionId"].(string)
-		if params.OperationID == "delete" {
-			a.Sessions.Delete(id)
-			return nil, nil
-		}
-		sess, _ := a.Sessions.Touch(id)
-		return a.rpcOutput(x, mop.Output, SessionInfo{User: p.SessionUser(),
-			CreatedTime: NewDateTime(sess.Created), LastAccessed: NewDateTime(sess.LastAccessed)})
+		return a.rpcOutput(x, mop.Output, a.Sessions.Create(sess.Principal).ID)
+	case "delete":
+		a.Sessions.Delete(sess.ID)
+		return nil, nil
 	}
-	return nil, NewError(ErrorOperationNotFound, "wcpd.operation.not_found",
-		fmt.Sprintf("No operation %s of service %s is served.", params.OperationID, params.ServiceID),
-		params.OperationID, params.ServiceID)
+	return a.rpcOutput(x, mop.Output, sessionInfo(sess))
 }
 
 func (a *API) writeRPC(x *exchange, id json.RawMessage, result any) {
-	if len(id) == 0 {
-		id = json.RawMessage("null")
-	}
-	body, err := idl.AppendJSON(make([]byte, 0, 512), idl.Object{{Name: "jsonrpc", Value: "2.0"}, {Name: "id", Value: id}, {Name: "result", Value: result}})
-	if err != nil {
+	if err := a.writeRPCAnswer(x, id, "result", result); err != nil {
 		a.Logger.Error("encoding a JSON-RPC answer", "operation", x.opID, "error", err)
-		a.writeRPCProtocolError(x, id, rpcInvalidParams, "The answer could not be encoded.")
-		return
+		a.writeRPCProtocolError(x, id, rpcInternalError, "The answer could not be encoded.")
 	}
-	a.writeRPCBody(x, body)
 }
 
 // writeRPCError answers a vAPI error as the result's error member, typed by its error structure.
@@ -401,13 +348,21 @@ func (a *API) writeRPCError(x *exchange, id json.RawMessage, err error) {
 }
 
 func (a *API) writeRPCProtocolError(x *exchange, id json.RawMessage, code int, message string) {
+	x.vapiError = "jsonrpc " + strconv.Itoa(code)
+	_ = a.writeRPCAnswer(x, id, "error", idl.Object{{Name: "code", Value: json.Number(strconv.Itoa(code))}, {Name: "message", Value: message}})
+}
+
+// writeRPCAnswer writes the envelope with the request's id (null when it was not read) and member.
+func (a *API) writeRPCAnswer(x *exchange, id json.RawMessage, member string, value any) error {
 	if len(id) == 0 {
 		id = json.RawMessage("null")
 	}
-	x.vapiError = "jsonrpc " + strconv.Itoa(code)
-	body, _ := json.Marshal(idl.Object{{Name: "jsonrpc", Value: "2.0"}, {Name: "id", Value: id},
-		{Name: "error", Value: rpcProtocolError{Code: code, Message: message}}})
+	body, err := idl.AppendJSON(make([]byte, 0, 512), idl.Object{{Name: "jsonrpc", Value: "2.0"}, {Name: "id", Value: id}, {Name: member, Value: value}})
+	if err != nil {
+		return err
+	}
 	a.writeRPCBody(x, body)
+	return nil
 }
 
 // writeRPCBody writes a JSON-RPC answer: always HTTP 200, as the official runtime takes any other
@@ -429,17 +384,17 @@ func CheckAnswer(opID string, body []byte, isError bool) error {
 	var plain any
 	if len(body) > 0 {
 		var err error
-		if plain, err = plainJSON(Raw(body)); err != nil {
+		if plain, err = idl.PlainOfJSON(body); err != nil {
 			return err
 		}
 	}
 	// Each is typed, then read back from the wire's bytes, as the client sees them.
 	onWire := func(enc any) (any, error) {
-		raw, err := json.Marshal(enc)
+		raw, err := idl.AppendJSON(nil, enc)
 		if err != nil {
 			return nil, err
 		}
-		return plainJSON(Raw(raw))
+		return idl.PlainOfJSON(raw)
 	}
 	if isError {
 		obj, _ := plain.(map[string]any)
@@ -455,23 +410,19 @@ func CheckAnswer(opID string, body []byte, isError bool) error {
 		_, err = meta.DecodeError(inner["ERROR"], "error", true)
 		return err
 	}
-	i := strings.LastIndex(opID, ".")
-	if i < 0 {
-		return nil
-	}
-	mop, ok := meta.Operation(opID[:i], opID[i+1:])
+	mop, ok := meta.OperationByID(opID)
 	if !ok {
 		return nil
 	}
-	t, err := meta.Type(mop.Output)
-	if err != nil {
-		return err
-	}
-	enc, err := meta.Encode(t, plain, "output")
+	enc, err := typedOutput(mop.Output, plain)
 	if err != nil {
 		return err
 	}
 	wire, err := onWire(enc)
+	if err != nil {
+		return err
+	}
+	t, err := meta.Type(mop.Output)
 	if err != nil {
 		return err
 	}
@@ -482,11 +433,7 @@ func CheckAnswer(opID string, body []byte, isError bool) error {
 // DeclaresError reports whether the operation id declares the vAPI error type (e.g. NOT_FOUND) in
 // its interface metadata; known is false for operations without metadata.
 func DeclaresError(opID string, errorType string) (declared, known bool) {
-	i := strings.LastIndex(opID, ".")
-	if i < 0 {
-		return false, false
-	}
-	mop, ok := idl.Default().Operation(opID[:i], opID[i+1:])
+	mop, ok := idl.Default().OperationByID(opID)
 	if !ok {
 		return false, false
 	}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -93,8 +94,8 @@ func (f *Family) ClusterOf(zoneID string) (string, bool) {
 			return r.Value.Cluster, r.Value.Cluster != ""
 		}
 	}
-	cluster, ok := strings.CutPrefix(zoneID, "zone-")
-	if !ok || cluster == "" || f.ZoneOf(cluster) != zoneID {
+	cluster, ok := platform.ImplicitZoneCluster(zoneID)
+	if !ok || f.ZoneOf(cluster) != zoneID {
 		return "", false
 	}
 	return cluster, true
@@ -136,7 +137,7 @@ func (f *Family) create(c *vapi.Call) (any, error) {
 	if problems := validation.IsDNS1123Label(spec.Zone); len(problems) > 0 {
 		return nil, vapi.InvalidArgument("spec.zone", spec.Zone, strings.Join(problems, "; "))
 	}
-	if strings.HasPrefix(spec.Zone, "zone-domain-") {
+	if cluster, implicit := platform.ImplicitZoneCluster(spec.Zone); implicit && strings.HasPrefix(cluster, "domain-") {
 		return nil, vapi.InvalidArgument("spec.zone", spec.Zone, "names of the form zone-<cluster id> are those of clusters that no zone holds")
 	}
 	z := zone{}
@@ -176,7 +177,7 @@ func (f *Family) list(c *vapi.Call) (any, error) {
 	}
 	out := ListResult{Items: []ListItem{}}
 	for _, r := range f.zones.ListShared() {
-		if len(filter.Zones) == 0 || contains(filter.Zones, r.Key) {
+		if len(filter.Zones) == 0 || slices.Contains(filter.Zones, r.Key) {
 			out.Items = append(out.Items, ListItem{Zone: r.Key, Info: Info{Description: r.Value.Description}})
 		}
 	}
@@ -343,20 +344,11 @@ func (f *Family) associations(c *vapi.Call) (any, error) {
 	out := AssociationList{Associations: []Association{}}
 	for _, r := range f.zones.ListShared() {
 		cl := r.Value.Cluster
-		if cl == "" || (len(filter.Zones) > 0 && !contains(filter.Zones, r.Key)) || (len(filter.Clusters) > 0 && !contains(filter.Clusters, cl)) {
+		if cl == "" || (len(filter.Zones) > 0 && !slices.Contains(filter.Zones, r.Key)) || (len(filter.Clusters) > 0 && !slices.Contains(filter.Clusters, cl)) {
 			continue
 		}
 		out.Associations = append(out.Associations, Association{Zone: r.Key, Cluster: cl})
 	}
 	sort.Slice(out.Associations, func(i, j int) bool { return out.Associations[i].Zone < out.Associations[j].Zone })
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,6 +1,7 @@
 package idl
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -26,7 +27,9 @@ const (
 	wireBinary    = "BINARY"
 	wireError     = "ERROR"
 	mapEntry      = "map-entry"
-	dynamicStruct = "dynamic-structure"
+	// operationInputName names the structure an invoke's inputs come in.
+	operationInputName = "operation-input"
+	dynamicStruct      = "dynamic-structure"
 	// ErrorStructPrefix is the start of every standard error structure's name.
 	ErrorStructPrefix = "com.vmware.vapi.std.errors."
 )
@@ -126,6 +129,47 @@ func appendString(b []byte, s string) []byte {
 }
 
 func wrap(key string, v any) Object { return Object{{key, v}} }
+
+// OperationInput is the JSON-RPC input of an invoke: {"STRUCTURE":{"operation-input":{…}}}.
+func OperationInput(fields Object) Object {
+	return wrap(wireStructure, wrap(operationInputName, fields))
+}
+
+// OperationInputFields returns the fields of an invoke's input, or false when it is not
+// {"STRUCTURE":{"operation-input":{…}}}.
+func OperationInputFields(input any) (map[string]any, bool) {
+	inner, ok := unwrap(input, wireStructure)
+	if !ok {
+		return nil, false
+	}
+	named, ok := unwrap(inner, operationInputName)
+	fields, isObj := named.(map[string]any)
+	return fields, ok && isObj
+}
+
+// Plain is a Go value (structures, typed maps and slices, numbers) in plain form, through
+// encoding/json, with numbers kept exact.
+func Plain(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return PlainOfJSON(raw)
+}
+
+// PlainOfJSON decodes JSON into plain form, with numbers kept exact.
+func PlainOfJSON(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // Encode turns a plain value of type t into its JSON-RPC form. A required structure field that the
 // plain value lacks is an error, except lists, sets and maps, which are empty then (REST leaves empty

@@ -100,7 +100,12 @@ func New(structs []Struct, enums []Enum, services []Service) *Metadata {
 
 // Operation finds an operation by service id and operation name.
 func (m *Metadata) Operation(service, name string) (*Operation, bool) {
-	op, ok := m.ops[service+"."+name]
+	return m.OperationByID(service + "." + name)
+}
+
+// OperationByID finds an operation by its full id, "<service id>.<operation>".
+func (m *Metadata) OperationByID(id string) (*Operation, bool) {
+	op, ok := m.ops[id]
 	return op, ok
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/wcpd/wcpd/internal/vapi"
 	"github.com/wcpd/wcpd/internal/vapi/idl"
 )
 
@@ -113,7 +114,11 @@ func (c *Client) Invoke(ctx context.Context, service, operation string, inputs m
 		if err != nil {
 			return nil, err
 		}
-		v, err := c.Meta.Encode(t, plain(inputs[p.Name]), p.Name)
+		in, err := idl.Plain(inputs[p.Name])
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", p.Name, err)
+		}
+		v, err := c.Meta.Encode(t, in, p.Name)
 		if err != nil {
 			return nil, fmt.Errorf("input %w", err)
 		}
@@ -124,8 +129,7 @@ func (c *Client) Invoke(ctx context.Context, service, operation string, inputs m
 			return nil, fmt.Errorf("%s.%s has no input %q", service, operation, name)
 		}
 	}
-	input := map[string]any{"STRUCTURE": map[string]any{"operation-input": fields}}
-	answer, err := c.Send(ctx, service, operation, input)
+	answer, err := c.Send(ctx, service, operation, idl.OperationInput(fields))
 	if err != nil {
 		return nil, err
 	}
@@ -138,9 +142,9 @@ func (c *Client) Invoke(ctx context.Context, service, operation string, inputs m
 
 // Send posts one invoke with input already in JSON-RPC form and returns the answer's result member.
 func (c *Client) Send(ctx context.Context, service, operation string, input any) (map[string]any, error) {
-	sc := map[string]any{"schemeId": "com.vmware.vapi.std.security.user_pass", "userName": c.user, "password": c.password}
+	sc := map[string]any{"schemeId": vapi.SchemeUserPass, "userName": c.user, "password": c.password}
 	if c.sessionID != "" {
-		sc = map[string]any{"schemeId": "com.vmware.vapi.std.security.session_id", "sessionId": c.sessionID}
+		sc = map[string]any{"schemeId": vapi.SchemeSessionID, "sessionId": c.sessionID}
 	}
 	id := strconv.FormatUint(c.nextID.Add(1)-1, 10)
 	req := map[string]any{"jsonrpc": "2.0", "method": "invoke", "id": id, "params": map[string]any{
@@ -246,23 +250,4 @@ func hasParam(op *idl.Operation, name string) bool {
 		}
 	}
 	return false
-}
-
-// plain turns a Go value (structs, typed maps and slices, ints) into the plain JSON form the codec
-// takes, through encoding/json.
-func plain(v any) any {
-	if v == nil {
-		return nil
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var out any
-	if err := dec.Decode(&out); err != nil {
-		return v
-	}
-	return out
 }
