@@ -44,7 +44,7 @@ func main() {
 	bigClasses := flag.Int("big-classes", 1000, "VM classes stored for the at-size measurements")
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown report to write (empty: stdout only)")
 	scenarios := flag.String("scenarios", "login,list,get,create,size,kubernetes",
-		"comma-separated scenarios to run: login, list, get, create (each against the three servers), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API); or soak alone (-soak long, bench/soak.go)")
+		"comma-separated scenarios to run: login, list, get, create (each against the three servers), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API); or soak alone (-soak long, bench/soak.go), or pods alone (vSphere Pods, bench/pods.go)")
 	flag.IntVar(&kubeNamespaces, "kube-namespaces", 1000, "namespaces realised at once in the Kubernetes measurements")
 	soakFor := flag.Duration("soak", 20*time.Minute, "how long the soak scenario runs")
 	pprofFlag := flag.Bool("pprof", false, "start wcpd with --pprof and print how to profile it while the load runs")
@@ -53,7 +53,7 @@ func main() {
 	want := map[string]bool{}
 	for _, sc := range strings.Split(*scenarios, ",") {
 		switch sc = strings.TrimSpace(sc); sc {
-		case "login", "list", "get", "create", "size", "kubernetes", "soak":
+		case "login", "list", "get", "create", "size", "kubernetes", "soak", "pods":
 			want[sc] = true
 		case "":
 		default:
@@ -67,6 +67,18 @@ func main() {
 	wcpdExtraArgs = nil
 	if *pprofFlag {
 		wcpdExtraArgs = []string{"--pprof"}
+	}
+	if want["pods"] {
+		// vSphere Pods run alone too, on a wcpd of their own, and replace their section.
+		if len(want) > 1 {
+			fmt.Fprintln(os.Stderr, "bench: the pods scenario runs alone")
+			os.Exit(2)
+		}
+		if err := runPods(*out); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if want["soak"] {
 		// The soak runs alone (the machine is its own) and replaces its section of the report.
@@ -675,10 +687,16 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 	}
 	fmt.Print(report)
 	if out != "" {
-		// The soak runs on its own (-scenarios soak); its last section is kept.
+		// The soak and the pods run on their own (-scenarios soak, pods); their last sections are kept.
 		if old, err := os.ReadFile(out); err == nil {
-			if i := strings.Index(string(old), "\n## Soak\n"); i >= 0 {
-				report = strings.TrimRight(report, "\n") + "\n" + string(old[i:])
+			for _, heading := range []string{"\n## vSphere Pods\n", "\n## Soak\n"} {
+				if i := strings.Index(string(old), heading); i >= 0 {
+					section := string(old[i:])
+					if j := strings.Index(section[len(heading):], "\n## "); j >= 0 {
+						section = section[:len(heading)+j+1]
+					}
+					report = strings.TrimRight(report, "\n") + "\n" + section
+				}
 			}
 		}
 		return os.WriteFile(out, []byte(report), 0o644)

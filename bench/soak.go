@@ -530,19 +530,7 @@ func writeSoakReport(out string, duration time.Duration, samples []soakSample, s
 		return nil
 	}
 	// The soak replaces its own section of the report and leaves the rest as it was.
-	old, _ := os.ReadFile(out)
-	doc := string(old)
-	if i := strings.Index(doc, "## Soak\n"); i >= 0 {
-		rest := doc[i+len("## Soak\n"):]
-		if j := strings.Index(rest, "\n## "); j >= 0 {
-			doc = doc[:i] + report + rest[j+1:]
-		} else {
-			doc = doc[:i] + report
-		}
-	} else {
-		doc = strings.TrimRight(doc, "\n") + "\n\n" + report
-	}
-	return os.WriteFile(out, []byte(doc), 0o644)
+	return replaceSection(out, "## Soak\n", report)
 }
 
 // clusterBEnableSpec enables Cluster-B beside Cluster-A's Supervisor, on address ranges of its own.

@@ -83,6 +83,26 @@ func TestTaggingAndLibrariesOnAPI(t *testing.T) {
 		t.Fatalf("item get over JSON-RPC: %v %v", item, err)
 	}
 
+	// An update session's file, named on /api by the session and the file name: add, get, remove.
+	r = env.Do("POST", "/api/content/library/item/update-session", token, map[string]any{"library_item_id": items[0]})
+	var session string
+	if r.Status != 201 || json.Unmarshal(r.Body, &session) != nil {
+		t.Fatalf("update session: %d %s", r.Status, r.Body)
+	}
+	r = env.Do("POST", "/api/content/library/item/update-session/"+session+"/file", token,
+		map[string]any{"name": "notes.txt", "source_type": "PUSH", "size": 5})
+	if r.Status != 200 {
+		t.Fatalf("file add: %d %s", r.Status, r.Body)
+	}
+	env.Do("GET", "/api/content/library/item/update-session/"+session+"/file/notes.txt", token, nil).JSON(t, &got)
+	if got["name"] != "notes.txt" || got["source_type"] != "PUSH" {
+		t.Fatalf("file get: %v", got)
+	}
+	if r := env.Do("DELETE", "/api/content/library/item/update-session/"+session+"/file/notes.txt", token, nil); r.Status != 204 {
+		t.Fatalf("file remove: %d %s", r.Status, r.Body)
+	}
+	expectError(t, env.Do("GET", "/api/content/library/item/update-session/"+session+"/file/notes.txt", token, nil), 404, "NOT_FOUND")
+
 	// Errors come back typed, naming what is missing.
 	expectError(t, env.Do("GET", "/api/cis/tagging/tag/urn:vmomi:InventoryServiceTag:nope:GLOBAL", token, nil), 404, "NOT_FOUND", "nope")
 	expectError(t, env.Do("POST", "/api/cis/tagging/category", token, map[string]any{

@@ -24,6 +24,7 @@ import (
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/soap"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -119,26 +120,9 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	w := startServe(t, dataDir)
-	req, _ := http.NewRequest("POST", w.url+"/api/session", nil)
-	req.SetBasicAuth(servertest.Admin, servertest.AdminPassword)
-	res, err := insecureHTTP.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokenJSON, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	var token string
-	if err := json.Unmarshal(tokenJSON, &token); err != nil {
-		t.Fatalf("login: %d %s", res.StatusCode, tokenJSON)
-	}
+	token := w.adminSession(t)
 	const cluster = "domain-c9"
-	if s, b := w.call(t, "POST", "/api/vcenter/namespace-management/clusters/"+cluster+"?action=enable", token, servertest.VSphereEnableSpec(1)); s != 204 {
-		t.Fatalf("enable: %d %s", s, b)
-	}
-	servertest.Eventually(t, "the Supervisor is RUNNING", time.Minute, func(ctx context.Context) (bool, error) {
-		_, b := w.call(t, "GET", "/api/vcenter/namespace-management/clusters/"+cluster, token, nil)
-		return strings.Contains(string(b), `"config_status":"RUNNING"`), nil
-	})
+	w.enableSupervisor(t, token, cluster)
 	ns := map[string]any{"cluster": cluster, "namespace": "persistent",
 		"resource_spec": map[string]any{"pod_count": 7},
 		"access_list":   []any{map[string]any{"subject_type": "USER", "subject": "administrator", "domain": "vsphere.local", "role": "OWNER"}},
@@ -302,6 +286,116 @@ func TestKubernetesSurvivesKill9(t *testing.T) {
 		var notFound *find.NotFoundError
 		return apierrors.IsNotFound(err) && (errors.As(ferr, &notFound) || (ferr == nil && len(found) == 0)), nil
 	})
+}
+
+// TestPodsSurviveKill9: pods keep their pod VMs across a kill -9 of wcpd (the same VMs, no
+// duplicates), and the VM of a pod removed just before the kill — an orphan the crash left — is
+// removed after the restart.
+func TestPodsSurviveKill9(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	w := startServe(t, dataDir)
+	token := w.adminSession(t)
+	const cluster = "domain-c9"
+	w.enableSupervisor(t, token, cluster)
+	ns := map[string]any{"cluster": cluster, "namespace": "pods",
+		"access_list": []any{map[string]any{"subject_type": "USER", "subject": "administrator", "domain": "vsphere.local", "role": "OWNER"}}}
+	if s, b := w.call(t, "POST", "/api/vcenter/namespaces/instances", token, ns); s != 204 {
+		t.Fatalf("namespace: %d %s", s, b)
+	}
+	kube := w.kubeLogin(t, kubeconfig, cluster)
+	ctx := context.Background()
+	replicas := int32(2)
+	labels := map[string]string{"app": "web"}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1.0"}}}}}}
+	servertest.Eventually(t, "the Deployment is made", time.Minute, func(ctx context.Context) (bool, error) {
+		_, err := kube.AppsV1().Deployments("pods").Create(ctx, d, metav1.CreateOptions{})
+		return err == nil || apierrors.IsAlreadyExists(err), nil
+	})
+	// podVMs maps the names of the VMs in the namespace's folder to their ids.
+	podVMs := func(vc *vim25.Client) map[string]string {
+		found, err := find.NewFinder(vc).VirtualMachineList(ctx, "/Datacenter/vm/Namespaces/pods/*")
+		var notFound *find.NotFoundError
+		if err != nil && !errors.As(err, &notFound) {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, vm := range found {
+			out[vm.Name()] = vm.Reference().Value
+		}
+		return out
+	}
+	// running is the Deployment's pods once both run, each with its VM.
+	running := func(vc *vim25.Client) (pods []string, vms map[string]string) {
+		servertest.Eventually(t, "two pods run as pod VMs", 2*time.Minute, func(ctx context.Context) (bool, error) {
+			list, err := kube.CoreV1().Pods("pods").List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+			if err != nil {
+				return false, nil
+			}
+			pods, vms = nil, podVMs(vc)
+			for _, p := range list.Items {
+				if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil || vms[p.Name] == "" {
+					return false, nil
+				}
+				pods = append(pods, p.Name)
+			}
+			return len(pods) == 2 && len(vms) == 2, nil
+		})
+		return pods, vms
+	}
+	pods, before := running(w.vim25(t))
+
+	// One pod removed at once (no grace), and wcpd killed before its VM could go.
+	if err := kube.CoreV1().Pods("pods").Delete(ctx, pods[0], metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.cmd.Wait()
+
+	w = startServe(t, dataDir)
+	kube = w.kubeLogin(t, kubeconfig, cluster)
+	after, vms := running(w.vim25(t))
+	if vms[pods[1]] != before[pods[1]] {
+		t.Errorf("pod %s's VM after the restart is %s, was %s", pods[1], vms[pods[1]], before[pods[1]])
+	}
+	if id, ok := vms[pods[0]]; ok {
+		t.Errorf("the VM %s of the removed pod %s is still there (pods now %v)", id, pods[0], after)
+	}
+}
+
+// enableSupervisor enables a Supervisor on cluster and waits until it is RUNNING.
+func (w *wcpdProcess) enableSupervisor(t *testing.T, token, cluster string) {
+	t.Helper()
+	if s, b := w.call(t, "POST", "/api/vcenter/namespace-management/clusters/"+cluster+"?action=enable", token, servertest.VSphereEnableSpec(1)); s != 204 {
+		t.Fatalf("enable: %d %s", s, b)
+	}
+	servertest.Eventually(t, "the Supervisor is RUNNING", time.Minute, func(ctx context.Context) (bool, error) {
+		_, b := w.call(t, "GET", "/api/vcenter/namespace-management/clusters/"+cluster, token, nil)
+		return strings.Contains(string(b), `"config_status":"RUNNING"`), nil
+	})
+}
+
+// adminSession logs in to the vCenter API as the administrator and returns the session id.
+func (w *wcpdProcess) adminSession(t *testing.T) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", w.url+"/api/session", nil)
+	req.SetBasicAuth(servertest.Admin, servertest.AdminPassword)
+	res, err := insecureHTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	var token string
+	if err := json.Unmarshal(body, &token); err != nil {
+		t.Fatalf("login: %d %s", res.StatusCode, body)
+	}
+	return token
 }
 
 // vim25 logs in to the inventory's /sdk as the administrator.

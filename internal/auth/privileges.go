@@ -29,6 +29,11 @@ const (
 	VirtualMachineInventoryDelete     Privilege = "VirtualMachine.Inventory.Delete"
 	VirtualMachineInventoryRegister   Privilege = "VirtualMachine.Inventory.Register"
 	VirtualMachineInventoryUnregister Privilege = "VirtualMachine.Inventory.Unregister"
+	VirtualMachineInventoryCreate     Privilege = "VirtualMachine.Inventory.Create"
+	VirtualMachineProvisioningClone   Privilege = "VirtualMachine.Provisioning.Clone"
+	// ResourceColdMigrate moves a VM that is powered off; ResourceHotMigrate one that runs.
+	ResourceColdMigrate Privilege = "Resource.ColdMigrate"
+	ResourceHotMigrate  Privilege = "Resource.HotMigrate"
 )
 
 // AllPrivileges lists every privilege wcpd knows; the Admin role holds all of them.
@@ -39,6 +44,7 @@ var AllPrivileges = []Privilege{
 	SupervisorServicesManage, ContentLibraryRead, StorageProfileView,
 	ResourceAssignVMToPool, VirtualMachineConfigAdvanced, GlobalSettings, AuthorizationModifyPermissions,
 	VirtualMachineInventoryDelete, VirtualMachineInventoryRegister, VirtualMachineInventoryUnregister,
+	VirtualMachineInventoryCreate, VirtualMachineProvisioningClone, ResourceColdMigrate, ResourceHotMigrate,
 }
 
 // KnownPrivilege reports whether p is one of AllPrivileges.

@@ -33,6 +33,13 @@ const (
 	poolMemoryMB               = 16 * 1024
 )
 
+// LevelShares is the CPU and memory shares vSphere gives a VM of size at a level other than
+// CUSTOM (what a VM's configuration reports for it).
+func LevelShares(l Level, size Size) (cpuShares, memoryShares int64) {
+	m := levelMultiplier(l)
+	return m * cpuSharesPerVCPUHalfNormal * int64(size.CPUCount), m * memSharesPerMBHalfNormal * size.MemoryMB
+}
+
 func levelMultiplier(l Level) int64 {
 	switch l {
 	case LevelLow:
@@ -238,16 +245,16 @@ func (c *compiler) compilePod(n *node, path fieldPath, in *Node) {
 	c.forbid(path, in, "reservation", in.Reservation != nil)
 	c.forbid(path, in, "limit", in.Limit != nil)
 	c.forbidPoolOnly(path, in)
-	spec := sizePod(&c.errs, path, in.Containers)
-	n.qos = spec.qos
-	n.vm = spec.size
-	n.size = [2]int64{int64(spec.size.CPUCount) * c.cpuMHz, spec.size.MemoryMB}
-	n.reservation = [2]int64{ceilDiv(spec.requestMillicores*c.cpuMHz, 1000), ceilDiv(spec.requestBytes, mib)}
-	if spec.hasCPULimit {
-		n.limit[cpu] = ceilDiv(spec.limitMillicores*c.cpuMHz, 1000)
+	a := sizePod(&c.errs, path, in.Containers).allocation(c.cpuMHz)
+	n.qos = a.QoS
+	n.vm = a.Size
+	n.size = [2]int64{int64(a.Size.CPUCount) * c.cpuMHz, a.Size.MemoryMB}
+	n.reservation = [2]int64{a.ReservationMHz, a.ReservationMB}
+	if a.LimitMHz >= 0 {
+		n.limit[cpu] = a.LimitMHz
 	}
-	if spec.hasMemoryLimit {
-		n.limit[mem] = ceilDiv(spec.limitBytes, mib) + PodMemoryPaddingMB
+	if a.LimitMB >= 0 {
+		n.limit[mem] = a.LimitMB
 	}
 }
 
@@ -343,8 +350,7 @@ func (c *compiler) compileShares(n *node, path fieldPath, s *Shares) {
 		vcpus, memoryMB = poolVCPUs, poolMemoryMB
 	}
 	if n.level != LevelCustom {
-		m := levelMultiplier(n.level)
-		n.static = [2]int64{m * cpuSharesPerVCPUHalfNormal * vcpus, m * memSharesPerMBHalfNormal * memoryMB}
+		n.static[cpu], n.static[mem] = LevelShares(n.level, Size{CPUCount: int(vcpus), MemoryMB: memoryMB})
 	}
 	for d := range 2 {
 		n.static[d] = max(n.static[d], 1)

@@ -48,6 +48,52 @@ func PodSize(containers []Container) (QoSClass, Size, error) {
 	return spec.qos, spec.size, nil
 }
 
+// PodAllocation is what a vSphere Pod's VM is given, from its containers: the size PodSize
+// gives, a reservation of the containers' requests and a limit of their limits (with the memory
+// padding), the CPU in MHz at cpuMHzPerVCPU a vCPU. The spherelet configures pod VMs with it and
+// the resource model analyses pods with it, so a pod VM in the inventory and the same pod in a
+// what-if tree come out alike.
+type PodAllocation struct {
+	QoS  QoSClass
+	Size Size
+	// ReservationMHz and ReservationMB are 0 when no container requests any.
+	ReservationMHz, ReservationMB int64
+	// LimitMHz and LimitMB are -1 (unlimited) unless every container has a limit.
+	LimitMHz, LimitMB int64
+	// CPUShares and MemoryShares are those of the NORMAL level for the size: a BestEffort pod's
+	// 1 vCPU / 512 MB has 1000 and 5120.
+	CPUShares, MemoryShares int64
+}
+
+// AllocatePod returns the allocation of a pod of containers; a bad quantity is a FieldErrors
+// naming every bad field ("containers[i].requests.cpu" and the like).
+func AllocatePod(containers []Container, cpuMHzPerVCPU int64) (PodAllocation, error) {
+	if cpuMHzPerVCPU <= 0 {
+		cpuMHzPerVCPU = DefaultCPUMHzPerVCPU
+	}
+	var c collector
+	a := sizePod(&c, nil, containers).allocation(cpuMHzPerVCPU)
+	if err := c.err(); err != nil {
+		return PodAllocation{}, err
+	}
+	return a, nil
+}
+
+// allocation turns what the containers say into the VM's size, reservation and limit.
+func (spec podSpec) allocation(cpuMHz int64) PodAllocation {
+	a := PodAllocation{QoS: spec.qos, Size: spec.size,
+		ReservationMHz: ceilDiv(spec.requestMillicores*cpuMHz, 1000), ReservationMB: ceilDiv(spec.requestBytes, mib),
+		LimitMHz: -1, LimitMB: -1}
+	a.CPUShares, a.MemoryShares = LevelShares(LevelNormal, spec.size)
+	if spec.hasCPULimit {
+		a.LimitMHz = ceilDiv(spec.limitMillicores*cpuMHz, 1000)
+	}
+	if spec.hasMemoryLimit {
+		a.LimitMB = ceilDiv(spec.limitBytes, mib) + PodMemoryPaddingMB
+	}
+	return a
+}
+
 // container quantities after parsing; -1 means not set.
 type containerQuantities struct {
 	reqCPU, limCPU, reqMem, limMem int64

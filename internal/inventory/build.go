@@ -403,6 +403,8 @@ func (b *builder) clustersOrAll(names []string) []*builtCluster {
 	return out
 }
 
+// switches makes the distributed switches with the simulator's own methods. The simulator holds
+// each as a DistributedVirtualSwitch; clients see a VmwareDistributedVirtualSwitch (switchtype.go).
 func (b *builder) switches() error {
 	netFolder := b.m.Get(b.dc.NetworkFolder).(*simulator.Folder)
 	for _, sw := range b.spec.Switches {

@@ -19,6 +19,8 @@ import (
 // (property collectors, views) would then be shared between Inventories.
 func newInternalClient(ctx context.Context, u *url.URL, login *url.Userinfo, counts generations) (*vim25.Client, *reloginTransport, error) {
 	sc := soap.NewClient(u, true)
+	// Switches as clients see them (switchtype.go).
+	sc.Client.Transport = switchTypes{next: sc.Client.Transport}
 	c, err := vim25.NewClient(ctx, sc)
 	if err != nil {
 		return nil, nil, err

@@ -204,7 +204,8 @@ func (d *durable) changed(ref types.ManagedObjectReference) {
 // without announcing it (a pool's UpdateConfig, a custom field's SetField).
 func (d *durable) touched(refs []types.ManagedObjectReference) {
 	for _, ref := range refs {
-		d.changed(ref)
+		// A caller may name a switch by the type clients see (switchtype.go).
+		d.changed(simulatorRef(ref))
 	}
 }
 
@@ -723,6 +724,25 @@ func linkChildren(m *simulator.Registry) {
 			return &p.Vm
 		}
 		return nil
+	}
+	// A compute resource's root pool has it as its parent. The store may hold the pool as it was in
+	// the instant between its creation and the simulator setting that parent (the writer reads
+	// objects after they change, and setting the parent is not a change it hears of): restore it.
+	for _, obj := range objs {
+		var root *types.ManagedObjectReference
+		switch c := mos[obj.Reference()].(type) {
+		case *mo.ClusterComputeResource:
+			root = c.ResourcePool
+		case *mo.ComputeResource:
+			root = c.ResourcePool
+		}
+		if root == nil {
+			continue
+		}
+		if p, ok := mos[*root].(*mo.ResourcePool); ok && p.Parent == nil {
+			owner := obj.Reference()
+			p.Parent = &owner
+		}
 	}
 	for _, obj := range objs {
 		ref := obj.Reference()

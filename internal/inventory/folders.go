@@ -58,3 +58,13 @@ func DecodeConfigSpec(b []byte) (spec *types.VirtualMachineConfigSpec, err error
 	}
 	return spec, nil
 }
+
+// ChildPool finds the resource pool named name directly under the pool parent (a MoRef value)
+// through the search index; found is false when there is none (or the child of that name is a VM).
+func (inv *Inventory) ChildPool(ctx context.Context, parent, name string) (pool types.ManagedObjectReference, found bool, err error) {
+	ref, err := object.NewSearchIndex(inv.Client()).FindChild(ctx, types.ManagedObjectReference{Type: "ResourcePool", Value: parent}, name)
+	if err != nil || ref == nil || ref.Reference().Type != "ResourcePool" {
+		return types.ManagedObjectReference{}, false, err
+	}
+	return ref.Reference(), true, nil
+}

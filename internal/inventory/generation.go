@@ -106,12 +106,17 @@ func setOf(names ...string) map[string]bool {
 }
 
 // countChanges is the simulator's method hook: it moves the generation before any method that may
-// change the inventory, then applies the login policy.
+// change the inventory, then applies the login policy, then hands the methods the inventory adds
+// to the simulator to their handler (instantclone.go).
 func (inv *Inventory) countChanges(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 	if !readOnlyMethods[method.Name] {
 		inv.counts().moved(!workloadTypes[method.This.Type])
 	}
-	return refuseUncheckedLogins(ctx, method)
+	if h, fault := refuseUncheckedLogins(ctx, method); h != nil || fault != nil {
+		return h, fault
+	}
+	addedMethods(ctx, method)
+	return nil, nil
 }
 
 func (inv *Inventory) counts() generations {

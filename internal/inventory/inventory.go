@@ -424,27 +424,40 @@ func (inv *Inventory) SOAPHandler() http.Handler {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		if inv.durable == nil {
-			afterChanges(inv.counts(), func() { inv.svc.ServeMux.ServeHTTP(w, r) })
-			return
-		}
-		// The answer waits until the changes it reports are in the store.
 		var refs []types.ManagedObjectReference
-		if r.Method == http.MethodPost && (r.URL.Path == "/sdk" || r.URL.Path == "/sdk/vimService") {
+		call := isSOAPCall(r)
+		if call {
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
 				http.Error(w, "reading the request: "+err.Error(), http.StatusBadRequest)
 				return
 			}
+			// Switches as the simulator knows them (switchtype.go).
+			body = acceptSwitches(body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			refs = soapCall(body)
+			r.ContentLength = int64(len(body))
+			r.Header.Del("Content-Length")
+			if inv.durable != nil {
+				refs = soapCall(body)
+			}
 		}
-		sw := &syncedWriter{ResponseWriter: w, sync: func() error {
-			inv.durable.touched(refs)
-			return inv.Sync(r.Context())
-		}}
-		afterChanges(inv.counts(), func() { inv.svc.ServeMux.ServeHTTP(sw, r) })
-		sw.ready()
+		if inv.durable != nil {
+			// The answer waits until the changes it reports are in the store.
+			sw := &syncedWriter{ResponseWriter: w, sync: func() error {
+				inv.durable.touched(refs)
+				return inv.Sync(r.Context())
+			}}
+			defer sw.ready()
+			w = sw
+		}
+		if !call {
+			afterChanges(inv.counts(), func() { inv.svc.ServeMux.ServeHTTP(w, r) })
+			return
+		}
+		// The answer is held back to present its switches as clients see them.
+		res := newBufferedResponse()
+		afterChanges(inv.counts(), func() { inv.svc.ServeMux.ServeHTTP(res, r) })
+		res.copyTo(w, presentSwitches(res.body.Bytes()))
 	})
 }
 

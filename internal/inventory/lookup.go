@@ -7,8 +7,10 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/pbm"
 	pbmtypes "github.com/vmware/govmomi/pbm/types"
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vapi/library"
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25"
@@ -42,6 +44,19 @@ type Cluster struct {
 	ResourcePool         string `json:"resource_pool"` // the root pool's MoRef value
 	// DistributedSwitches joined by every host of the cluster (MoRef values).
 	DistributedSwitches []string `json:"distributed_switches"`
+}
+
+// SlowestCoreMHz is the speed of the slowest core among the hosts that can run workloads
+// (connected, not in maintenance mode), 0 when there are none: the speed of one vCPU when CPU
+// amounts of the cluster are turned into MHz.
+func (c Cluster) SlowestCoreMHz() int64 {
+	var mhz int64
+	for _, h := range c.Hosts {
+		if h.Connected && !h.MaintenanceMode && h.CPUMHz > 0 && (mhz == 0 || int64(h.CPUMHz) < mhz) {
+			mhz = int64(h.CPUMHz)
+		}
+	}
+	return mhz
 }
 
 // Host is an ESXi host.
@@ -510,4 +525,14 @@ func (inv *Inventory) Retrieve(ctx context.Context, kind string, props []string,
 	}
 	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
 	return v.Retrieve(ctx, []string{kind}, props, dst)
+}
+
+// VMExists says whether the VM of MoRef id is in the inventory.
+func (inv *Inventory) VMExists(ctx context.Context, id string) (bool, error) {
+	var m mo.VirtualMachine
+	err := property.DefaultCollector(inv.client).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: id}, []string{"name"}, &m)
+	if fault.Is(err, &types.ManagedObjectNotFound{}) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -36,8 +36,8 @@ type gatewayOperation struct {
 	op      *idl.Operation
 }
 
-// gatewayOperations lists the operations of the metadata the gateway can serve: those of its
-// services whose URL has at most one path variable (the legacy protocol names one object by id).
+// gatewayOperations lists the operations of the metadata the gateway serves: every operation of
+// its services but the $task forms.
 func gatewayOperations() []gatewayOperation {
 	var out []gatewayOperation
 	for _, svc := range idl.Default().Services() {
@@ -46,7 +46,7 @@ func gatewayOperations() []gatewayOperation {
 		}
 		for i := range svc.Operations {
 			op := &svc.Operations[i]
-			if len(op.PathVars) <= 1 && !strings.Contains(op.Name, "$") {
+			if !strings.Contains(op.Name, "$") {
 				out = append(out, gatewayOperation{service: svc.ID, op: op})
 			}
 		}
@@ -66,7 +66,7 @@ func (f *Family) registerGateway(r *vapi.Registry) {
 		}
 		sort.Strings(b.Query)
 		for _, p := range g.op.Params {
-			if _, inQuery := g.queryKey(p.Name); !g.inPath(p.Name) && !inQuery && p.Name != g.op.Body {
+			if _, inQuery := g.queryKey(p.Name); !g.inPath(p.Name) && !inQuery && p.Name != g.op.Body && g.header(p.Name) == "" {
 				b.Wrapped = append(b.Wrapped, p.Name)
 			}
 		}
@@ -91,6 +91,16 @@ func (g gatewayOperation) queryKey(param string) (string, bool) {
 	return "", false
 }
 
+// header is the HTTP header that carries param on /api, if one does ("" if none).
+func (g gatewayOperation) header(param string) string {
+	for h, p := range g.op.Headers {
+		if p == param {
+			return h
+		}
+	}
+	return ""
+}
+
 func (g gatewayOperation) inPath(param string) bool {
 	for _, p := range g.op.PathVars {
 		if p == param {
@@ -111,14 +121,32 @@ func (g gatewayOperation) legacyPath(id string) string {
 
 // transcode serves one call through the inventory's /rest handler.
 func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
+	// The legacy protocol names one object in the path (id:<…>): the operation's first parameter.
+	// Another path variable of /api (a file of an update session, a subscription of a library)
+	// travels in the body, by its parameter's name.
 	var id string
-	for variable := range g.op.PathVars {
-		id = c.Path(variable)
-	}
 	body := map[string]json.RawMessage{}
+	for variable, param := range g.op.PathVars {
+		if len(g.op.PathVars) == 1 || param == g.op.Params[0].Name {
+			id = c.Path(variable)
+			continue
+		}
+		body[param], _ = json.Marshal(c.Path(variable))
+	}
 	query := url.Values{}
 	for _, p := range g.op.Params {
 		if g.inPath(p.Name) {
+			continue
+		}
+		if h := g.header(p.Name); h != "" {
+			var raw json.RawMessage
+			ok, err := c.BindHeader(h, p.Name, &raw)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				body[p.Name] = raw
+			}
 			continue
 		}
 		if key, ok := g.queryKey(p.Name); ok {
@@ -145,7 +173,8 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 		}
 	}
 	method, isCRUD := crud[g.op.Name]
-	if !isCRUD {
+	if !isCRUD || len(g.op.PathVars) > 1 {
+		// Bound by action; so is an operation that takes a second id, which the body carries.
 		method = http.MethodPost
 		query.Set("~action", strings.ReplaceAll(g.op.Name, "_", "-"))
 	}

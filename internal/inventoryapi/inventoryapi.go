@@ -1,10 +1,11 @@
 // Package inventoryapi serves vCenter's inventory API next to the Supervisor API — the lists and
 // gets people look ids up with (/api/vcenter/cluster, datacenter, datastore, folder, host,
-// network, resource-pool, storage/policies, vm) and the VM inventory operations (delete, register,
-// unregister) — from the embedded inventory, read through its property collector and PBM as a
-// client would, so what govc or wcpd's controllers change shows at once; and, through a gateway to
-// the inventory's /rest handler, tagging and content library on /api (gateway.go). Shapes are
-// those of vcenter-api-neighbours.md; being registry operations, they answer on /api, /rest and
+// network, resource-pool, storage/policies, vm) and the VM operations (get, create, clone,
+// instant clone, relocate, delete, register, unregister) — from the embedded inventory, read
+// through its property collector and PBM and changed through govmomi's calls as a client would,
+// so what govc or wcpd's controllers change shows at once; and, through a gateway to the
+// inventory's /rest handler, tagging and content library on /api (gateway.go). Shapes are those
+// of vcenter-api-neighbours.md; being registry operations, they answer on /api, /rest and
 // JSON-RPC alike.
 package inventoryapi
 
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/property"
@@ -31,6 +33,9 @@ const maxResults = 1000
 // Family serves the inventory operations.
 type Family struct {
 	deps *platform.Deps
+	// names makes the check that a new VM's name is free in its folder and the VM's making one
+	// step (the embedded inventory's CreateVM does not refuse a taken name, as vCenter does).
+	names sync.Mutex
 }
 
 // New returns the family.
@@ -51,6 +56,11 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle("resource_pool", "get", f.resourcePoolGet)
 	r.Handle("storage.policies", "list", f.policyList)
 	r.Handle("VM", "list", f.vmList)
+	r.Handle("VM", "get", f.vmGet)
+	r.Handle("VM", "create", f.vmCreate)
+	r.Handle("VM", "clone", f.vmClone)
+	r.Handle("VM", "instant_clone", f.vmInstantClone)
+	r.Handle("VM", "relocate", f.vmRelocate)
 	r.Handle("VM", "delete", f.vmDelete)
 	r.Handle("VM", "register", f.vmRegister)
 	r.Handle("VM", "unregister", f.vmUnregister)

@@ -174,54 +174,34 @@ func (f *Family) vmRegister(c *vapi.Call) (any, error) {
 	} else if spec.Datastore != nil || spec.Path != nil {
 		return nil, vapi.InvalidArgument("spec.datastore_path", file, "give datastore_path or datastore and path, not both")
 	}
-	cl := f.deps.Inventory.Client()
-	finder := find.NewFinder(cl)
-	dc, err := finder.DefaultDatacenter(c.Ctx)
+	p := placementSpec{}
+	if pl := spec.Placement; pl != nil {
+		p = placementSpec{Folder: pl.Folder, ResourcePool: pl.ResourcePool, Host: pl.Host, Cluster: pl.Cluster}
+	}
+	place, err := f.resolvePlacement(c.Ctx, p, "spec.placement")
 	if err != nil {
 		return nil, err
 	}
-	p := spec.Placement
-	if p == nil {
-		p = &RegisterPlacementSpec{}
-	}
-	folder := object.NewFolder(cl, types.ManagedObjectReference{Type: "Folder", Value: deref(p.Folder)})
-	if p.Folder == nil {
+	folder := place.folderObject(f)
+	if folder == nil {
+		dc, err := find.NewFinder(f.deps.Inventory.Client()).DefaultDatacenter(c.Ctx)
+		if err != nil {
+			return nil, err
+		}
 		folders, err := dc.Folders(c.Ctx)
 		if err != nil {
 			return nil, err
 		}
 		folder = folders.VmFolder
 	}
-	var pool mo.ResourcePool
-	switch {
-	case p.ResourcePool != nil:
-		pool.Self = types.ManagedObjectReference{Type: "ResourcePool", Value: *p.ResourcePool}
-	case p.Cluster != nil || p.Host != nil:
-		owner := types.ManagedObjectReference{Type: "ClusterComputeResource", Value: deref(p.Cluster)}
-		if p.Cluster == nil {
-			var h mo.HostSystem
-			if err := f.get(c.Ctx, "HostSystem", "Host", *p.Host, []string{"parent"}, &h); err != nil {
-				return nil, err
-			}
-			owner = *h.Parent
-		}
-		var cr mo.ComputeResource
-		if err := f.get(c.Ctx, owner.Type, "Cluster", owner.Value, []string{"resourcePool"}, &cr); err != nil {
-			return nil, err
-		}
-		pool.Self = *cr.ResourcePool
-	default:
+	if place.pool == nil {
 		clusters, err := f.deps.Inventory.Clusters(c.Ctx)
 		if err != nil || len(clusters) == 0 {
 			return nil, vapi.InvalidArgument("spec.placement.resource_pool", "", "name a resource pool, cluster or host to place the VM in")
 		}
-		pool.Self = types.ManagedObjectReference{Type: "ResourcePool", Value: clusters[0].ResourcePool}
+		place.pool = &types.ManagedObjectReference{Type: "ResourcePool", Value: clusters[0].ResourcePool}
 	}
-	var host *object.HostSystem
-	if p.Host != nil {
-		host = object.NewHostSystem(cl, types.ManagedObjectReference{Type: "HostSystem", Value: *p.Host})
-	}
-	task, err := folder.RegisterVM(c.Ctx, file, deref(spec.Name), false, object.NewResourcePool(cl, pool.Self), host)
+	task, err := folder.RegisterVM(c.Ctx, file, deref(spec.Name), false, place.poolObject(f), place.hostObject(f))
 	if err != nil {
 		return nil, registerError(err, file)
 	}

@@ -214,12 +214,24 @@ func (i *instance) runOnce(ctx context.Context) error {
 		return err
 	}
 	defer func() { kcm.stop() }()
+	schedArgs, err := i.schedulerArgs()
+	if err != nil {
+		return err
+	}
+	sched, err := startChild(i.m.cfg.Executable, "kube-scheduler", schedArgs, filepath.Join(i.dir, "kube-scheduler.log"))
+	if err != nil {
+		return err
+	}
+	defer func() { sched.stop() }()
 
 	runCtx, stopRealising := context.WithCancel(ctx)
 	defer stopRealising()
 	i.m.realiser.attach(runCtx, i)
 	if err := i.m.vms.Attach(runCtx, i.cluster, i.client, i.config); err != nil {
 		return fmt.Errorf("following VirtualMachines: %w", err)
+	}
+	if err := i.m.pods.Attach(runCtx, i.cluster, i.kube); err != nil {
+		return fmt.Errorf("following pods: %w", err)
 	}
 	i.set(true, "")
 	for {
@@ -229,17 +241,26 @@ func (i *instance) runOnce(ctx context.Context) error {
 		case <-api.exited:
 			return errors.New(api.failure())
 		case <-kcm.exited:
-			i.m.log.Warn("kube-controller-manager exited; starting it again", "cluster", i.cluster, "why", kcm.failure())
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Second):
+			if kcm, err = i.restartChild(ctx, kcm, kcmArgs); err != nil {
+				return err
 			}
-			if kcm, err = startChild(i.m.cfg.Executable, "kube-controller-manager", kcmArgs, filepath.Join(i.dir, "kube-controller-manager.log")); err != nil {
+		case <-sched.exited:
+			if sched, err = i.restartChild(ctx, sched, schedArgs); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// restartChild starts an exited controller manager or scheduler again, a second after it exited.
+func (i *instance) restartChild(ctx context.Context, exited *child, args []string) (*child, error) {
+	i.m.log.Warn(exited.command+" exited; starting it again", "cluster", i.cluster, "why", exited.failure())
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(time.Second):
+	}
+	return startChild(i.m.cfg.Executable, exited.command, args, exited.logPath)
 }
 
 // waitReady polls /readyz with wcpd's certificate until it answers 200, the process exits or the
@@ -321,6 +342,8 @@ func (i *instance) apiServerArgs() ([]string, error) {
 		"--authentication-token-webhook-cache-ttl=10s",
 		// The advertised address is loopback, which the endpoints reconciler refuses to publish.
 		"--endpoint-reconciler-type=none",
+		// Every node's kubelet API is wcpd's (internal/spherelet), at the address the nodes report.
+		"--kubelet-preferred-address-types=InternalIP",
 		"--cert-dir=" + pkiDir,
 		"--profiling=false",
 		"--v=1",
@@ -333,6 +356,26 @@ func (i *instance) apiServerArgs() ([]string, error) {
 		}
 	}
 	return args, nil
+}
+
+// schedulerArgs are kube-scheduler's flags: the upstream scheduler places the Supervisor's pods on
+// its nodes (the ESXi hosts, internal/spherelet).
+func (i *instance) schedulerArgs() ([]string, error) {
+	pkiDir := filepath.Join(i.dir, "pki")
+	sched, err := i.ca.Client("system:kube-scheduler")
+	if err != nil {
+		return nil, err
+	}
+	kubeconfig := filepath.Join(pkiDir, "scheduler.kubeconfig")
+	if err := pki.WriteFiles(map[string][]byte{kubeconfig: clientKubeconfig(i.endpoint(), i.ca.CertPEM, sched)}); err != nil {
+		return nil, err
+	}
+	return []string{
+		"--kubeconfig=" + kubeconfig,
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--v=1",
+	}, nil
 }
 
 // controllerManagerArgs are kube-controller-manager's flags.

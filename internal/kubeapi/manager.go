@@ -1,11 +1,13 @@
 // Package kubeapi owns the Supervisor's Kubernetes API (issue 11): for every RUNNING Supervisor it
-// runs the upstream kube-apiserver and kube-controller-manager (child processes of the wcpd binary,
-// internal/kubeproc) on wcpd's etcd under a prefix of the Supervisor's own, with a certificate
+// runs the upstream kube-apiserver, kube-controller-manager and kube-scheduler (child processes of
+// the wcpd binary, internal/kubeproc) on wcpd's etcd under a prefix of the Supervisor's own, with a certificate
 // authority per Supervisor kept in the data dir; it lets vCenter users in with their vCenter
 // credentials (the login extension and a TokenReview webhook), admits namespaces created and
 // deleted through kubectl as self-service, and realises every vSphere Namespace in it — Namespace,
 // ResourceQuota, LimitRange, RoleBindings, StorageClasses, VM classes and images — repairing
-// drift. docs/kubernetes.md describes it.
+// drift; it applies what Supervisor Services install (workloads.go), and runs VM Service
+// (internal/vmservice) and the Spherelets (internal/spherelet) against each API server.
+// docs/kubernetes.md describes it.
 package kubeapi
 
 import (
@@ -22,6 +24,7 @@ import (
 	"github.com/wcpd/wcpd/internal/clock"
 	"github.com/wcpd/wcpd/internal/controller"
 	"github.com/wcpd/wcpd/internal/platform"
+	"github.com/wcpd/wcpd/internal/spherelet"
 	"github.com/wcpd/wcpd/internal/vapi"
 	"github.com/wcpd/wcpd/internal/vmop"
 	"github.com/wcpd/wcpd/internal/vmservice"
@@ -45,6 +48,8 @@ type Manager struct {
 	realiser *realiser
 	// vms realises VM Operator's VirtualMachines (internal/vmservice).
 	vms *vmservice.Controller
+	// pods runs the Spherelets: hosts as nodes, pods as pod VMs (internal/spherelet).
+	pods *spherelet.Controller
 	// supervisors reconciles, per primary cluster, whether its control plane runs.
 	supervisors *controller.Controller
 
@@ -93,10 +98,14 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.vms = vmservice.New(m.deps.Inventory, m.deps.Families, m.log, func(ns string) { m.realiser.namespaceChanged(ns) })
 	mux.Handle("POST /admit/virtualmachines/{cluster}", m.vms.AdmissionHandler())
 	mux.Handle("POST /mutate/virtualmachines/{cluster}", m.vms.MutationHandler())
+	for _, p := range spherelet.KubeletPaths {
+		mux.Handle(p, spherelet.RuntimeHandler())
+	}
 	var err error
 	if m.webhooks, err = startWebhooks(m.kubernetesDir(), mux); err != nil {
 		return err
 	}
+	m.pods = spherelet.New(m.deps.Inventory, m.deps.Families, m.log, m.webhooks.port())
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.stopAll = cancel
 	// The Kubernetes side waits on real processes, so it runs on real time and outside the
@@ -106,6 +115,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	go m.supervisors.Run(runCtx)
 	m.realiser.start(runCtx)
 	m.vms.Start(runCtx)
+	m.pods.Start(runCtx)
 	m.deps.Families.Supervisors.WatchChanges(runCtx, m.supervisors.Enqueue)
 	for _, s := range m.deps.Families.Supervisors.List() {
 		m.supervisors.Enqueue(s.Cluster)

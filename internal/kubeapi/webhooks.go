@@ -76,6 +76,9 @@ func (w *webhooks) url(path string) string {
 	return "https://" + w.ln.Addr().String() + path
 }
 
+// port is the listener's port; the nodes report it as their kubelet's (internal/spherelet).
+func (w *webhooks) port() int { return w.ln.Addr().(*net.TCPAddr).Port }
+
 func (w *webhooks) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

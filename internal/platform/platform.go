@@ -294,6 +294,24 @@ type Kubernetes interface {
 	// vSphere Namespace any more (its Kubernetes Namespace is gone, or there is no API server), so
 	// that the namespace's removal may finish.
 	NamespaceReleased(cluster, namespace string) bool
+	// ApplyWorkloads applies Kubernetes objects (one YAML or JSON document each, or a List) to the
+	// Supervisor's API server by server-side apply under the field manager owner; namespaced ones
+	// that name no namespace go into namespace. It answers what it applied, in order; an error
+	// when the API server is not ready or an object is refused.
+	ApplyWorkloads(ctx context.Context, cluster, namespace, owner string, docs [][]byte) ([]ObjectRef, error)
+	// DeleteWorkloads deletes the objects; those already gone are not an error.
+	DeleteWorkloads(ctx context.Context, cluster string, refs []ObjectRef) error
+	// WorkloadsReady says whether the objects are ready (CRDs established, workloads' replicas
+	// ready, Jobs complete), and when not, why.
+	WorkloadsReady(ctx context.Context, cluster string, refs []ObjectRef) (ready bool, reason string, err error)
+}
+
+// ObjectRef names a Kubernetes object.
+type ObjectRef struct {
+	APIVersion string `json:"api_version"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
 }
 
 // KubernetesAPIServer is the state of one Supervisor's Kubernetes API server.

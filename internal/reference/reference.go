@@ -19,6 +19,7 @@ type Op struct {
 	Dispatch map[string]string `json:"dispatch"`
 	Query    map[string]string `json:"query"`
 	PathVars map[string]string `json:"path_vars"`
+	Headers  map[string]string `json:"headers"`
 	BodyPar  *string           `json:"body_param"`
 	Output   string            `json:"output"`
 	Errors   []string          `json:"errors"`

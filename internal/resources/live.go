@@ -145,13 +145,9 @@ func sortKids(n *liveNode) {
 // usable hosts, and the speed of the slowest of their cores for one vCPU.
 func clusterCapacity(cl inventory.Cluster) drs.Capacity {
 	c := drs.Capacity{
-		CPUMHz:   min(cl.EffectiveCPUMHz, drs.MaxAmount),
-		MemoryMB: min(cl.EffectiveMemoryBytes/mib, drs.MaxAmount),
-	}
-	for _, h := range cl.Hosts {
-		if h.Connected && !h.MaintenanceMode && h.CPUMHz > 0 && (c.CPUMHzPerVCPU == 0 || int64(h.CPUMHz) < c.CPUMHzPerVCPU) {
-			c.CPUMHzPerVCPU = int64(h.CPUMHz)
-		}
+		CPUMHz:        min(cl.EffectiveCPUMHz, drs.MaxAmount),
+		MemoryMB:      min(cl.EffectiveMemoryBytes/mib, drs.MaxAmount),
+		CPUMHzPerVCPU: cl.SlowestCoreMHz(),
 	}
 	if c.CPUMHzPerVCPU == 0 {
 		c.CPUMHzPerVCPU = drs.DefaultCPUMHzPerVCPU

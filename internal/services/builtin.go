@@ -17,7 +17,9 @@ import (
 const builtinsKey = "builtins"
 
 // builtinService is a Supervisor Service wcpd registers by default, as vCenter 8.0U3 does. Its
-// content is a real Carvel package; the images it names are placeholders that nothing pulls.
+// content is a real Carvel package that carries its manifests inline (a Deployment of the
+// service's controller), so an install applies them and its pod runs as a vSphere Pod; the images
+// it names are placeholders that nothing pulls.
 type builtinService struct {
 	mustBeInstalled bool
 	content         string
@@ -46,16 +48,36 @@ spec:
   template:
     spec:
       fetch:
-      - imgpkgBundle:
-          image: registry.wcpd.invalid/supervisor-services/tkg-service:3.0.0
+      - inline:
+          paths:
+            config/tkg-controller-manager.yaml: |
+              apiVersion: apps/v1
+              kind: Deployment
+              metadata:
+                name: tkg-controller-manager
+                labels:
+                  app: tkg-controller-manager
+              spec:
+                replicas: 1
+                selector:
+                  matchLabels:
+                    app: tkg-controller-manager
+                template:
+                  metadata:
+                    labels:
+                      app: tkg-controller-manager
+                  spec:
+                    containers:
+                    - name: manager
+                      image: registry.wcpd.invalid/supervisor-services/tkg-service:3.0.0
+                      resources:
+                        requests:
+                          cpu: 100m
+                          memory: 128Mi
       template:
       - ytt:
           paths:
           - config/
-      - kbld:
-          paths:
-          - '-'
-          - .imgpkg/images.yml
       deploy:
       - kapp: {}
   valuesSchema:
@@ -86,16 +108,36 @@ spec:
   template:
     spec:
       fetch:
-      - imgpkgBundle:
-          image: registry.wcpd.invalid/supervisor-services/velero-vsphere-operator:1.6.1
+      - inline:
+          paths:
+            config/velero-vsphere-operator.yaml: |
+              apiVersion: apps/v1
+              kind: Deployment
+              metadata:
+                name: velero-vsphere-operator
+                labels:
+                  app: velero-vsphere-operator
+              spec:
+                replicas: 1
+                selector:
+                  matchLabels:
+                    app: velero-vsphere-operator
+                template:
+                  metadata:
+                    labels:
+                      app: velero-vsphere-operator
+                  spec:
+                    containers:
+                    - name: manager
+                      image: registry.wcpd.invalid/supervisor-services/velero-vsphere-operator:1.6.1
+                      resources:
+                        requests:
+                          cpu: 100m
+                          memory: 128Mi
       template:
       - ytt:
           paths:
           - config/
-      - kbld:
-          paths:
-          - '-'
-          - .imgpkg/images.yml
       deploy:
       - kapp: {}
 `},

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -373,4 +375,80 @@ func checkMeta(doc string, m versionMeta, serviceField, versionField, nameField 
 		problems = append(problems, problem{where: doc + " " + nameField, reason: "must not be empty"})
 	}
 	return problems
+}
+
+// --- what an install applies ---
+
+// workloads are the Kubernetes objects a version's content puts on a Supervisor, one document
+// each: for the vSphere format every document but the service descriptor; for the Carvel format
+// the YAML files its Package fetches inline (what a bundle, image, Git repository or URL would
+// fetch cannot be fetched here: unfetchable names it); custom YAML as it is.
+func (c *content) workloads() (docs [][]byte, unfetchable string, err error) {
+	add := func(n *yaml.Node) error {
+		b, err := yaml.Marshal(n)
+		if err == nil {
+			docs = append(docs, b)
+		}
+		return err
+	}
+	switch c.format {
+	case contentVsphere, contentCustom:
+		for _, doc := range c.docs {
+			if c.format == contentVsphere && isVsphereDescriptor(header(doc)) {
+				continue
+			}
+			if err := add(doc); err != nil {
+				return nil, "", err
+			}
+		}
+	case contentCarvel:
+		for _, doc := range c.docs {
+			h := header(doc)
+			if apiGroup(h.APIVersion) != carvelGroup || h.Kind != "Package" {
+				continue
+			}
+			var pkg struct {
+				Spec struct {
+					Template struct {
+						Spec struct {
+							Fetch []map[string]yaml.Node `yaml:"fetch"`
+						} `yaml:"spec"`
+					} `yaml:"template"`
+				} `yaml:"spec"`
+			}
+			if err := doc.Decode(&pkg); err != nil {
+				return nil, "", fmt.Errorf("the Package is unreadable: %w", err)
+			}
+			for _, fetch := range pkg.Spec.Template.Spec.Fetch {
+				for source, spec := range fetch {
+					if source != "inline" {
+						unfetchable = source
+						continue
+					}
+					var inline struct {
+						Paths map[string]string `yaml:"paths"`
+					}
+					if err := spec.Decode(&inline); err != nil {
+						return nil, "", fmt.Errorf("the Package's inline fetch is unreadable: %w", err)
+					}
+					paths := slices.Sorted(maps.Keys(inline.Paths))
+					for _, path := range paths {
+						if !strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml") {
+							continue
+						}
+						files, err := yamlDocuments([]byte(inline.Paths[path]))
+						if err != nil {
+							return nil, "", fmt.Errorf("the Package's file %s is not YAML: %w", path, err)
+						}
+						for _, f := range files {
+							if err := add(f); err != nil {
+								return nil, "", err
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return docs, unfetchable, nil
 }

@@ -58,6 +58,11 @@ type installRecord struct {
 	// Automatic marks an install wcpd made itself (a service every Supervisor must run) and no user
 	// has changed since; fault injection does not apply to it.
 	Automatic bool `json:"automatic,omitempty"`
+	// Applied are the Kubernetes objects the install applied (workloads.go), for AppliedGeneration;
+	// Unfetchable names the kind of source of a Carvel package that could not be fetched.
+	Applied           []platform.ObjectRef `json:"applied,omitempty"`
+	AppliedGeneration int                  `json:"applied_generation,omitempty"`
+	Unfetchable       string               `json:"unfetchable,omitempty"`
 }
 
 type installMessage struct {
@@ -459,6 +464,9 @@ func (f *Family) step(ctx context.Context, rec store.Record[installRecord]) (con
 		if remaining > 0 {
 			return controller.Result{RequeueAfter: remaining}, nil
 		}
+		if removed, err := f.removeWorkloads(ctx, in); err != nil || !removed {
+			return controller.Result{RequeueAfter: retryInterval}, err
+		}
 		// The namespace may exist even if ServiceNamespace was never recorded (wcpd stopped right
 		// after creating it); then a namespace of that name that is not this service's is left alone.
 		if ns := f.namespaces(); ns != nil {
@@ -532,11 +540,21 @@ func (f *Family) step(ctx context.Context, rec store.Record[installRecord]) (con
 		if remaining > 0 {
 			return controller.Result{RequeueAfter: remaining}, nil
 		}
+		if k := f.kubernetes(); k != nil {
+			if res, done, err := f.runWorkloads(ctx, rec, k); !done {
+				return res, err
+			}
+		}
 		return controller.Result{}, f.update(ctx, rec, func(r *installRecord) {
 			r.CurrentVersion = r.DesiredVersion
 			r.ConfigStatus = installConfigured
 			r.Messages = []installMessage{newMessage(severityInfo, "configured",
 				"Version %s of Supervisor Service %s is configured.", r.DesiredVersion, r.Service)}
+			if r.Unfetchable != "" {
+				r.Messages = []installMessage{newMessage(severityWarning, "configured_unfetched",
+					"Version %s of Supervisor Service %s is configured, but its package fetches its content from a source of kind %s, which wcpd cannot fetch: only the package's inline files were applied.",
+					r.DesiredVersion, r.Service, r.Unfetchable)}
+			}
 		})
 	}
 	return controller.Result{}, nil

@@ -44,6 +44,22 @@ func (c *Call) Path(name string) string { return c.params[name] }
 // Query returns a named query parameter, or "" when absent.
 func (c *Call) Query(name string) string { return c.query.Get(name) }
 
+// BindHeader decodes the input param that REST carries in the request header header (a string);
+// over JSON-RPC it is an input like the others. False when it is absent.
+func (c *Call) BindHeader(header, param string, dst any) (bool, error) {
+	if c.inputs != nil {
+		return c.BindOptional(param, dst)
+	}
+	if c.Request == nil || c.Request.Header.Get(header) == "" {
+		return false, nil
+	}
+	raw, err := json.Marshal(c.Request.Header.Get(header))
+	if err != nil {
+		return false, err
+	}
+	return true, json.Unmarshal(raw, dst)
+}
+
 func (c *Call) hasBody() bool {
 	b := bytes.TrimSpace(c.body)
 	return len(b) > 0 && !bytes.Equal(b, []byte("null"))

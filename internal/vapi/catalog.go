@@ -142,10 +142,18 @@ var catalogNeighbours = []Binding{
 	{Service: "resource_pool", Name: "list", Method: "GET", Path: "/vcenter/resource-pool", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
 	{Service: "resource_pool", Name: "get", Method: "GET", Path: "/vcenter/resource-pool/{resource-pool}", Status: 200, Privilege: auth.SystemRead},
 	{Service: "storage.policies", Name: "list", Method: "GET", Path: "/vcenter/storage/policies", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
-	// vcenter.VM: the reference records no action for register and unregister, which share their
-	// paths with create and relocate; vCenter's ?action=register and ?action=unregister tell them
-	// apart.
+	// vcenter.VM: the reference records no action for clone, instant_clone, register, relocate and
+	// unregister, which share their paths with create (POST /vcenter/vm) and each other (POST
+	// /vcenter/vm/{vm}); vCenter's ?action=clone, instant-clone, register, relocate and unregister
+	// tell them apart. Like vCenter's /api, the operations that take a spec accept it bare as well
+	// as wrapped. clone$task and relocate$task are not declared: they answer a cis.TASK id, and no
+	// task service to follow one is served (docs/inventory.md).
 	{Service: "VM", Name: "list", Method: "GET", Path: "/vcenter/vm", Wrapped: []string{"filter"}, Status: 200, Privilege: auth.SystemRead},
+	{Service: "VM", Name: "get", Method: "GET", Path: "/vcenter/vm/{vm}", Status: 200, Privilege: auth.SystemRead},
+	{Service: "VM", Name: "create", Method: "POST", Path: "/vcenter/vm", Wrapped: []string{"spec"}, BareBodyToo: true, Status: 201, Privilege: auth.VirtualMachineInventoryCreate},
+	{Service: "VM", Name: "clone", Method: "POST", Path: "/vcenter/vm", Action: "clone", Wrapped: []string{"spec"}, BareBodyToo: true, Status: 201, Privilege: auth.VirtualMachineProvisioningClone},
+	{Service: "VM", Name: "instant_clone", Method: "POST", Path: "/vcenter/vm", Action: "instant-clone", Wrapped: []string{"spec"}, BareBodyToo: true, Status: 201, Privilege: auth.VirtualMachineProvisioningClone},
+	{Service: "VM", Name: "relocate", Method: "POST", Path: "/vcenter/vm/{vm}", Action: "relocate", Wrapped: []string{"spec"}, BareBodyToo: true, Status: 204, Privilege: auth.ResourceColdMigrate},
 	{Service: "VM", Name: "delete", Method: "DELETE", Path: "/vcenter/vm/{vm}", Status: 204, Privilege: auth.VirtualMachineInventoryDelete},
 	{Service: "VM", Name: "register", Method: "POST", Path: "/vcenter/vm", Action: "register", Wrapped: []string{"spec"}, BareBodyToo: true, Status: 201, Privilege: auth.VirtualMachineInventoryRegister},
 	{Service: "VM", Name: "unregister", Method: "POST", Path: "/vcenter/vm/{vm}", Action: "unregister", Status: 204, Privilege: auth.VirtualMachineInventoryUnregister},

@@ -217,14 +217,11 @@ func (c *Controller) namespacePool(ctx context.Context, cluster, namespace strin
 	if !ok || sup.NamespacesPool == "" {
 		return types.ManagedObjectReference{}, errors.New("the Supervisor has no Namespaces resource pool yet")
 	}
-	ref, err := object.NewSearchIndex(c.inv.Client()).FindChild(ctx, types.ManagedObjectReference{Type: "ResourcePool", Value: sup.NamespacesPool}, namespace)
-	if err != nil {
-		return types.ManagedObjectReference{}, err
+	ref, found, err := c.inv.ChildPool(ctx, sup.NamespacesPool, namespace)
+	if err == nil && !found {
+		err = fmt.Errorf("namespace %s has no resource pool yet", namespace)
 	}
-	if ref == nil || ref.Reference().Type != "ResourcePool" {
-		return types.ManagedObjectReference{}, fmt.Errorf("namespace %s has no resource pool yet", namespace)
-	}
-	return ref.Reference(), nil
+	return ref, err
 }
 
 // findVM finds the VirtualMachine's VM: by the id it reported, else by name in the namespace's
@@ -232,14 +229,9 @@ func (c *Controller) namespacePool(ctx context.Context, cluster, namespace strin
 func (c *Controller) findVM(ctx context.Context, cluster string, vm *vmopv1.VirtualMachine) (types.ManagedObjectReference, bool, error) {
 	vc := c.inv.Client()
 	if id := vm.Status.UniqueID; id != "" {
-		ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: id}
-		var m mo.VirtualMachine
-		err := property.DefaultCollector(vc).RetrieveOne(ctx, ref, []string{"name"}, &m)
-		if err == nil {
-			return ref, true, nil
-		}
-		if !fault.Is(err, &types.ManagedObjectNotFound{}) {
-			return ref, false, err
+		exists, err := c.inv.VMExists(ctx, id)
+		if err != nil || exists {
+			return types.ManagedObjectReference{Type: "VirtualMachine", Value: id}, exists, err
 		}
 	}
 	folder, found, err := c.namespaceFolderPath(ctx, cluster, vm.Namespace, false)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vim25"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -71,10 +74,12 @@ func supervisorOf(t *testing.T, info kubeapi.LoginInfo, cluster string) kubeapi.
 	return kubeapi.SupervisorInfo{}
 }
 
-// clients are client-go and controller-runtime clients for one user of one Supervisor.
+// clients are client-go and controller-runtime clients for one user of one Supervisor, and their
+// configuration.
 type clients struct {
-	kube kubernetes.Interface
-	ctrl client.Client
+	kube   kubernetes.Interface
+	ctrl   client.Client
+	config *rest.Config
 }
 
 // userClients builds clients that present token to the Supervisor's API server.
@@ -90,7 +95,17 @@ func userClients(t *testing.T, s kubeapi.SupervisorInfo, token string) clients {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return clients{kube: k, ctrl: c}
+	return clients{kube: k, ctrl: c, config: cfg}
+}
+
+// adminVim25 is a vSphere API client logged in as the administrator.
+func adminVim25(t *testing.T, ctx context.Context, env *servertest.Env) *vim25.Client {
+	t.Helper()
+	vc := env.Vim25(ctx)
+	if err := session.NewManager(vc).Login(ctx, url.UserPassword(servertest.Admin, servertest.AdminPassword)); err != nil {
+		t.Fatal(err)
+	}
+	return vc
 }
 
 // eventually waits up to kubeWait for cond (servertest.Eventually).

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/vmware/govmomi/event"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -30,7 +28,6 @@ import (
 	vmopv1sysprep "github.com/vmware-tanzu/vm-operator/api/v1alpha5/sysprep"
 
 	"github.com/wcpd/wcpd/internal/inventory"
-	"github.com/wcpd/wcpd/internal/servertest"
 	"github.com/wcpd/wcpd/internal/vmop"
 )
 
@@ -73,10 +70,7 @@ func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 		st.HardwareVersion == nil || *st.HardwareVersion != 19 || len(st.Disks) != 1 || st.Disks[0].Requested.String() != "20Gi" {
 		t.Errorf("the photon image's status: %+v", st)
 	}
-	vc := env.Vim25(ctx)
-	if err := session.NewManager(vc).Login(ctx, url.UserPassword(servertest.Admin, servertest.AdminPassword)); err != nil {
-		t.Fatal(err)
-	}
+	vc := adminVim25(t, ctx, env)
 	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: vm.Status.UniqueID}
 	vmObj := object.NewVirtualMachine(vc, ref)
 

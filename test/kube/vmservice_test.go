@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	corev1 "k8s.io/api/core/v1"
@@ -24,8 +22,6 @@ import (
 
 	vmopv1a3 "github.com/vmware-tanzu/vm-operator/api/v1alpha3"
 	vmopv1a3common "github.com/vmware-tanzu/vm-operator/api/v1alpha3/common"
-
-	"github.com/wcpd/wcpd/internal/servertest"
 )
 
 // TestVirtualMachineBecomesAVM is the VM Service slice built so far (issue 12): a DevOps user with
@@ -95,10 +91,7 @@ func TestVirtualMachineBecomesAVM(t *testing.T) {
 		t.Errorf("status: %+v", vm.Status)
 	}
 
-	vc := env.Vim25(ctx)
-	if err := session.NewManager(vc).Login(ctx, url.UserPassword(servertest.Admin, servertest.AdminPassword)); err != nil {
-		t.Fatal(err)
-	}
+	vc := adminVim25(t, ctx, env)
 	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: vm.Status.UniqueID}
 	var m mo.VirtualMachine
 	if err := property.DefaultCollector(vc).RetrieveOne(ctx, ref, []string{"config", "resourcePool", "runtime.powerState"}, &m); err != nil {

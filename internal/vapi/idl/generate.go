@@ -70,7 +70,7 @@ func Generate(files map[string][]byte) ([]byte, error) {
 			svc := Service{ID: s.Iface}
 			for _, o := range s.Ops {
 				op := Operation{Name: o.Name, HTTP: o.HTTP, URL: o.URL, Output: o.Output, Errors: o.Errors,
-					PathVars: o.PathVars, Query: o.Query, Dispatch: o.Dispatch}
+					PathVars: o.PathVars, Query: o.Query, Dispatch: o.Dispatch, Headers: o.Headers}
 				if o.BodyPar != nil {
 					op.Body = *o.BodyPar
 				}
@@ -134,7 +134,7 @@ func Generate(files map[string][]byte) ([]byte, error) {
 			for _, m := range []struct {
 				name string
 				m    map[string]string
-			}{{"PathVars", o.PathVars}, {"Query", o.Query}, {"Dispatch", o.Dispatch}} {
+			}{{"PathVars", o.PathVars}, {"Query", o.Query}, {"Dispatch", o.Dispatch}, {"Headers", o.Headers}} {
 				if len(m.m) > 0 {
 					fmt.Fprintf(&b, ", %s: map[string]string{", m.name)
 					for _, k := range slices.Sorted(maps.Keys(m.m)) {

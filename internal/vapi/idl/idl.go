@@ -49,6 +49,8 @@ type Operation struct {
 	PathVars map[string]string
 	Query    map[string]string
 	Dispatch map[string]string
+	// Headers maps an HTTP header of the REST request to the parameter it carries (Client-Token).
+	Headers map[string]string
 	// Errors are the vAPI error types the operation declares, in snake case (e.g. not_found).
 	Errors []string
 }
