@@ -47,6 +47,7 @@ func main() {
 		"comma-separated scenarios to run: login, list, get, create (each against the three servers), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API); or soak alone (-soak long, bench/soak.go), or pods alone (vSphere Pods, bench/pods.go)")
 	flag.IntVar(&kubeNamespaces, "kube-namespaces", 1000, "namespaces realised at once in the Kubernetes measurements")
 	soakFor := flag.Duration("soak", 20*time.Minute, "how long the soak scenario runs")
+	flag.IntVar(&podsPerNS, "pods-per-namespace", 100, "pods per namespace (of 10) created at once in the pods scenario")
 	pprofFlag := flag.Bool("pprof", false, "start wcpd with --pprof and print how to profile it while the load runs")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard()) // the clients' own logging is not what is measured

@@ -22,10 +22,12 @@ import (
 // (its pod VM powered on), many pods in many namespaces realised, and the live resource analysis of
 // the cluster at that size. It runs alone (-scenarios pods) and replaces its section of the report.
 
+// podsPerNS is how many pods each namespace gets in the at-once measurement (-pods-per-namespace).
+var podsPerNS = 100
+
 const (
 	podSamples    = 50 // pods created one at a time to time them
 	podNamespaces = 10
-	podsPerNS     = 100
 	podClients    = 16
 	liveSamples   = 20 // live analyses timed at size
 )
@@ -187,17 +189,26 @@ func podRows(bin, dir string) ([]string, error) {
 	}
 	accepted := time.Since(t0)
 	total := podNamespaces*podsPerNS + podSamples + podNamespaces
-	if err := waitForEvery(10*time.Minute, time.Second, func() (bool, error) {
+	if err := waitForEvery(10*time.Minute, 5*time.Second, func() (bool, error) {
 		list, err := kube.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, err
 		}
-		up := 0
+		up, phases := 0, map[string]int{}
 		for _, p := range list.Items {
-			if strings.HasPrefix(p.Namespace, "pods-") && p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" {
+			if !strings.HasPrefix(p.Namespace, "pods-") {
+				continue
+			}
+			phase := string(p.Status.Phase)
+			if p.Spec.NodeName == "" {
+				phase += " (unscheduled)"
+			}
+			phases[phase]++
+			if p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" {
 				up++
 			}
 		}
+		fmt.Fprintf(os.Stderr, "pods after %.0f s: %v\n", time.Since(t0).Seconds(), phases)
 		return up >= total, nil
 	}); err != nil {
 		return rows, fmt.Errorf("%d pods not realised: %w", podNamespaces*podsPerNS, err)

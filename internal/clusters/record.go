@@ -1,6 +1,7 @@
 package clusters
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/wcpd/wcpd/internal/platform"
@@ -131,6 +132,11 @@ func (s *supervisor) state() platform.SupervisorState {
 	}
 	for _, lb := range s.LoadBalancers {
 		st.LoadBalancerAddresses = append(st.LoadBalancerAddresses, addressRanges(lb.AddressRanges)...)
+	}
+	if n := s.Spec.NCPClusterNetworkSpec; s.Spec.NetworkProvider == ProviderNSX && n != nil {
+		for _, c := range n.PodCidrs {
+			st.PodCIDRs = append(st.PodCIDRs, fmt.Sprintf("%s/%d", c.Address, c.Prefix))
+		}
 	}
 	return st
 }

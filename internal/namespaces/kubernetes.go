@@ -3,6 +3,7 @@ package namespaces
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/wcpd/wcpd/internal/platform"
 )
@@ -37,6 +38,11 @@ func (f *Family) Realisation(name string) (platform.NamespaceRealisation, bool) 
 		out.ContentLibraries = append(out.ContentLibraries, l.ContentLibrary)
 		if l.Writable {
 			out.WritableLibraries = append(out.WritableLibraries, l.ContentLibrary)
+		}
+	}
+	if n := r.Spec.NamespaceNetwork; n != nil && n.Network != nil {
+		for _, c := range n.Network.NamespaceNetworkCidrs {
+			out.NetworkCIDRs = append(out.NetworkCIDRs, fmt.Sprintf("%s/%d", c.Address, c.Prefix))
 		}
 	}
 	return out, true

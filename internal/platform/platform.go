@@ -99,6 +99,9 @@ type SupervisorState struct {
 	// the load balancers, from which services get their external addresses.
 	WorkloadAddresses     []AddressRange
 	LoadBalancerAddresses []AddressRange
+	// PodCIDRs are the pod networks of an NSX Supervisor (its pod_cidrs), in CIDR notation; empty
+	// for vSphere networking.
+	PodCIDRs []string
 }
 
 // AddressRange is count IPv4 addresses from Address.
@@ -346,6 +349,9 @@ type NamespaceRealisation struct {
 	ContentLibraries []string
 	// WritableLibraries are the libraries among them DevOps users may publish to.
 	WritableLibraries []string
+	// NetworkCIDRs are the namespace's own network (namespace_network_cidrs of its NSX network
+	// override), in CIDR notation; empty when it uses its Supervisor's.
+	NetworkCIDRs []string
 }
 
 // NamespaceAccess is one access entry of a namespace.

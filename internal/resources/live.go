@@ -187,10 +187,13 @@ func poolNode(p mo.ResourcePool) drs.Node {
 var poolProperties = []string{"name", "parent", "config.cpuAllocation", "config.memoryAllocation",
 	"config.scaleDescendantsShares"}
 
-// vmProperties are the properties of a VM the model and the usage figures read.
-var vmProperties = []string{"name", "resourcePool", "config.hardware", "config.cpuAllocation",
-	"config.memoryAllocation", "config.guestId", "runtime.powerState", "runtime.host",
-	"summary.quickStats", "summary.storage"}
+// vmProperties are the properties of a VM the model and the usage figures read: only the fields
+// they use, since a cluster's analysis reads every VM and pod VM of it, and the whole of
+// config.hardware (every device) would cost per byte.
+var vmProperties = []string{"name", "resourcePool", "config.hardware.numCPU", "config.hardware.memoryMB",
+	"config.cpuAllocation", "config.memoryAllocation", "config.guestId", "runtime.powerState", "runtime.host",
+	"summary.quickStats.overallCpuUsage", "summary.quickStats.hostMemoryUsage",
+	"summary.storage.committed", "summary.storage.uncommitted"}
 
 // vmNode is a VM (or pod) as the model sees it: its size, shares, reservation and limit, and what
 // it uses (see vmUsage). hostMHz gives the core speed of the hosts.

@@ -42,10 +42,10 @@ const (
 	ReasonNameTaken     = "PodVMNameTaken"
 )
 
-// podRange is where pod addresses come from: the Supervisor's pod network. wcpd gives every
-// Supervisor the same range (the pods of two Supervisors never meet); what is in use is read from
-// the pods' statuses.
-var podRange = netip.MustParsePrefix("10.244.0.0/16")
+// defaultPodNetwork is where pod addresses come from when neither the namespace (its NSX network
+// override's namespace_network_cidrs) nor the Supervisor (its NSX pod_cidrs) names a pod network,
+// as with vSphere networking. What is in use is read from the pods' statuses.
+var defaultPodNetwork = netip.MustParsePrefix("10.244.0.0/16")
 
 // recentFor is how long an address handed out counts as taken whatever the pod cache says: far
 // longer than a status write takes to reach it.
@@ -384,11 +384,40 @@ func setPodCondition(st *corev1.PodStatus, cond corev1.PodCondition) {
 	st.Conditions = append(st.Conditions, cond)
 }
 
-// podIP is the pod's address: the one it has, else the lowest free one of podRange.
+// podNetworks are the networks the pods of namespace take their addresses from: the namespace's
+// own, else its Supervisor's pod CIDRs, else defaultPodNetwork.
+func (c *Controller) podNetworks(s *supervisor, namespace string) []netip.Prefix {
+	parse := func(cidrs []string) []netip.Prefix {
+		var out []netip.Prefix
+		for _, cidr := range cidrs {
+			if p, err := netip.ParsePrefix(cidr); err == nil && p.Addr().Is4() {
+				out = append(out, p.Masked())
+			}
+		}
+		return out
+	}
+	if ns := c.fams.Namespaces; ns != nil {
+		if rz, ok := ns.Realisation(namespace); ok {
+			if nets := parse(rz.NetworkCIDRs); len(nets) > 0 {
+				return nets
+			}
+		}
+	}
+	if sup, ok := c.fams.Supervisors.Supervisor(s.cluster); ok {
+		if nets := parse(sup.PodCIDRs); len(nets) > 0 {
+			return nets
+		}
+	}
+	return []netip.Prefix{defaultPodNetwork}
+}
+
+// podIP is the pod's address: the one it has, else the lowest free one of its networks (the
+// network's first address, its gateway's next to it and its broadcast address excepted).
 func (c *Controller) podIP(s *supervisor, pod *corev1.Pod) (string, error) {
 	if pod.Status.PodIP != "" {
 		return pod.Status.PodIP, nil
 	}
+	networks := c.podNetworks(s, pod.Namespace)
 	pods, err := s.pods.List(labels.Everything())
 	if err != nil {
 		return "", err
@@ -408,14 +437,15 @@ func (c *Controller) podIP(s *supervisor, pod *corev1.Pod) (string, error) {
 			used[ip] = true
 		}
 	}
-	// .0 is the network and .1 its gateway.
-	for a := podRange.Addr().Next().Next(); podRange.Contains(a); a = a.Next() {
-		if ip := a.String(); !used[ip] {
-			s.recentIPs[ip] = time.Now()
-			return ip, nil
+	for _, n := range networks {
+		for a := n.Addr().Next().Next(); n.Contains(a) && n.Contains(a.Next()); a = a.Next() {
+			if ip := a.String(); !used[ip] {
+				s.recentIPs[ip] = time.Now()
+				return ip, nil
+			}
 		}
 	}
-	return "", fmt.Errorf("every address of the pod network %s is in use", podRange)
+	return "", fmt.Errorf("every address of the pod networks %v is in use", networks)
 }
 
 func (s *supervisor) remembered(uid k8stypes.UID) string {

@@ -3,6 +3,7 @@ package vmservice
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vmware/govmomi/object"
@@ -65,16 +66,45 @@ func (c *Controller) followInventory(ctx context.Context) {
 	}
 }
 
-// watchVMs follows the VMs through one property collector, keeping its version between waits so
-// no change is missed. Its first answer lists every VM: their VirtualMachines are brought round
+// watchVMs follows VM Service's VMs through one property collector, keeping its version between
+// waits so no change is missed. It watches a list view of the VMs it owns, kept in step by own and
+// disown, not every VM of the inventory: the simulator's collector reads every object of a filter
+// at each wait, so watching the pod VMs and everyone else's too would cost every wait as much as
+// the inventory is large. Its first answer lists every VM: their VirtualMachines are brought round
 // once, for what changed while nobody followed.
 func (c *Controller) watchVMs(ctx context.Context) error {
 	vc := c.inv.Client()
-	vms, err := view.NewManager(vc).CreateContainerView(ctx, vc.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	c.mu.Lock()
+	owned := make([]types.ManagedObjectReference, 0, len(c.owners))
+	for ref := range c.owners {
+		owned = append(owned, ref)
+	}
+	c.mu.Unlock()
+	vms, err := view.NewManager(vc).CreateListView(ctx, owned)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = vms.Destroy(context.WithoutCancel(ctx)) }()
+	defer func() {
+		c.mu.Lock()
+		c.watched = nil
+		c.mu.Unlock()
+		_ = vms.Destroy(context.WithoutCancel(ctx))
+	}()
+	c.mu.Lock()
+	c.watched = vms
+	// A VM owned since the list was read joins it now.
+	var since []types.ManagedObjectReference
+	for ref := range c.owners {
+		if !slices.Contains(owned, ref) {
+			since = append(since, ref)
+		}
+	}
+	c.mu.Unlock()
+	if len(since) > 0 {
+		if _, err := vms.Add(ctx, since); err != nil {
+			return err
+		}
+	}
 	pc, err := property.DefaultCollector(vc).Create(ctx)
 	if err != nil {
 		return err
@@ -109,17 +139,29 @@ func (c *Controller) watchVMs(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// own records that ref is the VM of the VirtualMachine namespace/name on cluster.
-func (c *Controller) own(ref types.ManagedObjectReference, cluster, namespace, name string) {
+// own records that ref is the VM of the VirtualMachine namespace/name on cluster, and has the
+// drift watcher follow it.
+func (c *Controller) own(ctx context.Context, ref types.ManagedObjectReference, cluster, namespace, name string) {
 	c.mu.Lock()
+	_, known := c.owners[ref]
 	c.owners[ref] = key(kindVM, cluster, namespace, name)
+	watched := c.watched
 	c.mu.Unlock()
+	if !known && watched != nil {
+		// Best effort: a VM the view missed is looked at every driftResync all the same.
+		_, _ = watched.Add(ctx, []types.ManagedObjectReference{ref})
+	}
 }
 
-func (c *Controller) disown(ref types.ManagedObjectReference) {
+func (c *Controller) disown(ctx context.Context, ref types.ManagedObjectReference) {
 	c.mu.Lock()
+	_, known := c.owners[ref]
 	delete(c.owners, ref)
+	watched := c.watched
 	c.mu.Unlock()
+	if known && watched != nil {
+		_, _ = watched.Remove(ctx, []types.ManagedObjectReference{ref})
+	}
 }
 
 func (c *Controller) ownerOf(ref types.ManagedObjectReference) (string, bool) {

@@ -436,6 +436,32 @@ func TestPodQuotaDefaultsAndPlacement(t *testing.T) {
 	if _, ok := podVM(t, ctx, vc, "no-host"); ok {
 		t.Error("a pod no host can run has a pod VM")
 	}
+
+	// A namespace with a network of its own: its pods take their addresses from it.
+	ownNet := map[string]any{"cluster": clusterA, "namespace": "own-net",
+		"access_list": []any{map[string]any{"subject_type": "USER", "subject": "devops", "domain": "vsphere.local", "role": "EDIT"}},
+		"namespace_network": map[string]any{"network_provider": "NSXT_CONTAINER_PLUGIN", "network": map[string]any{
+			"namespace_network_cidrs": []any{map[string]any{"address": "10.50.7.0", "prefix": 24}}}}}
+	if r := env.Do("POST", "/api/vcenter/namespaces/instances", admin, ownNet); r.Status != 204 {
+		t.Fatalf("namespace own-net: %d %s", r.Status, r.Body)
+	}
+	env.Settle(10 * time.Second)
+	netPod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "addressed", Namespace: "own-net"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{container("web", nil, nil)}}}
+	eventually(t, "a pod in own-net is made", func(ctx context.Context) (bool, error) {
+		_, err := devops.kube.CoreV1().Pods("own-net").Create(ctx, netPod, metav1.CreateOptions{})
+		return err == nil || apierrors.IsAlreadyExists(err), nil
+	})
+	eventually(t, "the pod has an address of its namespace's network", func(ctx context.Context) (bool, error) {
+		p, err := devops.kube.CoreV1().Pods("own-net").Get(ctx, "addressed", metav1.GetOptions{})
+		if err != nil || p.Status.PodIP == "" {
+			return false, err
+		}
+		if p.Status.PodIP != "10.50.7.2" {
+			t.Errorf("pod address %s, want 10.50.7.2, the first of own-net's 10.50.7.0/24", p.Status.PodIP)
+		}
+		return true, nil
+	})
 }
 
 // TestSeed003LiveAnalysisOfRealPods deploys seed 003's scenario — the Supervisor's control plane
