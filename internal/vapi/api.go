@@ -163,12 +163,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if x.hasUser {
 				user = x.user.String()
 			}
-			attrs := []any{"request_id", reqID, "operation", x.opID, "user", user,
-				"method", r.Method, "path", r.URL.Path, "status", x.w.status, "duration", d}
+			// Typed attributes in an array on the stack: no boxing, no slice on the heap.
+			attrs := [8]slog.Attr{slog.String("request_id", reqID), slog.String("operation", x.opID),
+				slog.String("user", user), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", x.w.status), slog.Duration("duration", d)}
+			n := 7
 			if x.vapiError != "" {
-				attrs = append(attrs, "error", x.vapiError)
+				attrs[n] = slog.String("error", x.vapiError)
+				n++
 			}
-			a.Logger.Info("request", attrs...)
+			a.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
 		}
 	}()
 	a.serve(x)

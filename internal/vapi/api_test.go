@@ -154,6 +154,8 @@ func TestErrorsAreVAPIErrors(t *testing.T) {
 		{"fraction for integer", "POST", "/api/vcenter/namespaces/instances", admin, `{"cluster": "c", "namespace": "a", "memory_MB": 1.5}`, 400, ErrorInvalidArgument, "spec.memory_MB"},
 		{"missing body", "POST", "/api/vcenter/namespaces/instances", admin, "", 400, ErrorInvalidArgument, "spec"},
 		{"panic", "GET", "/api/vcenter/namespaces/instances/boom", admin, "", 500, ErrorInternalServerError, "internal error"},
+		{"action where none is taken", "GET", "/api/vcenter/namespaces/instances?action=explode", admin, "", 404, ErrorOperationNotFound, "take no action"},
+		{"malformed wrapped body", "GET", "/api/vcenter/namespace-management/cluster-compatibility", admin, `[1`, 400, ErrorInvalidArgument, "The request body is not well-formed JSON"},
 	}
 	for _, c := range cases {
 		r := f.do(t, c.method, c.path, c.token, c.body)
@@ -170,6 +172,10 @@ func TestErrorsAreVAPIErrors(t *testing.T) {
 		}
 		if strings.Contains(string(r.body), "goroutine") || strings.Contains(string(r.body), "handler bug") {
 			t.Errorf("%s: leaks internals: %s", c.name, r.body)
+		}
+		// A message names what it refers to: no empty name where one belongs.
+		if msg := string(r.body); strings.Contains(msg, "  ") || strings.Contains(msg, ": .") || strings.Contains(msg, `""`) {
+			t.Errorf("%s: a message with a name left empty: %s", c.name, msg)
 		}
 	}
 }

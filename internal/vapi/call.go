@@ -118,7 +118,7 @@ func (c *Call) BindOptional(name string, dst any) (bool, error) {
 				return true, DecodeJSON(c.body, name, dst)
 			}
 			if _, err := c.object(); err != nil {
-				return false, malformed("request body", err)
+				return false, malformed("", err)
 			}
 			return false, NewError(ErrorInvalidArgument, "wcpd.invalid_argument.body",
 				fmt.Sprintf("The request body must be an object holding %q.", name), name)

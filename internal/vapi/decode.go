@@ -57,6 +57,10 @@ func malformed(root string, err error) *Error {
 	if se, ok := err.(*json.SyntaxError); ok {
 		msg = fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
 	}
+	if root == "" {
+		return NewError(ErrorInvalidArgument, "wcpd.invalid_argument.json_body",
+			fmt.Sprintf("The request body is not well-formed JSON: %s.", msg), msg)
+	}
 	return NewError(ErrorInvalidArgument, "wcpd.invalid_argument.json",
 		fmt.Sprintf("The value of %s is not well-formed JSON: %s.", root, msg), root, msg)
 }

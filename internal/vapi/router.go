@@ -138,8 +138,12 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 		if action != "" {
 			what = "action " + `"` + action + `"`
 		}
+		here := "actions here: " + strings.Join(actions, ", ")
+		if len(actions) == 0 {
+			here = "operations here take no action"
+		}
 		return nil, nil, NewError(ErrorOperationNotFound, "wcpd.action.not_found",
-			"No operation is served for "+method+" "+rawPath+" with "+what+"; actions here: "+strings.Join(actions, ", ")+".",
+			"No operation is served for "+method+" "+rawPath+" with "+what+"; "+here+".",
 			method, rawPath, action)
 	}
 	var allow []string

@@ -292,17 +292,39 @@ func (f *Family) get(c *vapi.Call) (any, error) {
 	return vapi.Raw(body), nil
 }
 
+// list answers every class as get does, from the same kept answers: a class whose inputs did not
+// change is not encoded again, and the list is the kept bodies joined (the bytes json.Marshal
+// would write for the slice of them).
 func (f *Family) list(c *vapi.Call) (any, error) {
+	rev := f.classes.Revision() // read first, as in get
 	usage, err := f.vmsByClass(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
 	records := f.classes.ListShared()
-	out := make([]Info, 0, len(records))
+	bodies := make([][]byte, 0, len(records))
+	size := 2
 	for _, r := range records {
-		out = append(out, f.info(r.Value, usage[r.Key], f.offeringNamespaces(r.Key)))
+		vms, namespaces := usage[r.Key], f.offeringNamespaces(r.Key)
+		body, ok := f.answers.lookup(r.Key, rev, vms, namespaces)
+		if !ok {
+			if body, err = json.Marshal(f.info(r.Value, vms, namespaces)); err != nil {
+				return nil, fmt.Errorf("encoding VM class %s: %w", r.Key, err)
+			}
+			f.answers.keep(r.Key, rev, vms, namespaces, body)
+		}
+		bodies = append(bodies, body)
+		size += len(body) + 1
 	}
-	return out, nil
+	out := make([]byte, 0, size)
+	out = append(out, '[')
+	for i, b := range bodies {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, b...)
+	}
+	return vapi.Raw(append(out, ']')), nil
 }
 
 // info renders a class used by vms and offered by namespaces; the class is shared with the
