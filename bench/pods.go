@@ -56,7 +56,8 @@ func runPods(out string) error {
 	b.WriteString("the pod's status says Running with an address, which the Spherelet writes once the pod VM is powered on.\n")
 	fmt.Fprintf(&b, "The whole scenario took %.0f s. Issue 13's targets: 1 s median per pod, 1,000 pods in 60 s, the live\n", time.Since(began).Seconds())
 	b.WriteString("analysis at that size in 50 ms. The live analysis reads every VM of the cluster through the inventory's\n")
-	b.WriteString("property collector over in-process SOAP; at this size most of its time is encoding and decoding that XML.\n\n")
+	b.WriteString("property collector over in-process SOAP (most of that time is encoding and decoding the XML) and keeps\n")
+	b.WriteString("what it read until the inventory changes.\n\n")
 	b.WriteString("| measure | value |\n|---|---:|\n")
 	for _, r := range rows {
 		b.WriteString(r + "\n")
@@ -218,8 +219,10 @@ func podRows(bin, dir string) ([]string, error) {
 	rows = append(rows, fmt.Sprintf("| %d pods in %d namespaces created at once (%d clients): all accepted / all Running as pod VMs | %.1f s / %.1f s |",
 		podNamespaces*podsPerNS, podNamespaces, podClients, accepted.Seconds(), time.Since(t0).Seconds()))
 
+	// The first analysis after the pods were made reads the cluster from the inventory; the next
+	// ones, the inventory unchanged, analyse the tree it kept.
 	var live []time.Duration
-	for range liveSamples {
+	for range liveSamples + 1 {
 		t := time.Now()
 		status, body, err := do(c, w.url, request{method: "GET", path: "/api/wcpd/clusters/domain-c9/resources", header: withSession(tok)})
 		if err != nil || status != http.StatusOK {
@@ -227,9 +230,10 @@ func podRows(bin, dir string) ([]string, error) {
 		}
 		live = append(live, time.Since(t))
 	}
-	sort.Slice(live, func(i, j int) bool { return live[i] < live[j] })
-	rows = append(rows, fmt.Sprintf("| live analysis of the cluster with %d pod VMs (GET /api/wcpd/clusters/{cluster}/resources), median / max of %d | %.0f ms / %.0f ms |",
-		total, liveSamples, ms(live[len(live)/2]), ms(live[len(live)-1])))
+	first, rest := live[0], live[1:]
+	sort.Slice(rest, func(i, j int) bool { return rest[i] < rest[j] })
+	rows = append(rows, fmt.Sprintf("| live analysis of the cluster with %d pod VMs (GET /api/wcpd/clusters/{cluster}/resources): the first after the pods were made / median and max of the next %d | %.0f ms / %.0f ms, %.0f ms |",
+		total, liveSamples, ms(first), ms(rest[len(rest)/2]), ms(rest[len(rest)-1])))
 	pid := w.cmd.Process.Pid
 	rows = append(rows, fmt.Sprintf("| RSS (private) with %d pods: wcpd / kube-apiserver / kube-scheduler | %.0f (%.0f) MB / %.0f (%.0f) MB / %.0f (%.0f) MB |",
 		total, w.rssMB(), anonOf(pid), childMB(pid, "kube-apiserver", rssOf), childMB(pid, "kube-apiserver", anonOf),

@@ -48,13 +48,15 @@ type Family struct {
 	readings      uint64 // numbers the readings of figures
 	clusterUsages map[string]keptUsage
 	readMu        sync.Mutex
+	// trees keeps each cluster's pool tree until the inventory changes (live.go).
+	trees map[string]*keptTree
 }
 
 // New builds the family and offers platform.Resources to the others.
 func New(d *platform.Deps) *Family {
 	f := &Family{deps: d, sampleInterval: SampleInterval,
 		history: map[seriesKey]*series{}, entitlements: map[string]map[string][2]int64{},
-		figures: map[string]*clusterFigures{}, clusterUsages: map[string]keptUsage{}}
+		figures: map[string]*clusterFigures{}, clusterUsages: map[string]keptUsage{}, trees: map[string]*keptTree{}}
 	if d.Families != nil {
 		d.Families.Resources = f
 	}

@@ -46,40 +46,77 @@ type snapshot struct {
 	namespaces *liveNode                 // the Supervisor's Namespaces pool, when it exists
 }
 
-// readCluster reads cluster's resource pool tree. An unknown cluster is NOT_FOUND.
+// keptTree is a cluster's pool tree as last read from the inventory, with the inventory's
+// generation read before reading it (figures.go says why that order). Its nodes are shared by the
+// snapshots made from it and only read: a what-if edits a copy (cloneAll).
+type keptTree struct {
+	generation uint64
+	tree       *snapshot // without the Supervisor, which is not the inventory's
+	byRef      map[string]*liveNode
+}
+
+// readCluster reads cluster's resource pool tree, or takes the one read last while the inventory
+// has not changed since: reading a cluster of a thousand VMs costs far more than analysing it. An
+// unknown cluster is NOT_FOUND.
 func (f *Family) readCluster(ctx context.Context, cluster string) (*snapshot, error) {
+	generation := f.deps.Inventory.Generation()
+	f.mu.Lock()
+	kept := f.trees[cluster]
+	f.mu.Unlock()
+	if kept == nil || kept.generation != generation {
+		tree, byRef, err := f.readTree(ctx, cluster)
+		if err != nil {
+			return nil, err
+		}
+		kept = &keptTree{generation: generation, tree: tree, byRef: byRef}
+		f.mu.Lock()
+		f.trees[cluster] = kept
+		f.mu.Unlock()
+	}
+	s := *kept.tree
+	if sups := f.deps.Families.Supervisors; sups != nil {
+		if sup, ok := sups.Supervisor(cluster); ok && sup.Cluster == cluster {
+			s.supervisor = &sup
+			s.namespaces = kept.byRef[sup.NamespacesPool]
+		}
+	}
+	return &s, nil
+}
+
+// readTree reads cluster's pool tree from the inventory, with its pools by MoRef value.
+func (f *Family) readTree(ctx context.Context, cluster string) (*snapshot, map[string]*liveNode, error) {
 	inv := f.deps.Inventory
 	cl, err := inv.Cluster(ctx, cluster)
 	if errors.Is(err, inventory.ErrNotFound) {
-		return nil, vapi.NotFound("Cluster", cluster)
+		return nil, nil, vapi.NotFound("Cluster", cluster)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
+		return nil, nil, fmt.Errorf("reading cluster %s: %w", cluster, err)
 	}
 	s := &snapshot{cluster: cl, capacity: clusterCapacity(cl)}
 	if cl.ResourcePool == "" {
-		return s, nil
+		return s, nil, nil
 	}
 	c := inv.Client()
 	root := types.ManagedObjectReference{Type: "ResourcePool", Value: cl.ResourcePool}
 	var rootPool mo.ResourcePool
 	if err := property.DefaultCollector(c).RetrieveOne(ctx, root, []string{"config"}, &rootPool); err != nil {
-		return nil, fmt.Errorf("reading the root pool of %s: %w", cluster, err)
+		return nil, nil, fmt.Errorf("reading the root pool of %s: %w", cluster, err)
 	}
 	s.scale = rootPool.Config.ScaleDescendantsShares == string(types.ResourceConfigSpecScaleSharesBehaviorScaleCpuAndMemoryShares)
 
 	v, err := view.NewManager(c).CreateContainerView(ctx, root, []string{"ResourcePool", "VirtualMachine"}, true)
 	if err != nil {
-		return nil, fmt.Errorf("reading the pools of %s: %w", cluster, err)
+		return nil, nil, fmt.Errorf("reading the pools of %s: %w", cluster, err)
 	}
 	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
 	var pools []mo.ResourcePool
 	var vms []mo.VirtualMachine
 	if err := v.Retrieve(ctx, []string{"ResourcePool"}, poolProperties, &pools); err != nil {
-		return nil, fmt.Errorf("reading the pools of %s: %w", cluster, err)
+		return nil, nil, fmt.Errorf("reading the pools of %s: %w", cluster, err)
 	}
 	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, vmProperties, &vms); err != nil {
-		return nil, fmt.Errorf("reading the VMs of %s: %w", cluster, err)
+		return nil, nil, fmt.Errorf("reading the VMs of %s: %w", cluster, err)
 	}
 	hostMHz := map[string]int64{}
 	for _, h := range cl.Hosts {
@@ -116,14 +153,7 @@ func (f *Family) readCluster(ctx context.Context, cluster string) (*snapshot, er
 		sortKids(n)
 	}
 	s.roots = byRef[cl.ResourcePool].kids
-
-	if sups := f.deps.Families.Supervisors; sups != nil {
-		if sup, ok := sups.Supervisor(cluster); ok && sup.Cluster == cluster {
-			s.supervisor = &sup
-			s.namespaces = byRef[sup.NamespacesPool]
-		}
-	}
-	return s, nil
+	return s, byRef, nil
 }
 
 // sortKids orders a pool's children as vSphere's client lists them: VMs and pods first, then

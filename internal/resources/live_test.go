@@ -2,6 +2,7 @@ package resources
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/vmware/govmomi/vim25/types"
@@ -181,4 +182,54 @@ func TestLiveErrors(t *testing.T) {
 	h.sups[clusterB] = platform.SupervisorState{Cluster: clusterB, ID: "supervisor-b", ConfigStatus: platform.StatusRunning, NamespacesPool: "resgroup-404"}
 	_, err = h.call(opLive, map[string]string{"cluster": clusterB}, nil, nil)
 	wantError(t, err, vapi.ErrorNotAllowedInState, "resgroup-404")
+}
+
+// TestLiveFollowsEveryInventoryChange: the live analysis keeps the tree it read while the
+// inventory does not change, and reads it again after any change — a pool's shares changed, a VM
+// added, a VM powered off — so an answer never shows the inventory as it was before a change its
+// caller was told is done.
+func TestLiveFollowsEveryInventoryChange(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.supervisorTree("ns-a", "ns-b")
+	b := h.builder()
+	nsA, err := b.finder.ResourcePool(h.ctx, "/Datacenter/host/Cluster-A/Resources/Namespaces/ns-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := h.live(clusterA)
+	if again := h.live(clusterA); !reflect.DeepEqual(again, before) {
+		t.Fatalf("two analyses of an unchanged inventory differ")
+	}
+	shareOf := func(a LiveAnalysis, ns string) float64 {
+		return child(t, a.Children[0].Children, ns).MemorySharePercent
+	}
+
+	high := types.ResourceConfigSpec{CpuAllocation: types.ResourceAllocationInfo{Shares: &types.SharesInfo{Level: types.SharesLevelHigh}},
+		MemoryAllocation: types.ResourceAllocationInfo{Shares: &types.SharesInfo{Level: types.SharesLevelHigh}}}
+	if err := nsA.UpdateConfig(h.ctx, "", &high); err != nil {
+		t.Fatal(err)
+	}
+	after := h.live(clusterA)
+	if shareOf(after, "ns-a") <= shareOf(before, "ns-a") {
+		t.Errorf("ns-a's share after HIGH: %.2f %%, before %.2f %%", shareOf(after, "ns-a"), shareOf(before, "ns-a"))
+	}
+
+	vm := b.vm(nsA, "web", 2, 2048, "otherGuest64", false)
+	withVM := h.live(clusterA)
+	web := child(t, child(t, withVM.Children[0].Children, "ns-a").Children, "web")
+	if web.MemoryEntitlementMB == 0 {
+		t.Fatalf("the new VM is entitled to nothing: %+v", web)
+	}
+	task, err := vm.PowerOff(h.ctx)
+	if err == nil {
+		err = task.Wait(h.ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := child(t, child(t, h.live(clusterA).Children[0].Children, "ns-a").Children, "web")
+	if off.MemoryEntitlementMB != 0 {
+		t.Errorf("a powered-off VM is still entitled to %d MB", off.MemoryEntitlementMB)
+	}
 }
