@@ -44,10 +44,11 @@ type wcpdProcess struct {
 }
 
 // startServe runs `wcpd serve` on dataDir with the Kubernetes side on, and waits for its banner.
-func startServe(t *testing.T, dataDir string) *wcpdProcess {
+// env is added to the process's environment (a later value of a variable wins).
+func startServe(t *testing.T, dataDir string, env ...string) *wcpdProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--task-duration", "200ms", "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "WCPD_TEST_AS_COMMAND=1", "WCPD_ADMIN_PASSWORD="+servertest.AdminPassword)
+	cmd.Env = append(append(os.Environ(), "WCPD_TEST_AS_COMMAND=1", "WCPD_ADMIN_PASSWORD="+servertest.AdminPassword), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
