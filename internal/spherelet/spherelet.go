@@ -11,8 +11,6 @@ package spherelet
 
 import (
 	"context"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -46,7 +44,7 @@ type Controller struct {
 	// kubeletPort is where the API servers reach the nodes' kubelet API (runtime.go).
 	kubeletPort int
 
-	shards []*controller.Controller
+	shards *controller.Sharded
 
 	mu   sync.Mutex
 	sups map[string]*supervisor // by primary cluster, while its API server runs
@@ -73,25 +71,17 @@ type supervisor struct {
 func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger, kubeletPort int) *Controller {
 	c := &Controller{inv: inv, fams: fams, log: log.With("controller", "spherelet"), kubeletPort: kubeletPort,
 		sups: map[string]*supervisor{}}
-	for n := range shards {
-		// Real time: the work waits on real processes (the API servers).
-		c.shards = append(c.shards, controller.New(fmt.Sprintf("spherelet-%d", n), controller.Func(c.dispatch), clock.Real{}, log))
-	}
+	// Real time: the work waits on real processes (the API servers).
+	c.shards = controller.NewSharded("spherelet", shards, controller.Func(c.dispatch), clock.Real{}, log)
 	return c
 }
 
 // Start runs the workers until ctx ends.
 func (c *Controller) Start(ctx context.Context) {
-	for _, s := range c.shards {
-		go s.Run(ctx)
-	}
+	c.shards.Run(ctx)
 }
 
-func (c *Controller) enqueue(key string) {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	c.shards[h.Sum32()%uint32(len(c.shards))].Enqueue(key)
-}
+func (c *Controller) enqueue(key string) { c.shards.Enqueue(key) }
 
 // podKey is "<cluster>/<namespace>/<name>".
 func podKey(cluster, namespace, name string) string { return cluster + "/" + namespace + "/" + name }

@@ -8,8 +8,6 @@ package vmservice
 
 import (
 	"context"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -62,7 +60,7 @@ type Controller struct {
 	fams *platform.Families
 	log  *slog.Logger
 
-	shards []*controller.Controller
+	shards *controller.Sharded
 
 	mu      sync.Mutex
 	clients map[string]client.Client // by Supervisor (primary cluster), while its API server runs
@@ -87,26 +85,18 @@ func New(inv *inventory.Inventory, fams *platform.Families, log *slog.Logger, im
 		imagesChanged: imagesChanged,
 		allocating:    map[string]*sync.Mutex{}, books: map[string]*addressBook{},
 		owners: map[types.ManagedObjectReference]string{}, restarted: map[k8stypes.UID]time.Time{}}
-	for n := range shards {
-		// Real time: the work waits on real processes (the API servers), not the simulated clock.
-		c.shards = append(c.shards, controller.New(fmt.Sprintf("vmservice-%d", n), controller.Func(c.dispatch), clock.Real{}, log))
-	}
+	// Real time: the work waits on real processes (the API servers), not the simulated clock.
+	c.shards = controller.NewSharded("vmservice", shards, controller.Func(c.dispatch), clock.Real{}, log)
 	return c
 }
 
 // Start runs the workers, and follows the inventory's VMs, until ctx ends.
 func (c *Controller) Start(ctx context.Context) {
-	for _, s := range c.shards {
-		go s.Run(ctx)
-	}
+	c.shards.Run(ctx)
 	go c.followInventory(ctx)
 }
 
-func (c *Controller) enqueue(key string) {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	c.shards[h.Sum32()%uint32(len(c.shards))].Enqueue(key)
-}
+func (c *Controller) enqueue(key string) { c.shards.Enqueue(key) }
 
 // Attach follows the VirtualMachines of a Supervisor's API server while ctx lasts.
 func (c *Controller) Attach(ctx context.Context, cluster string, cl client.Client, cfg *rest.Config) error {
