@@ -233,19 +233,35 @@ func scalarString(v any) string {
 	return string(b)
 }
 
-// rpcOutput types the handler's result by the operation's output type.
+// rpcOutput types the handler's result by the operation's output type, straight from the REST
+// form's JSON (idl.AppendTyped): no decoded or typed value is built on the way.
 func (a *API) rpcOutput(x *exchange, outputType string, result any) (any, error) {
-	plain, err := plainJSON(result)
+	var raw []byte
+	switch v := result.(type) {
+	case Raw:
+		raw = v
+	case Attachment:
+		return nil, NewError(ErrorUnsupported, "wcpd.jsonrpc.attachment",
+			"This operation answers a file, which the REST form serves; JSON-RPC cannot carry it.")
+	case nil:
+	default:
+		var err error
+		if raw, err = json.Marshal(result); err != nil {
+			return nil, err
+		}
+	}
+	meta := idl.Default()
+	t, err := meta.Type(outputType)
 	if err != nil {
 		return nil, err
 	}
-	out, err := typedOutput(outputType, plain)
+	out, err := meta.AppendTyped(make([]byte, 0, len(raw)+len(raw)/2+64), t, raw, "output")
 	if err != nil {
 		// The handler answered something its declared type cannot carry: a defect, logged in full.
 		a.Logger.Error("answer does not fit the operation's output type", "operation", x.opID, "error", err)
 		return nil, fmt.Errorf("encoding the answer of %s: %w", x.opID, err)
 	}
-	return out, nil
+	return json.RawMessage(out), nil
 }
 
 // typedOutput is an answer's plain JSON typed by the operation's output type, as JSON-RPC sends it.

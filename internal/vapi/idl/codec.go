@@ -97,6 +97,9 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 		return appendString(b, x), nil
 	case json.Number:
 		return append(b, x...), nil
+	case json.RawMessage:
+		// Already JSON (a request's id, an answer AppendTyped wrote): sent as it is.
+		return append(b, x...), nil
 	case bool:
 		if x {
 			return append(b, "true"...), nil

@@ -63,3 +63,52 @@ func FuzzDecode(f *testing.F) {
 		_, _ = m.Encode(out, DecodeUntyped(v), "output")
 	})
 }
+
+// FuzzAppendTyped: for any JSON answer, typing it straight from its bytes (AppendTyped) and typing
+// its decoded value (Encode, AppendJSON) agree: the same bytes, or both refuse it. The first byte
+// picks the operation whose output type is used.
+func FuzzAppendTyped(f *testing.F) {
+	for _, s := range []string{
+		`[{"namespace":"ns-1","cluster":"domain-c9","config_status":"RUNNING","stats":{"cpu_used":0,"memory_used":0,"storage_used":0}}]`,
+		`{"a": 1, "b": [1, 2.5, "x"], "c": null}`,
+		`["a", "\u0061", "b", "a"]`,
+		`{"count": 3, "address": "10.0.0.1"}`,
+		`"text <with> & \"escapes\""`,
+		`12345678901234567890`,
+	} {
+		for _, op := range []byte{0, 37, 101, 200} {
+			f.Add(append([]byte{op}, s...))
+		}
+	}
+	m := Default()
+	var outputs []*Type
+	for _, svc := range m.Services() {
+		for _, op := range svc.Operations {
+			if t, err := m.Type(op.Output); err == nil {
+				outputs = append(outputs, t)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 || !json.Valid(data[1:]) {
+			return
+		}
+		typ, raw := outputs[int(data[0])%len(outputs)], data[1:]
+		plain, err := PlainOfJSON(raw)
+		if err != nil {
+			return
+		}
+		var want []byte
+		enc, encErr := m.Encode(typ, plain, "output")
+		if encErr == nil {
+			want, encErr = AppendJSON(nil, enc)
+		}
+		got, typedErr := m.AppendTyped(nil, typ, raw, "output")
+		switch {
+		case (encErr == nil) != (typedErr == nil):
+			t.Fatalf("%s: Encode: %v; AppendTyped: %v", raw, encErr, typedErr)
+		case encErr == nil && string(got) != string(want):
+			t.Fatalf("%s:\n AppendTyped %s\n Encode      %s", raw, got, want)
+		}
+	})
+}

@@ -69,6 +69,36 @@ type Metadata struct {
 	services []Service
 
 	types sync.Map // type notation → *Type, parsed once
+
+	// fieldTypes holds each structure's field types once resolved (AppendTyped reads them for
+	// every structure of every answer).
+	fieldTypesMu sync.RWMutex
+	fieldTypes   map[*Struct][]*Type
+}
+
+// structFieldTypes is the types of s's fields, in order.
+func (m *Metadata) structFieldTypes(s *Struct) ([]*Type, error) {
+	m.fieldTypesMu.RLock()
+	types, ok := m.fieldTypes[s]
+	m.fieldTypesMu.RUnlock()
+	if ok {
+		return types, nil
+	}
+	types = make([]*Type, len(s.Fields))
+	for i, f := range s.Fields {
+		t, err := m.Type(f.Type)
+		if err != nil {
+			return nil, err
+		}
+		types[i] = t
+	}
+	m.fieldTypesMu.Lock()
+	if m.fieldTypes == nil {
+		m.fieldTypes = map[*Struct][]*Type{}
+	}
+	m.fieldTypes[s] = types
+	m.fieldTypesMu.Unlock()
+	return types, nil
 }
 
 var (
