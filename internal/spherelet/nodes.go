@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/platform"
@@ -58,9 +60,9 @@ func (c *Controller) syncNodes(ctx context.Context, s *supervisor) error {
 	hosts := map[string]string{}
 	var errs []error
 	for _, h := range cl.Hosts {
-		hosts[h.Name] = h.ID
+		hosts[NodeName(h)] = h.ID
 		if err := c.syncNode(ctx, s, h, zone); err != nil {
-			errs = append(errs, fmt.Errorf("node %s: %w", h.Name, err))
+			errs = append(errs, fmt.Errorf("node %s: %w", NodeName(h), err))
 		}
 	}
 	s.mu.Lock()
@@ -93,11 +95,12 @@ func (s *supervisor) hostOf(node string) string {
 func (c *Controller) syncNode(ctx context.Context, s *supervisor, h inventory.Host, zone string) error {
 	nodes := s.kube.CoreV1().Nodes()
 	want := c.desiredNode(h, zone)
-	have, err := s.nodes.Get(h.Name)
+	name := NodeName(h)
+	have, err := s.nodes.Get(name)
 	switch {
 	case apierrors.IsNotFound(err):
 		if have, err = nodes.Create(ctx, want, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
-			have, err = nodes.Get(ctx, h.Name, metav1.GetOptions{})
+			have, err = nodes.Get(ctx, name, metav1.GetOptions{})
 		}
 		if err != nil {
 			return err
@@ -126,6 +129,29 @@ func (c *Controller) syncNode(ctx context.Context, s *supervisor, h inventory.Ho
 	return c.renewLease(ctx, s, have)
 }
 
+// NodeName is the name of host h's node: the host's name, as on a Supervisor, in the form a node
+// name must have (lower case; a character a DNS name cannot hold becomes '-'). A host named
+// "ESX_01.lab" is the node "esx-01.lab".
+func NodeName(h inventory.Host) string {
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return '-'
+	}, h.Name)
+	name = strings.Trim(name, "-.")
+	if len(name) > 253 {
+		name = strings.Trim(name[:253], "-.")
+	}
+	if name == "" || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return h.ID // the MoRef id is a valid name whatever the host is called
+	}
+	return name
+}
+
 // desiredNode is what the node of host h should say.
 func (c *Controller) desiredNode(h inventory.Host, zone string) *corev1.Node {
 	ready, reason, message := corev1.ConditionTrue, "SphereletReady", "the Spherelet is posting ready status"
@@ -145,8 +171,8 @@ func (c *Controller) desiredNode(h inventory.Host, zone string) *corev1.Node {
 		return corev1.NodeCondition{Type: t, Status: st, Reason: reason, Message: msg, LastHeartbeatTime: now, LastTransitionTime: now}
 	}
 	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{Name: h.Name, Labels: map[string]string{
-			HostLabel: h.ID, HostnameLabel: h.Name, ZoneLabel: zone, AgentRole: "",
+		ObjectMeta: metav1.ObjectMeta{Name: NodeName(h), Labels: map[string]string{
+			HostLabel: h.ID, HostnameLabel: NodeName(h), ZoneLabel: zone, AgentRole: "",
 			corev1.LabelOSStable: "linux", corev1.LabelArchStable: "amd64",
 		}},
 		Spec: corev1.NodeSpec{Unschedulable: h.MaintenanceMode},
