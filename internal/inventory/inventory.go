@@ -73,9 +73,11 @@ var ErrNotFound = errors.New("not found")
 
 // Inventory is a running embedded vSphere inventory.
 type Inventory struct {
-	log  *slog.Logger
-	spec *Spec
-	dir  string // the simulator's own scratch files; removed by Close
+	log *slog.Logger
+	// vmWatch tells subscribers of VM changes (vmwatch.go).
+	vmWatch *vmWatch
+	spec    *Spec
+	dir     string // the simulator's own scratch files; removed by Close
 	// files holds the datastores: dir for an in-memory inventory, Config.Dir
 	// for a durable one.
 	files string
@@ -212,6 +214,8 @@ func (inv *Inventory) start(ctx context.Context, cfg Config, restoring bool) err
 	}
 	m.Handler = inv.countChanges
 	m.AddHandler(changeListener{inv.counts()})
+	inv.vmWatch = &vmWatch{}
+	m.AddHandler(inv.vmWatch)
 
 	svc.Listen = &url.URL{Scheme: "http", Host: "127.0.0.1:0", User: internal}
 	inv.server = svc.NewServer()

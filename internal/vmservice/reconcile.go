@@ -135,7 +135,7 @@ func (c *Controller) realise(ctx context.Context, cluster string, cl client.Clie
 	if !found {
 		if gone := vm.Status.UniqueID; gone != "" {
 			c.warn(ctx, cl, vm, "VMRecreated", fmt.Sprintf("VM %s was removed outside VM Service; making it again", gone))
-			c.disown(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: gone})
+			c.disown(types.ManagedObjectReference{Type: "VirtualMachine", Value: gone})
 		}
 		if ref, err = c.createVM(ctx, cluster, cl, vm, &class, itemID); err != nil {
 			setCondition(vm, condCreated, false, "Error", err.Error())
@@ -448,7 +448,7 @@ func (c *Controller) observe(ctx context.Context, cluster string, ref types.Mana
 	if err := property.DefaultCollector(c.inv.Client()).RetrieveOne(ctx, ref, []string{"config.uuid", "config.instanceUuid", "runtime"}, &m); err != nil {
 		return err
 	}
-	c.own(ctx, ref, cluster, vm.Namespace, vm.Name)
+	c.own(ref, cluster, vm.Namespace, vm.Name)
 	st := &vm.Status
 	st.UniqueID = ref.Value
 	if m.Config != nil {
@@ -492,7 +492,7 @@ func (c *Controller) deleteVM(ctx context.Context, cluster string, vm *vmopv1.Vi
 	if err != nil && !fault.Is(err, &types.ManagedObjectNotFound{}) {
 		return fmt.Errorf("deleting VM %s of %s/%s: %w", ref.Value, vm.Namespace, vm.Name, err)
 	}
-	c.disown(ctx, ref)
+	c.disown(ref)
 	c.log.Info("VM Service VM deleted", "namespace", vm.Namespace, "name", vm.Name, "vm", ref.Value)
 	return nil
 }

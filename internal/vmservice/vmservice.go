@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/types"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -70,10 +69,8 @@ type Controller struct {
 	books      map[string]*addressBook
 	// imagesChanged asks for a namespace's images to be realised again (a VM was published).
 	imagesChanged func(namespace string)
-	// owners maps each VM VM Service made to its VirtualMachine's key, and watched is the list view
-	// of them the drift watcher follows while it runs (drift.go).
-	owners  map[types.ManagedObjectReference]string
-	watched *view.ListView
+	// owners maps each VM VM Service made to its VirtualMachine's key (drift.go).
+	owners map[types.ManagedObjectReference]string
 	// restarted is when each VirtualMachine (by UID) was last restarted (power.go).
 	restarted map[k8stypes.UID]time.Time
 }
