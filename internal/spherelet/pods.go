@@ -137,7 +137,7 @@ func (c *Controller) findPodVM(ctx context.Context, s *supervisor, pod *corev1.P
 	if m.Config == nil || extraValue(m.Config.ExtraConfig, extraUID) != string(pod.UID) {
 		return types.ManagedObjectReference{}, false, nil
 	}
-	s.remember(pod.UID, child.Reference().Value)
+	s.remember(pod, child.Reference().Value)
 	return child.Reference(), true, nil
 }
 
@@ -233,7 +233,7 @@ func (c *Controller) createPodVM(ctx context.Context, s *supervisor, pod *corev1
 		return ref, "", "", fmt.Errorf("creating the pod VM: %w", err)
 	}
 	ref = res.Result.(types.ManagedObjectReference)
-	s.remember(pod.UID, ref.Value)
+	s.remember(pod, ref.Value)
 	on, err := object.NewVirtualMachine(vc, ref).PowerOn(ctx)
 	if err == nil {
 		err = on.Wait(ctx)
@@ -454,16 +454,26 @@ func (s *supervisor) remembered(uid k8stypes.UID) string {
 	return s.vmOfPod[string(uid)]
 }
 
-func (s *supervisor) remember(uid k8stypes.UID, vm string) {
+func (s *supervisor) remember(pod *corev1.Pod, vm string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.vmOfPod[string(uid)] = vm
+	s.vmOfPod[string(pod.UID)] = vm
+	s.podOfVM[vm] = pod.Namespace + "/" + pod.Name
 }
 
 func (s *supervisor) forget(uid k8stypes.UID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.podOfVM, s.vmOfPod[string(uid)])
 	delete(s.vmOfPod, string(uid))
+}
+
+// podOf is "<namespace>/<name>" of the pod whose VM is vm, if it is one of the Supervisor's.
+func (s *supervisor) podOf(vm string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.podOfVM[vm]
+	return p, ok
 }
 
 func extraValue(opts []types.BaseOptionValue, key string) string {

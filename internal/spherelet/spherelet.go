@@ -61,8 +61,10 @@ type supervisor struct {
 	mu sync.Mutex
 	// hostOfNode maps each node to its host's MoRef id, as last synced.
 	hostOfNode map[string]string
-	// vmOfPod remembers the pod VM of each pod (by UID) once made or found.
+	// vmOfPod remembers the pod VM of each pod (by UID) once made or found, and podOfVM the pod
+	// ("<namespace>/<name>") of each such VM.
 	vmOfPod map[string]string
+	podOfVM map[string]string
 	// recentIPs are addresses handed out lately, taken whatever the pod cache says yet.
 	recentIPs map[string]time.Time
 }
@@ -93,7 +95,7 @@ func (c *Controller) Attach(ctx context.Context, cluster string, kube kubernetes
 	pods := factory.Core().V1().Pods()
 	nodes := factory.Core().V1().Nodes()
 	s := &supervisor{cluster: cluster, kube: kube, pods: pods.Lister(), nodes: nodes.Lister(),
-		hostOfNode: map[string]string{}, vmOfPod: map[string]string{}, recentIPs: map[string]time.Time{}}
+		hostOfNode: map[string]string{}, vmOfPod: map[string]string{}, podOfVM: map[string]string{}, recentIPs: map[string]time.Time{}}
 	onPod := func(obj any) {
 		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 			obj = d.Obj
@@ -120,6 +122,16 @@ func (c *Controller) Attach(ctx context.Context, cluster string, kube kubernetes
 		}
 		c.mu.Unlock()
 	})
+	// A pod VM removed behind the pod's back fails its pod at once (the inventory tells of it as
+	// it happens); the sweep would find it within resync.
+	stop := c.inv.OnVMChange(func(ch inventory.VMChange) {
+		if ch.Removed {
+			if pod, ok := s.podOf(ch.VM.Value); ok {
+				c.enqueue(cluster + "/" + pod)
+			}
+		}
+	})
+	context.AfterFunc(ctx, stop)
 	factory.Start(ctx.Done())
 	go c.follow(ctx, s)
 	return nil
