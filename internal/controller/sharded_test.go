@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -26,6 +27,7 @@ func TestShardedReconcilesEveryKeyOnOneShard(t *testing.T) {
 		}
 		running[key] = true
 		mu.Unlock()
+		runtime.Gosched() // let another shard run meanwhile, were it given the same key
 		mu.Lock()
 		running[key] = false
 		seen[key]++

@@ -542,7 +542,7 @@ func (b *deviceBuilder) addNIC(s EthernetCreateSpec, field string) {
 func (b *deviceBuilder) applyEthernet(card *types.VirtualEthernetCard, s EthernetUpdateSpec, field string, backing bool) {
 	macType := s.MacType
 	if macType == nil && s.MacAddress != nil {
-		macType = ptr(MacAddressType("MANUAL"))
+		macType = new(MacAddressType("MANUAL"))
 	}
 	if macType != nil {
 		card.AddressType = strings.ToLower(string(*macType))

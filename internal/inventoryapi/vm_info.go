@@ -343,8 +343,6 @@ func vmInfoOf(vm mo.VirtualMachine, portgroups map[string]string) VMInfo {
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
-func ptr[T any](v T) *T { return &v }
-
 func hardwareInfoOf(cfg *types.VirtualMachineConfigInfo) HardwareInfo {
 	hw := HardwareInfo{Version: hardwareVersionOf(cfg.Version), UpgradePolicy: "NEVER", UpgradeStatus: "NONE"}
 	up := cfg.ScheduledHardwareUpgradeInfo
@@ -450,7 +448,7 @@ func label(d types.BaseVirtualDevice) string {
 
 func slotOf(d types.BaseVirtualDevice) *int64 {
 	if s, ok := d.GetVirtualDevice().SlotInfo.(*types.VirtualDevicePciBusSlotInfo); ok {
-		return ptr(int64(s.PciSlotNumber))
+		return new(int64(s.PciSlotNumber))
 	}
 	return nil
 }
@@ -583,7 +581,7 @@ func addDevice(info *VMInfo, d types.BaseVirtualDevice, controllers map[int32]ty
 		case *types.VirtualFloppyImageBackingInfo:
 			b = FloppyBackingInfo{Type: "IMAGE_FILE", ImageFile: fb.FileName}
 		case *types.VirtualFloppyDeviceBackingInfo:
-			b = FloppyBackingInfo{Type: "HOST_DEVICE", HostDevice: fb.DeviceName, AutoDetect: ptr(isTrue(fb.UseAutoDetect))}
+			b = FloppyBackingInfo{Type: "HOST_DEVICE", HostDevice: fb.DeviceName, AutoDetect: new(isTrue(fb.UseAutoDetect))}
 		case *types.VirtualFloppyRemoteDeviceBackingInfo:
 			b = FloppyBackingInfo{Type: "CLIENT_DEVICE"}
 		default:
@@ -596,7 +594,7 @@ func addDevice(info *VMInfo, d types.BaseVirtualDevice, controllers map[int32]ty
 		case *types.VirtualParallelPortFileBackingInfo:
 			b = PortBackingInfo{Type: "FILE", File: pb.FileName}
 		case *types.VirtualParallelPortDeviceBackingInfo:
-			b = PortBackingInfo{Type: "HOST_DEVICE", HostDevice: pb.DeviceName, AutoDetect: ptr(isTrue(pb.UseAutoDetect))}
+			b = PortBackingInfo{Type: "HOST_DEVICE", HostDevice: pb.DeviceName, AutoDetect: new(isTrue(pb.UseAutoDetect))}
 		default:
 			return
 		}
@@ -623,7 +621,7 @@ func addDevice(info *VMInfo, d types.BaseVirtualDevice, controllers map[int32]ty
 			e.MacType = strings.ToUpper(t)
 		}
 		if typ == "VMXNET3" {
-			e.UptCompatibilityEnabled = ptr(isTrue(card.UptCompatibilityEnabled))
+			e.UptCompatibilityEnabled = new(isTrue(card.UptCompatibilityEnabled))
 		}
 		info.NICs[key] = e
 	case types.BaseVirtualSCSIController:
@@ -659,9 +657,9 @@ func cdromBackingOf(b types.BaseVirtualDeviceBackingInfo) (CdromBackingInfo, boo
 	case *types.VirtualCdromIsoBackingInfo:
 		return CdromBackingInfo{Type: "ISO_FILE", ISOFile: cb.FileName}, true
 	case *types.VirtualCdromAtapiBackingInfo:
-		return CdromBackingInfo{Type: "HOST_DEVICE", HostDevice: cb.DeviceName, AutoDetect: ptr(isTrue(cb.UseAutoDetect)), DeviceAccessType: access(false, false)}, true
+		return CdromBackingInfo{Type: "HOST_DEVICE", HostDevice: cb.DeviceName, AutoDetect: new(isTrue(cb.UseAutoDetect)), DeviceAccessType: access(false, false)}, true
 	case *types.VirtualCdromPassthroughBackingInfo:
-		return CdromBackingInfo{Type: "HOST_DEVICE", HostDevice: cb.DeviceName, AutoDetect: ptr(isTrue(cb.UseAutoDetect)), DeviceAccessType: access(true, cb.Exclusive)}, true
+		return CdromBackingInfo{Type: "HOST_DEVICE", HostDevice: cb.DeviceName, AutoDetect: new(isTrue(cb.UseAutoDetect)), DeviceAccessType: access(true, cb.Exclusive)}, true
 	case *types.VirtualCdromRemoteAtapiBackingInfo:
 		return CdromBackingInfo{Type: "CLIENT_DEVICE", DeviceAccessType: access(false, false)}, true
 	case *types.VirtualCdromRemotePassthroughBackingInfo:
@@ -675,13 +673,13 @@ func serialBackingOf(b types.BaseVirtualDeviceBackingInfo) (PortBackingInfo, boo
 	case *types.VirtualSerialPortFileBackingInfo:
 		return PortBackingInfo{Type: "FILE", File: sb.FileName}, true
 	case *types.VirtualSerialPortDeviceBackingInfo:
-		return PortBackingInfo{Type: "HOST_DEVICE", HostDevice: sb.DeviceName, AutoDetect: ptr(isTrue(sb.UseAutoDetect))}, true
+		return PortBackingInfo{Type: "HOST_DEVICE", HostDevice: sb.DeviceName, AutoDetect: new(isTrue(sb.UseAutoDetect))}, true
 	case *types.VirtualSerialPortPipeBackingInfo:
 		typ := "PIPE_SERVER"
 		if sb.Endpoint == string(types.VirtualSerialPortEndPointClient) {
 			typ = "PIPE_CLIENT"
 		}
-		return PortBackingInfo{Type: typ, Pipe: sb.PipeName, NoRxLoss: ptr(isTrue(sb.NoRxLoss))}, true
+		return PortBackingInfo{Type: typ, Pipe: sb.PipeName, NoRxLoss: new(isTrue(sb.NoRxLoss))}, true
 	case *types.VirtualSerialPortURIBackingInfo:
 		typ := "NETWORK_SERVER"
 		if sb.Direction == string(types.VirtualDeviceURIBackingOptionDirectionClient) {
@@ -704,7 +702,7 @@ func ethernetBackingOf(b types.BaseVirtualDeviceBackingInfo, portgroups map[stri
 		e := EthernetBackingInfo{Type: "DISTRIBUTED_PORTGROUP", Network: portgroups[nb.Port.PortgroupKey],
 			DistributedSwitchUUID: nb.Port.SwitchUuid, DistributedPort: nb.Port.PortKey}
 		if nb.Port.ConnectionCookie != 0 {
-			e.ConnectionCookie = ptr(int64(nb.Port.ConnectionCookie))
+			e.ConnectionCookie = new(int64(nb.Port.ConnectionCookie))
 		}
 		return e, true
 	case *types.VirtualEthernetCardOpaqueNetworkBackingInfo:

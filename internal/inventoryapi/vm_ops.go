@@ -250,7 +250,7 @@ func applyCPUMemory(config *types.VirtualMachineConfigSpec, cpu *CPUUpdateSpec, 
 			if *n < 1 || count%*n != 0 {
 				errs.Add("spec.cpu.cores_per_socket", *n, fmt.Sprintf("must divide the CPU count %d", count))
 			}
-			config.NumCoresPerSocket = ptr(int32(*n))
+			config.NumCoresPerSocket = new(int32(*n))
 		}
 		config.CpuHotAddEnabled, config.CpuHotRemoveEnabled = cpu.HotAddEnabled, cpu.HotRemoveEnabled
 	}

@@ -15,8 +15,13 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/wcpd/wcpd/internal/platform"
@@ -48,6 +53,9 @@ type instance struct {
 	config *rest.Config // wcpd's own client configuration (admin certificate)
 	kube   kubernetes.Interface
 	client client.Client // the same, with VM Operator's types
+	// dynamic and mapper apply and read the workloads of Supervisor Services (workloads.go).
+	dynamic dynamic.Interface
+	mapper  meta.ResettableRESTMapper
 
 	mu    sync.Mutex
 	state platform.KubernetesAPIServer
@@ -93,6 +101,14 @@ func (m *Manager) newInstance(cluster string) (*instance, error) {
 	if i.client, err = client.New(i.config, client.Options{Scheme: vmop.Scheme()}); err != nil {
 		return nil, err
 	}
+	if i.dynamic, err = dynamic.NewForConfig(i.config); err != nil {
+		return nil, err
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(i.config)
+	if err != nil {
+		return nil, err
+	}
+	i.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 	return i, nil
 }
 

@@ -14,10 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stypes "k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
 	"github.com/wcpd/wcpd/internal/platform"
@@ -29,21 +26,26 @@ import (
 // errNotRunning is the answer while the Supervisor's API server does not run.
 var errNotRunning = errors.New("the Supervisor's Kubernetes API server is not ready")
 
-// clients are a running API server's dynamic client and a REST mapper over its discovery.
+// workloadClients are the running API server's dynamic client and REST mapper, made once with
+// the instance (the mapper keeps what discovery told it; restMapping asks again for a kind it
+// does not know).
 func (m *Manager) workloadClients(cluster string) (dynamic.Interface, meta.ResettableRESTMapper, error) {
 	i, ok := m.instance(cluster)
 	if !ok || !i.snapshot().Ready {
 		return nil, nil, errNotRunning
 	}
-	dyn, err := dynamic.NewForConfig(i.config)
-	if err != nil {
-		return nil, nil, err
+	return i.dynamic, i.mapper, nil
+}
+
+// restMapping maps a kind to its resource, asking discovery again once for a kind the mapper does
+// not know (a CRD applied since).
+func restMapping(mapper meta.ResettableRESTMapper, gk schema.GroupKind, version string) (*meta.RESTMapping, error) {
+	mapping, err := mapper.RESTMapping(gk, version)
+	if meta.IsNoMatchError(err) {
+		mapper.Reset()
+		mapping, err = mapper.RESTMapping(gk, version)
 	}
-	disc, err := discovery.NewDiscoveryClientForConfig(i.config)
-	if err != nil {
-		return nil, nil, err
-	}
-	return dyn, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)), nil
+	return mapping, err
 }
 
 // ApplyWorkloads implements platform.Kubernetes: every document is decoded as one Kubernetes
@@ -66,11 +68,7 @@ func (m *Manager) ApplyWorkloads(ctx context.Context, cluster, namespace, owner 
 	var refs []platform.ObjectRef
 	for _, obj := range objs {
 		gvk := obj.GroupVersionKind()
-		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if meta.IsNoMatchError(err) {
-			mapper.Reset() // a CRD applied just now
-			mapping, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		}
+		mapping, err := restMapping(mapper, gvk.GroupKind(), gvk.Version)
 		if err != nil {
 			return refs, fmt.Errorf("%s %s: %w", gvk.Kind, obj.GetName(), err)
 		}
@@ -220,12 +218,12 @@ func notReady(obj *unstructured.Unstructured) string {
 	return ""
 }
 
-func resourceOf(dyn dynamic.Interface, mapper meta.RESTMapper, ref platform.ObjectRef) (dynamic.ResourceInterface, error) {
+func resourceOf(dyn dynamic.Interface, mapper meta.ResettableRESTMapper, ref platform.ObjectRef) (dynamic.ResourceInterface, error) {
 	gv, err := schema.ParseGroupVersion(ref.APIVersion)
 	if err != nil {
 		return nil, err
 	}
-	mapping, err := mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: ref.Kind}, gv.Version)
+	mapping, err := restMapping(mapper, schema.GroupKind{Group: gv.Group, Kind: ref.Kind}, gv.Version)
 	if err != nil {
 		return nil, err
 	}

@@ -150,19 +150,19 @@ func (c *Controller) podFolder(ctx context.Context, s *supervisor, namespace str
 	return c.inv.VMFolder(ctx, cl.Datacenter, create, inventory.NamespacesFolder, namespace)
 }
 
-// Allocation is what the pod's containers give its VM, by the resource model's rules; the CPU is
+// allocation is what the pod's containers give its VM, by the resource model's rules; the CPU is
 // turned into MHz at the speed of the cluster's slowest usable core, as the live analysis does.
-func (c *Controller) Allocation(ctx context.Context, cluster string, pod *corev1.Pod) (drs.PodAllocation, error) {
+func (c *Controller) allocation(ctx context.Context, cluster string, pod *corev1.Pod) (drs.PodAllocation, error) {
 	cl, err := c.inv.Cluster(ctx, cluster)
 	if err != nil {
 		return drs.PodAllocation{}, err
 	}
-	return drs.AllocatePod(Containers(pod), cl.SlowestCoreMHz())
+	return drs.AllocatePod(containers(pod), cl.SlowestCoreMHz())
 }
 
-// Containers are the pod's containers as the resource model reads them. Init containers run
+// containers are the pod's containers as the resource model reads them. Init containers run
 // before the others and do not add to the pod's size.
-func Containers(pod *corev1.Pod) []drs.Container {
+func containers(pod *corev1.Pod) []drs.Container {
 	out := make([]drs.Container, 0, len(pod.Spec.Containers))
 	for _, ctr := range pod.Spec.Containers {
 		q := func(l corev1.ResourceList, name corev1.ResourceName) drs.Quantity {
@@ -184,7 +184,7 @@ func Containers(pod *corev1.Pod) []drs.Container {
 // Supervisor's Namespaces pool for a namespace that has none, such as a service's system
 // namespace) and folder. A pod that cannot have a VM gets a reason and message instead.
 func (c *Controller) createPodVM(ctx context.Context, s *supervisor, pod *corev1.Pod, host string) (ref types.ManagedObjectReference, reason, msg string, err error) {
-	alloc, err := c.Allocation(ctx, s.cluster, pod)
+	alloc, err := c.allocation(ctx, s.cluster, pod)
 	if err != nil {
 		var fes drs.FieldErrors
 		if errors.As(err, &fes) {
