@@ -20,6 +20,7 @@ import (
 
 	"github.com/wcpd/wcpd/internal/auth"
 	"github.com/wcpd/wcpd/internal/kubeproc"
+	"github.com/wcpd/wcpd/internal/logsink"
 	"github.com/wcpd/wcpd/internal/server"
 )
 
@@ -114,11 +115,15 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	// Log lines are written by a goroutine of their own, many per write under load: a request does
+	// not wait for the terminal or the disk (internal/logsink).
+	logs := logsink.New(stderr)
+	defer logs.Close()
 	switch logFormat {
 	case "text":
-		cfg.Logger = slog.New(slog.NewTextHandler(stderr, opts))
+		cfg.Logger = slog.New(slog.NewTextHandler(logs, opts))
 	case "json":
-		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, opts))
+		cfg.Logger = slog.New(slog.NewJSONHandler(logs, opts))
 	default:
 		fmt.Fprintf(stderr, "wcpd: --log-format must be text or json, not %q\n", logFormat)
 		return 2

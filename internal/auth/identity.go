@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/bcrypt"
 	"sigs.k8s.io/yaml"
@@ -110,6 +111,8 @@ type Directory struct {
 	lock *lockouts
 	// raw is the file as last read or written, so Reload can tell a change made by someone else.
 	raw []byte
+	// changes counts the users, groups, roles and permissions adopted since Open (Changes).
+	changes atomic.Uint64
 }
 
 // OpenResult tells the caller where the administrator password came from.
@@ -528,7 +531,13 @@ func (next *Directory) commit() error {
 func (d *Directory) adopt(next *Directory) {
 	d.file, d.users, d.groups, d.roles, d.raw = next.file, next.users, next.groups, next.roles, next.raw
 	d.verified = map[string][32]byte{}
+	d.changes.Add(1) // under d.mu: whoever reads the new count reads the new directory
 }
+
+// Changes counts the changes made to the directory (by the API, `wcpd user` or a reload of the
+// file): two equal readings mean the users, groups, roles and permissions did not change in
+// between, so what the API derived from them (answers kept per caller) is still current.
+func (d *Directory) Changes() uint64 { return d.changes.Load() }
 
 func cloneFile(f File) File {
 	out := File{

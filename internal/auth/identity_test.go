@@ -155,6 +155,7 @@ func TestUpdateIsAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, FileName))
+	changes := d.Changes()
 	err = d.Update(func(f *File) error {
 		f.Users = append(f.Users, UserEntry{Name: "eve", Password: "x"})
 		f.Permissions = append(f.Permissions, PermissionEntry{User: "eve", Role: "Nope"})
@@ -164,7 +165,7 @@ func TestUpdateIsAllOrNothing(t *testing.T) {
 		t.Fatal("invalid update accepted")
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, FileName))
-	if string(before) != string(after) || d.UserExists("eve") {
+	if string(before) != string(after) || d.UserExists("eve") || d.Changes() != changes {
 		t.Fatal("failed update changed something")
 	}
 	if err := d.Update(func(f *File) error {
@@ -175,6 +176,9 @@ func TestUpdateIsAllOrNothing(t *testing.T) {
 	}
 	if _, ok := d.Authenticate("eve", "eve-pw"); !ok {
 		t.Fatal("added user cannot log in")
+	}
+	if d.Changes() == changes {
+		t.Fatal("an update left Changes as it was: answers kept per caller would not follow it")
 	}
 }
 

@@ -55,6 +55,9 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Extend(vapi.Binding{Service: service + ".vm", Name: "list", Method: "GET", Path: members, AltPaths: []string{legacyMembers}, Status: 200, Privilege: auth.SystemRead}, f.members, false)
 	r.Extend(vapi.Binding{Service: service + ".vm", Name: "add", Method: "POST", Path: members, AltPaths: []string{legacyMembers}, Action: "add", Body: "members", Status: 200, Privilege: auth.NamespacesManage}, f.add, false)
 	r.Extend(vapi.Binding{Service: service + ".vm", Name: "remove", Method: "POST", Path: members, AltPaths: []string{legacyMembers}, Action: "remove", Body: "members", Status: 200, Privilege: auth.NamespacesManage}, f.remove, false)
+	// Modules are records in the store: the API keeps the answers of their reads.
+	r.Keep(service, "list")
+	r.Keep(service+".vm", "list")
 }
 
 // Start opens the store collection.

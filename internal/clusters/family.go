@@ -131,6 +131,30 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Extend(edgeDeleteBinding, f.edgeClusterDelete, false)
 
 	f.faults.Register(r)
+
+	// Every read is derived from the store and the inventory alone (the Kubernetes API server's
+	// state reaches a Supervisor's record through the controller), so the API keeps its answers.
+	const nm = "namespace_management."
+	r.Keep(nm+"clusters", "get", "list")
+	r.Keep(nm+"clusters.topology", "get")
+	r.Keep(nm+"supervisors.summary", "get", "list")
+	r.Keep(nm+"supervisors.conditions", "get")
+	r.Keep(nm+"supervisors.topology", "get")
+	r.Keep(nm+"supervisors.identity.providers", "get", "list")
+	r.Keep(nm+"cluster_compatibility", "list", "list_v2")
+	r.Keep(nm+"cluster_size_info", "get")
+	r.Keep(nm+"hosts_config", "get")
+	r.Keep(nm+"distributed_switch_compatibility", "list")
+	r.Keep(nm+"edge_cluster_compatibility", "list")
+	r.Keep(nm+"NSX_tier0_gateway", "list")
+	r.Keep(nm+"networks.nsx.distributed_switches", "list")
+	r.Keep(nm+"networks.nsx.edges", "list")
+	r.Keep(nm+"namespace_resource_options", "get")
+	r.Keep(nm+"load_balancers", "get", "list")
+	r.Keep(nm+"networks", "get", "list")
+	r.Keep(nm+"cluster_available_versions", "list")
+	r.Keep(nm+"software.clusters", "get", "list")
+	r.Keep(edgeListBinding.Service, edgeListBinding.Name)
 }
 
 // Start opens the family's collections, seeds the NSX model on first start, re-creates the control

@@ -103,6 +103,8 @@ func (f *Faults) Register(r *vapi.Registry) {
 	r.Extend(getBinding, f.get, false)
 	r.Extend(deleteBinding, f.delete, false)
 	r.Extend(clearBinding, f.clear, false)
+	// Armed faults are records in the store: the API keeps the answers of their reads.
+	r.Keep(listBinding.Service, listBinding.Name, getBinding.Name)
 }
 
 // Start opens the store collection.

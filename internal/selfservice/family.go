@@ -69,6 +69,9 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle(templatesService, "get_v2", f.templateGetV2)
 	r.Handle(templatesService, "list", f.templateList)
 	r.Handle(templatesService, "list_v2", f.templateListV2)
+	// Both are records in the store; the API keeps the answers of their reads.
+	r.Keep(selfServiceService, "get", "list")
+	r.Keep(templatesService, "get", "get_v2", "list", "list_v2")
 	r.Handle(templatesService, "update", f.templateUpdate)
 	r.Handle(templatesService, "update_v2", f.templateUpdateV2)
 }

@@ -289,6 +289,9 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	s.API = &vapi.API{
 		Registry: s.Registry, Sessions: s.Sessions, Identity: dir,
 		Logger: cfg.Logger.With("component", "api"), Metrics: vapi.NewMetrics(s.Metrics),
+		KeptInputs: func() vapi.KeptInputs {
+			return vapi.KeptInputs{Store: s.Store.Changes(), Inventory: s.Inventory.Generation(), Identity: dir.Changes()}
+		},
 	}
 	s.API.Delegate("inventory.vapi", s.Inventory.VAPIPrefixes(), s.Inventory.VAPIHandler())
 	deps.Invoke = s.API.Invoke

@@ -145,6 +145,11 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle(inst, "list", f.listInstalls)
 	r.Handle(inst, "set", f.setInstall)
 	r.Handle(inst, "delete", f.deleteInstall)
+	// Services, versions and installs are records in the store (an install's readiness too): the
+	// API keeps the answers of their reads.
+	r.Keep(svc, "get", "list")
+	r.Keep(ver, "get", "list")
+	r.Keep(inst, "get", "list")
 }
 
 // Start opens the family's collections, registers the built-in services on first start, and starts

@@ -300,6 +300,9 @@ func (c *Collection[T]) notifyLocked(changes []change[T]) {
 func (c *Collection[T]) advanceLocked(rev int64) {
 	if rev > c.rev {
 		c.rev = rev
+		// Counted while the change is applied and before any writer waiting for it is woken, so
+		// a reader that sees the new count also sees the change (Store.Changes).
+		c.store.changes.Add(1)
 		close(c.advanced)
 		c.advanced = make(chan struct{})
 	}

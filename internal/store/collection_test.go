@@ -441,3 +441,32 @@ func TestRevisionMovesWithTheCollectionOnly(t *testing.T) {
 		t.Fatalf("after a delete Revision is %d; want above %d", got, created.Revision)
 	}
 }
+
+// TestChangesMovesWithEveryCollection: the store's change count, which the API's kept answers
+// follow, moves with a write to any collection by the time the write returns, and with nothing else.
+func TestChangesMovesWithEveryCollection(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	s := openEmbedded(t)
+	c := openCollection[widget](t, s, "widgets")
+	other := openCollection[widget](t, s, "gadgets")
+
+	start := s.Changes()
+	mustCreate(t, c, "a", widget{Name: "ay"})
+	afterCreate := s.Changes()
+	if afterCreate <= start {
+		t.Fatalf("a create left Changes at %d", afterCreate)
+	}
+	_ = c.List()
+	_, _ = c.Get("a")
+	if _, err := c.Mutate(ctx, "a", func(*widget) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Changes(); got != afterCreate {
+		t.Fatalf("reads and an unchanged Mutate moved Changes from %d to %d", afterCreate, got)
+	}
+	mustCreate(t, other, "x", widget{Name: "ex"})
+	if got := s.Changes(); got <= afterCreate {
+		t.Fatalf("a write to another collection left Changes at %d", got)
+	}
+}

@@ -78,6 +78,9 @@ type Store struct {
 
 	closing atomic.Bool // quiets etcd's reports of its listeners closing
 
+	// changes counts the moves of every collection's revision (Changes).
+	changes atomic.Uint64
+
 	mu          sync.Mutex
 	collections map[string]any // kind → *Collection[T]
 	closed      bool
@@ -204,6 +207,12 @@ func (s *Store) ClientURL() string {
 // ClientTLSFiles are the certificate, key and CA files another process needs to reach the store's
 // etcd: the embedded etcd accepts only clients holding its client certificate.
 func (s *Store) ClientTLSFiles() TLSFiles { return s.clientTLS }
+
+// Changes counts the changes the store's collections have applied, in any collection: two equal
+// readings mean no record of any open collection changed in between, so what was derived from the
+// records between them is still current (the API's kept answers follow it). A collection's change
+// is counted before a write waiting for it returns, and is visible to whoever reads the new count.
+func (s *Store) Changes() uint64 { return s.changes.Load() }
 
 // Close stops the collections' watches, closes the client and, in embedded
 // mode, shuts etcd down. It is safe to call more than once.

@@ -43,8 +43,11 @@ type API struct {
 	Identity Identity
 	Logger   *slog.Logger
 	Metrics  *Metrics
+	// KeptInputs reads the change counts kept answers follow (kept.go); nil keeps nothing.
+	KeptInputs func() KeptInputs
 
 	delegates []delegate
+	kept      keptAnswers
 
 	// Request ids are this API's random prefix and a count: unique without a random read per
 	// request.
@@ -266,7 +269,7 @@ func (a *API) serve(x *exchange) {
 		}
 		call.body = body
 	}
-	result, err := a.runHandler(op, call)
+	result, err := a.answer(op, call, nil)
 	if err != nil {
 		a.writeError(x, err)
 		return

@@ -137,11 +137,11 @@ func (a *API) invokeRPC(x *exchange, params *rpcParams) (any, error) {
 		return nil, err
 	}
 	call.Principal = p
-	result, err := a.runHandler(op, call)
+	typed, err := a.answer(op, call, func(result any) ([]byte, error) { return a.rpcOutput(x, mop.Output, result) })
 	if err != nil {
 		return nil, err
 	}
-	return a.rpcOutput(x, mop.Output, result)
+	return json.RawMessage(typed.(Raw)), nil
 }
 
 // operationNotFound is the vAPI error for an invoke of an operation wcpd does not serve.
@@ -235,7 +235,7 @@ func scalarString(v any) string {
 
 // rpcOutput types the handler's result by the operation's output type, straight from the REST
 // form's JSON (idl.AppendTyped): no decoded or typed value is built on the way.
-func (a *API) rpcOutput(x *exchange, outputType string, result any) (any, error) {
+func (a *API) rpcOutput(x *exchange, outputType string, result any) ([]byte, error) {
 	var raw []byte
 	switch v := result.(type) {
 	case Raw:
@@ -260,6 +260,14 @@ func (a *API) rpcOutput(x *exchange, outputType string, result any) (any, error)
 		// The handler answered something its declared type cannot carry: a defect, logged in full.
 		a.Logger.Error("answer does not fit the operation's output type", "operation", x.opID, "error", err)
 		return nil, fmt.Errorf("encoding the answer of %s: %w", x.opID, err)
+	}
+	return out, nil
+}
+
+// rawOrNil hands typed output bytes on as the JSON they are, and an error as it is.
+func rawOrNil(out []byte, err error) (any, error) {
+	if err != nil {
+		return nil, err
 	}
 	return json.RawMessage(out), nil
 }
@@ -331,12 +339,12 @@ func (a *API) rpcSession(x *exchange, params *rpcParams, mop *idl.Operation) (an
 	}
 	switch params.OperationID {
 	case "create":
-		return a.rpcOutput(x, mop.Output, a.Sessions.Create(sess.Principal).ID)
+		return rawOrNil(a.rpcOutput(x, mop.Output, a.Sessions.Create(sess.Principal).ID))
 	case "delete":
 		a.Sessions.Delete(sess.ID)
 		return nil, nil
 	}
-	return a.rpcOutput(x, mop.Output, sessionInfo(sess))
+	return rawOrNil(a.rpcOutput(x, mop.Output, sessionInfo(sess)))
 }
 
 func (a *API) writeRPC(x *exchange, id json.RawMessage, result any) {

@@ -60,7 +60,8 @@ type Operation struct {
 	// Public operations need no session (only the session login itself).
 	Public bool
 
-	id string // Binding.ID, made once: every request logs and counts it
+	id   string   // Binding.ID, made once: every request logs and counts it
+	keep keepMode // whether the API keeps its encoded answers (kept.go)
 }
 
 // ID is the operation id used in logs and metrics (Binding.ID).

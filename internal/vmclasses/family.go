@@ -50,6 +50,9 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle(service, "create", f.create)
 	r.Handle(service, "get", f.get)
 	r.Handle(service, "list", f.list)
+	// Classes are records in the store, and the VMs that use them are in the inventory: the API
+	// keeps the answers of their reads (answers.go keeps each class's part for the list besides).
+	r.Keep(service, "get", "list")
 	r.Handle(service, "update", f.update)
 	r.Handle(service, "delete", f.delete)
 }

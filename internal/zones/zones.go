@@ -65,6 +65,11 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle(associationsService, "remove", f.remove)
 	r.Handle(associationsService, "get", f.clustersOf)
 	r.Handle(allAssociations, "list", f.associations)
+	// Zones and their clusters are records in the store and clusters of the inventory: the API
+	// keeps the answers of their reads.
+	r.Keep(zonesService, "get", "list")
+	r.Keep(associationsService, "get")
+	r.Keep(allAssociations, "list")
 }
 
 // Start opens the store collection.

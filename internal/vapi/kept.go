@@ -1,0 +1,208 @@
+package vapi
+
+import (
+	"encoding/json"
+	"slices"
+	"sync"
+
+	"github.com/wcpd/wcpd/internal/auth"
+)
+
+// Reads are asked far more often than anything changes, and decoding the records a read is made
+// of and encoding its answer cost more than everything else a request does (issue 16). So the API
+// keeps the encoded answer of every read a family declares kept (Registry.Keep), and sends the same
+// bytes again while nothing it may be derived from has changed.
+//
+// What a kept read may be derived from is the store (its records, whatever collection), the
+// inventory and the identity directory (users, groups, roles, permissions). KeptInputs reads their
+// change counts; an answer is kept with the counts read before its handler ran, and is sent again
+// only while the counts are still those. A change anywhere in them therefore drops every kept
+// answer: coarse, but it cannot miss an input, and between changes every read is a map lookup. A read whose answer
+// depends on the caller (the namespaces a DevOps user may see) is kept per caller view: the user,
+// the domain and the groups the session carries.
+//
+// A family may keep a read only if its handler's answer is a function of the request, the store,
+// the inventory and (for KeptPerCaller) the caller: not of the clock, of a process's state kept
+// outside the store, or of the simulator's own REST services (tagging, content libraries).
+
+// KeptInputs are the change counts of everything a kept read may be derived from.
+type KeptInputs struct {
+	Store     uint64 // store.Store.Changes
+	Inventory uint64 // inventory.Inventory.Generation
+	Identity  uint64 // auth.Directory.Changes: roles and permissions decide what a caller may see
+}
+
+// keepMode says whether and how an operation's answers are kept.
+type keepMode uint8
+
+const (
+	notKept       keepMode = iota
+	kept                   // the same answer for every caller allowed to call the operation
+	keptPerCaller          // one answer per caller view
+)
+
+// maxKeptAnswers bounds the answers kept at once (between two changes); past it the oldest
+// inputs' answers are dropped all at once, which costs a recomputation, never a wrong answer.
+const maxKeptAnswers = 20000
+
+// keptAnswers holds the encoded answers made at one set of inputs: answers made at older inputs
+// can never be sent again, so they are dropped as soon as an answer is made at newer ones.
+type keptAnswers struct {
+	mu      sync.RWMutex
+	inputs  KeptInputs
+	answers map[string][]byte
+}
+
+func (k *keptAnswers) get(key []byte, in KeptInputs) ([]byte, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.inputs != in {
+		return nil, false
+	}
+	body, ok := k.answers[string(key)] // no allocation: the conversion is only for the lookup
+	return body, ok
+}
+
+func (k *keptAnswers) put(key []byte, in KeptInputs, body []byte) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case in == k.inputs && k.answers != nil && len(k.answers) < maxKeptAnswers:
+	case in.Store < k.inputs.Store || in.Inventory < k.inputs.Inventory || in.Identity < k.inputs.Identity:
+		return // made at older inputs than the kept ones: never to be sent again
+	default:
+		k.inputs, k.answers = in, make(map[string][]byte)
+	}
+	k.answers[string(key)] = body
+}
+
+// Keep declares that the answers of service's read operations names (service below
+// com.vmware.vcenter, or a full id for wcpd's extensions) are derived only from the request, the
+// store and the inventory, so the API may keep them (see KeptInputs). Declaring an operation that
+// does not exist, or one that is not a GET, is a programming error and panics.
+func (r *Registry) Keep(service string, names ...string) { r.keep(kept, service, names) }
+
+// KeepPerCaller is Keep for reads whose answer also depends on who asks.
+func (r *Registry) KeepPerCaller(service string, names ...string) {
+	r.keep(keptPerCaller, service, names)
+}
+
+func (r *Registry) keep(mode keepMode, service string, names []string) {
+	for _, name := range names {
+		b := Binding{Service: service, Name: name}
+		op, ok := r.byID[b.ID()]
+		if !ok || op.Method != "GET" {
+			panic("vapi: no read operation " + b.ID() + " to keep")
+		}
+		op.keep = mode
+	}
+}
+
+// answer runs op's handler for call, or sends the answer kept for the same request while the
+// store, the inventory and the identity directory are as they were when it was made. A REST call
+// passes no encode: the answer is the result as JSON. A JSON-RPC call passes the encoding of its
+// typed output, which is then what is kept, so neither protocol encodes a kept read again.
+func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte, error)) (any, error) {
+	if op.keep == notKept || a.KeptInputs == nil {
+		result, err := a.runHandler(op, call)
+		if err != nil || encode == nil {
+			return result, err
+		}
+		body, err := encode(result)
+		return Raw(body), err
+	}
+	var buf [256]byte
+	key := keptKey(buf[:0], op, call)
+	in := a.KeptInputs() // before the handler reads anything: a change after it is seen next time
+	if body, ok := a.kept.get(key, in); ok {
+		return Raw(body), nil
+	}
+	result, err := a.runHandler(op, call)
+	if err != nil {
+		return nil, err
+	}
+	var body []byte
+	switch v := result.(type) {
+	case nil, Attachment:
+		if encode == nil {
+			return result, nil // nothing to keep: no content, or a file
+		}
+		body, err = encode(result)
+	case Raw:
+		body = v
+	case json.RawMessage:
+		body = v
+	default:
+		body, err = json.Marshal(result)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if encode != nil && result != nil {
+		if body, err = encode(Raw(body)); err != nil {
+			return nil, err
+		}
+	}
+	a.kept.put(key, in, body)
+	return Raw(body), nil
+}
+
+// keptKey appends what identifies a kept answer: the operation, the protocol's shape (/rest wraps
+// some inputs), the path parameters, the query and the body (or a JSON-RPC call's other inputs)
+// and, for per-caller reads, the caller's view.
+func keptKey(b []byte, op *Operation, call *Call) []byte {
+	b = append(b, op.ID()...)
+	if call.Legacy {
+		b = append(b, "\x00rest"...)
+	}
+	b = appendSorted(b, call.params)
+	b = append(b, 0)
+	if call.inputs != nil { // JSON-RPC: the query and body inputs were taken from the request's input
+		b = append(b, "rpc\x00"...)
+		b = append(b, call.query.Encode()...)
+		b = appendSorted(b, call.inputs)
+	} else {
+		if call.Request != nil {
+			b = append(b, call.Request.URL.RawQuery...)
+		}
+		b = append(b, 0)
+		b = append(b, call.body...)
+	}
+	if op.keep == keptPerCaller {
+		b = appendCallerView(b, call.Principal)
+	}
+	return b
+}
+
+// appendSorted appends m's entries as name=value, each after a NUL, in the order of their names.
+func appendSorted[V ~string | ~[]byte](b []byte, m map[string]V) []byte {
+	if len(m) == 0 {
+		return b
+	}
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		b = append(b, 0)
+		b = append(b, name...)
+		b = append(b, '=')
+		b = append(b, m[name]...)
+	}
+	return b
+}
+
+// appendCallerView appends what a per-caller answer may depend on: who the caller is and the groups
+// its session carries.
+func appendCallerView(b []byte, p auth.Principal) []byte {
+	b = append(b, 0)
+	b = append(b, p.Name...)
+	b = append(b, '@')
+	b = append(b, p.Domain...)
+	for _, g := range p.Groups {
+		b = append(b, 0)
+		b = append(b, g...)
+	}
+	return b
+}

@@ -1,0 +1,165 @@
+package vapi
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wcpd/wcpd/internal/auth"
+	"github.com/wcpd/wcpd/internal/clock"
+	"github.com/wcpd/wcpd/internal/logsink"
+)
+
+// TestKeptAnswersFollowTheirInputs shows what a client of a kept read sees: the same answer while
+// nothing changed, and the new state at the first request after any change; one answer per
+// caller, per path and per query where the operation says so; errors never kept.
+func TestKeptAnswersFollowTheirInputs(t *testing.T) {
+	var inputs atomic.Uint64 // the store's count, moved by the test as a write would
+	var state atomic.Int64   // what the handlers report, changed only together with inputs
+	var runs atomic.Int64
+	reg := NewRegistry()
+	reg.Handle("namespaces.instances", "get", func(c *Call) (any, error) {
+		runs.Add(1)
+		if c.Path("namespace") == "missing" && state.Load() == 0 {
+			return nil, NotFound("Namespace", "missing")
+		}
+		return map[string]any{"namespace": c.Path("namespace"), "caller": c.Principal.Name, "state": state.Load()}, nil
+	})
+	reg.Handle("namespace_management.cluster_compatibility", "list", func(c *Call) (any, error) {
+		runs.Add(1)
+		return map[string]any{"query": c.Request.URL.RawQuery, "state": state.Load()}, nil
+	})
+	reg.KeepPerCaller("namespaces.instances", "get")
+	reg.Keep("namespace_management.cluster_compatibility", "list")
+	api := &API{
+		Registry: reg, Sessions: NewSessions(clock.NewFake(time.Now()), time.Hour), Identity: roleIdentity{},
+		Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry()),
+		KeptInputs: func() KeptInputs { return KeptInputs{Store: inputs.Load()} }, // zero at first, as after a start
+	}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv}
+	admin, bob := login(t, srv.URL, "admin", "pw"), login(t, srv.URL, "bob", "pw")
+
+	get := func(path, token string) map[string]any {
+		t.Helper()
+		r := f.do(t, "GET", path, token, "")
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(r.body, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// want asks path as token and checks the answer's state and how many handler runs it took.
+	want := func(path, token string, wantState float64, wantRuns int64) {
+		t.Helper()
+		before := runs.Load()
+		v := get(path, token)
+		if v["state"] != wantState {
+			t.Fatalf("GET %s: state %v, want %v (%v)", path, v["state"], wantState, v)
+		}
+		if got := runs.Load() - before; got != wantRuns {
+			t.Fatalf("GET %s: the handler ran %d times, want %d", path, got, wantRuns)
+		}
+	}
+
+	const ns = "/api/vcenter/namespaces/instances/alpha"
+	want(ns, admin, 0, 1)
+	want(ns, admin, 0, 0) // kept
+	if v := get(ns, bob); v["caller"] != "bob" {
+		t.Fatalf("bob was sent another caller's answer: %v", v)
+	}
+	want(ns, bob, 0, 0)
+	want("/api/vcenter/namespaces/instances/beta", admin, 0, 1) // another path
+
+	state.Store(1)
+	inputs.Add(1) // a write: every kept answer is old now
+	want(ns, admin, 1, 1)
+	want(ns, bob, 1, 1)
+	want(ns, admin, 1, 0)
+
+	// /rest wraps the same kept answer.
+	r := f.do(t, "GET", "/rest/vcenter/namespaces/instances/alpha", admin, "")
+	if r.status != http.StatusOK || !strings.HasPrefix(string(r.body), `{"value":{`) {
+		t.Fatalf("/rest: %d %s", r.status, r.body)
+	}
+
+	// Queries are told apart.
+	const compat = "/api/vcenter/namespace-management/cluster-compatibility"
+	want(compat+"?compatible=true", admin, 1, 1)
+	want(compat+"?compatible=false", admin, 1, 1)
+	want(compat+"?compatible=true", admin, 1, 0)
+	if v := get(compat+"?compatible=false", admin); v["query"] != "compatible=false" {
+		t.Fatalf("one query was answered with another's answer: %v", v)
+	}
+
+	// An error is not kept: once the handler finds the namespace, so does the client.
+	state.Store(0)
+	inputs.Add(1)
+	if r := f.do(t, "GET", "/api/vcenter/namespaces/instances/missing", admin, ""); r.status != http.StatusNotFound {
+		t.Fatalf("missing: %d %s", r.status, r.body)
+	}
+	state.Store(1) // without moving inputs: the handler's own view changed, the error was not kept
+	want("/api/vcenter/namespaces/instances/missing", admin, 1, 1)
+}
+
+func TestKeepRefusesWhatIsNotARead(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("keeping a create did not panic")
+		}
+	}()
+	NewRegistry().Keep("namespaces.instances", "create")
+}
+
+// BenchmarkKeptRead is a kept read served in process (no network, no TLS): what the API itself costs
+// per request, with the request's log line written as wcpd writes it (text, through logsink) and
+// without it, so the line's share can be read off as a ratio of the two (docs/performance.md).
+func BenchmarkKeptRead(b *testing.B) {
+	for _, logged := range []bool{false, true} {
+		name := "without log line"
+		if logged {
+			name = "with log line"
+		}
+		b.Run(name, func(b *testing.B) {
+			reg := NewRegistry()
+			reg.Handle("namespace_management.clusters", "get", func(c *Call) (any, error) {
+				return map[string]any{"cluster": c.Path("cluster"), "config_status": "RUNNING"}, nil
+			})
+			reg.Keep("namespace_management.clusters", "get")
+			logger := slog.New(slog.DiscardHandler)
+			if logged {
+				sink := logsink.New(io.Discard)
+				defer sink.Close()
+				logger = slog.New(slog.NewTextHandler(sink, nil))
+			}
+			api := &API{
+				Registry: reg, Sessions: NewSessions(clock.NewFake(time.Now()), time.Hour), Identity: roleIdentity{},
+				Logger: logger, Metrics: NewMetrics(prometheus.NewRegistry()),
+				KeptInputs: func() KeptInputs { return KeptInputs{} },
+			}
+			token := api.Sessions.Create(auth.Principal{Name: "admin", Domain: auth.Domain}).ID
+			req := httptest.NewRequest("GET", "/api/vcenter/namespace-management/clusters/domain-c9", nil)
+			req.Header.Set(SessionHeader, token)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				api.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("%d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
