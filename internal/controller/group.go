@@ -25,6 +25,14 @@ func (g *Group) Add(c *Controller) {
 	}
 }
 
+// AddSharded registers every controller of s, so WaitIdle and Settle wait for all its shards.
+// Register s here or run it with its own Run, not both.
+func (g *Group) AddSharded(s *Sharded) {
+	for _, c := range s.shards {
+		g.Add(c)
+	}
+}
+
 // Run starts every controller added so far (and any added later) until ctx ends.
 func (g *Group) Run(ctx context.Context) {
 	g.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wcpd/wcpd/internal/clock"
 )
@@ -49,5 +50,37 @@ func TestShardedReconcilesEveryKeyOnOneShard(t *testing.T) {
 	<-done
 	if len(seen) != keys {
 		t.Fatalf("%d keys reconciled, want %d", len(seen), keys)
+	}
+}
+
+// TestGroupSettlesEveryShard: a Group that holds a Sharded waits for the work of all its shards,
+// and their timed requeues follow the group's clock.
+func TestGroupSettlesEveryShard(t *testing.T) {
+	t.Parallel()
+	fake := clock.NewFake(time.Unix(0, 0))
+	st := &stepper{steps: map[string]int{}, fail: map[string]int{}}
+	s := NewSharded("settle", 4, st, fake, nil)
+	var g Group
+	g.AddSharded(s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	g.Run(ctx)
+	const keys = 50
+	for i := range keys {
+		s.Enqueue(fmt.Sprintf("key-%d", i))
+	}
+	for want := 1; want <= 3; want++ {
+		d := 10 * time.Second
+		if want == 1 {
+			d = 0 // the first step needs no time
+		}
+		if err := g.Settle(ctx, fake, d); err != nil {
+			t.Fatal(err)
+		}
+		for i := range keys {
+			if got := st.get(fmt.Sprintf("key-%d", i)); got != want {
+				t.Fatalf("key-%d after %d steps' time: %d steps, want %d", i, want, got, want)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"reflect"
 	"sync"
@@ -19,6 +20,11 @@ import (
 // (property collectors, views) would then be shared between Inventories.
 func newInternalClient(ctx context.Context, u *url.URL, login *url.Userinfo, counts generations) (*vim25.Client, *reloginTransport, error) {
 	sc := soap.NewClient(u, true)
+	if t, ok := sc.Client.Transport.(*http.Transport); ok {
+		// Controllers call in parallel (the namespaces controller has 32 workers): keep their
+		// connections instead of dialling and closing one per call beyond net/http's default 2.
+		t.MaxIdleConnsPerHost = 64
+	}
 	// Switches as clients see them (switchtype.go).
 	sc.Client.Transport = switchTypes{next: sc.Client.Transport}
 	c, err := vim25.NewClient(ctx, sc)

@@ -107,7 +107,7 @@ func setOf(names ...string) map[string]bool {
 
 // countChanges is the simulator's method hook: it moves the generation before any method that may
 // change the inventory, then applies the login policy, then hands the methods the inventory adds
-// to the simulator to their handler (instantclone.go).
+// to the simulator, or serves itself, to their handler (instantclone.go, poolcreate.go).
 func (inv *Inventory) countChanges(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 	if !readOnlyMethods[method.Name] {
 		inv.counts().moved(!workloadTypes[method.This.Type])
@@ -116,6 +116,7 @@ func (inv *Inventory) countChanges(ctx *simulator.Context, method *simulator.Met
 		return h, fault
 	}
 	addedMethods(ctx, method)
+	inv.poolNames.methodCalled(ctx, method)
 	return nil, nil
 }
 

@@ -76,8 +76,10 @@ type Inventory struct {
 	log *slog.Logger
 	// vmWatch tells subscribers of VM changes (vmwatch.go).
 	vmWatch *vmWatch
-	spec    *Spec
-	dir     string // the simulator's own scratch files; removed by Close
+	// poolNames indexes the names of pools' children for CreateResourcePool (poolcreate.go).
+	poolNames *poolNames
+	spec      *Spec
+	dir       string // the simulator's own scratch files; removed by Close
 	// files holds the datastores: dir for an in-memory inventory, Config.Dir
 	// for a durable one.
 	files string
@@ -88,7 +90,9 @@ type Inventory struct {
 
 	svc    *simulator.Service
 	server *simulator.Server
-	vapi   *vapiProxy
+	// registry holds the simulator's objects, for what is read in process (tree.go).
+	registry *simulator.Registry
+	vapi     *vapiProxy
 
 	client *vim25.Client
 	relog  *reloginTransport
@@ -190,6 +194,7 @@ func (inv *Inventory) start(ctx context.Context, cfg Config, restoring bool) err
 	svc := simulator.New(simCtx, instance)
 	inv.svc = svc
 	m := simCtx.Map
+	inv.registry = m
 	privateSettings(m.OptionManager(), inv.dir)
 	presentAsVCenter8(instance)
 
@@ -216,6 +221,8 @@ func (inv *Inventory) start(ctx context.Context, cfg Config, restoring bool) err
 	m.AddHandler(changeListener{inv.counts()})
 	inv.vmWatch = &vmWatch{}
 	m.AddHandler(inv.vmWatch)
+	inv.poolNames = &poolNames{}
+	m.AddHandler(inv.poolNames)
 
 	svc.Listen = &url.URL{Scheme: "http", Host: "127.0.0.1:0", User: internal}
 	inv.server = svc.NewServer()

@@ -26,11 +26,17 @@ import (
 // restart the inventory is rebuilt and the clusters family re-creates it) looks again.
 const supervisorPoll = 5 * time.Second
 
+// poolWorkers is how many namespaces are reconciled at once. A reconcile mostly waits (for the
+// inventory's and the store's writes, which group the work of concurrent callers into one
+// commit), so a burst of creations or a restart with thousands of namespaces is worked through
+// in parallel; a namespace always goes to the same worker, so it is never reconciled twice at once.
+const poolWorkers = 32
+
 // Family is the namespaces API family.
 type Family struct {
 	deps    *platform.Deps
 	records *store.Collection[record]
-	ctl     *controller.Controller
+	ctl     *controller.Sharded
 	// upgrades watches Supervisors for their first upgrade (upgrade.go).
 	upgrades *controller.Controller
 	// selfServiceMu serialises self-service creations, whose budget check reads the namespaces a
@@ -74,6 +80,11 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle(access, "set", f.accessSet)
 	r.Handle(access, "delete", f.accessDelete)
 	r.Handle("namespaces.user.instances", "list", f.userList)
+	// Reads answer from the store, the inventory (usage) and the caller's namespace roles: the API
+	// keeps their answers per caller.
+	r.KeepPerCaller(inst, "get", "get_v2", "list", "list_v2")
+	r.KeepPerCaller(access, "get")
+	r.KeepPerCaller("namespaces.user.instances", "list")
 }
 
 // Start opens the namespace records, starts the controller and hands it every namespace: the
@@ -85,8 +96,8 @@ func (f *Family) Start(context.Context) error {
 		return err
 	}
 	f.records = records
-	f.ctl = controller.New("namespaces", controller.Func(f.reconcile), f.deps.Clock, f.deps.Logger)
-	f.deps.Controllers.Add(f.ctl)
+	f.ctl = controller.NewSharded("namespaces", poolWorkers, controller.Func(f.reconcile), f.deps.Clock, f.deps.Logger)
+	f.deps.Controllers.AddSharded(f.ctl)
 	for _, r := range records.ListShared() {
 		f.ctl.Enqueue(r.Key)
 	}

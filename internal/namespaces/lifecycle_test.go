@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vmware/govmomi/object"
+
 	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/vapi"
 )
@@ -306,5 +308,42 @@ func TestUnknownSupervisorIsWaitedFor(t *testing.T) {
 	h.settle(supervisorPoll)
 	if info := h.info("patient"); info.ConfigStatus != StatusRunning || *h.pools()["patient"].Config.CpuAllocation.Limit != 2500 {
 		t.Fatalf("with its Supervisor back: %s, pool limit %d", info.ConfigStatus, *h.pools()["patient"].Config.CpuAllocation.Limit)
+	}
+}
+
+// TestPoolsAreAdoptedByNameAndFollowedByID: a pool already there under the namespace's name when
+// the namespace is created (one made before a crash) becomes its pool, limits set to the quota,
+// instead of a second pool or an error; a namespace whose pool was renamed behind wcpd's back gets
+// a pool of its own name again at its next reconcile, and the renamed one is left alone.
+func TestPoolsAreAdoptedByNameAndFollowedByID(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	parent := object.NewResourcePool(h.inv.Client(), poolRef(h.nsPoolA))
+	early, err := parent.Create(h.ctx, "early", poolAllocation(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.create("early", map[string]any{"resource_spec": map[string]any{"cpu_limit": 2500}})
+	pools := h.pools()
+	if len(pools) != 1 || pools["early"].Self != early.Reference() || *pools["early"].Config.CpuAllocation.Limit != 2500 {
+		t.Fatalf("pools after creating a namespace whose pool was there: %+v", pools)
+	}
+	if got := h.info("early").ConfigStatus; got != StatusRunning {
+		t.Fatalf("early is %s", got)
+	}
+
+	spec := poolAllocation(nil)
+	if err := early.UpdateConfig(h.ctx, "renamed", &spec); err != nil {
+		t.Fatal(err)
+	}
+	h.must(204, "PATCH", instancesPath+"/early", h.admin, map[string]any{"description": "look again"})
+	h.settle(taskDuration)
+	pools = h.pools()
+	again, ok := pools["early"]
+	if !ok || again.Self == early.Reference() || *again.Config.CpuAllocation.Limit != 2500 {
+		t.Fatalf("pools after early's pool was renamed: %+v", pools)
+	}
+	if _, ok := pools["renamed"]; !ok {
+		t.Fatalf("the renamed pool was removed: %+v", pools)
 	}
 }

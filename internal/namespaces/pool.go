@@ -11,6 +11,8 @@ import (
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/wcpd/wcpd/internal/inventory"
 )
 
 // Shares a namespace's pool gets: normal priority, where a resource pool counts as a 4 vCPU /
@@ -53,31 +55,14 @@ func poolAllocation(q *ResourceQuota) types.ResourceConfigSpec {
 }
 
 // allocationDiffers reports whether a pool's allocation is not the wanted one in what wcpd sets.
-func allocationDiffers(have, want types.ResourceAllocationInfo) bool {
-	limit := func(p *int64) int64 {
-		if p == nil {
-			return -1
-		}
-		return *p
-	}
-	res := func(p *int64) int64 {
-		if p == nil {
-			return 0
-		}
-		return *p
-	}
-	level := types.SharesLevel("")
-	if have.Shares != nil {
-		level = have.Shares.Level
-	}
-	return limit(have.Limit) != limit(want.Limit) || res(have.Reservation) != res(want.Reservation) ||
-		level != want.Shares.Level
+func allocationDiffers(have inventory.Allocation, want types.ResourceAllocationInfo) bool {
+	return have.Limit != *want.Limit || have.Reservation != *want.Reservation || have.Shares.Level != want.Shares.Level
 }
 
 // findChildPool finds the pool named name directly under parent; nil when there is none. The
 // search index looks the name up in the inventory, so the cost does not grow with the number of
 // namespaces (reading every child's configuration would, and every namespace's reconcile asks).
-func findChildPool(ctx context.Context, c *vim25.Client, parent, name string) (*mo.ResourcePool, error) {
+func findChildPool(ctx context.Context, c *vim25.Client, parent, name string) (*inventory.TreePool, error) {
 	ref, err := object.NewSearchIndex(c).FindChild(ctx, poolRef(parent), name)
 	switch {
 	case fault.Is(err, &types.ManagedObjectNotFound{}):
@@ -88,23 +73,59 @@ func findChildPool(ctx context.Context, c *vim25.Client, parent, name string) (*
 		return nil, nil // none, or a VM of that name
 	}
 	var p mo.ResourcePool
-	if err := property.DefaultCollector(c).RetrieveOne(ctx, ref.Reference(), []string{"name", "config"}, &p); err != nil {
+	if err := property.DefaultCollector(c).RetrieveOne(ctx, ref.Reference(), []string{"name", "parent", "config"}, &p); err != nil {
 		if fault.Is(err, &types.ManagedObjectNotFound{}) {
 			return nil, nil // removed since it was found
 		}
 		return nil, fmt.Errorf("reading resource pool %s under %s: %w", name, parent, err)
 	}
-	return &p, nil
+	found := inventory.TreePoolOf(&p)
+	return &found, nil
+}
+
+// knownChildPool reads the pool whose id is known, in process; nil when there is no such id, or
+// when that pool is no longer name directly under parent (removed, and the id given again).
+func knownChildPool(inv *inventory.Inventory, parent, name, known string) *inventory.TreePool {
+	if known == "" {
+		return nil
+	}
+	p, ok := inv.ReadPool(known)
+	if !ok || p.Name != name || p.Parent != parent {
+		return nil
+	}
+	return &p
 }
 
 // ensurePool makes the namespace's pool exist under parent with the quota's limits and returns its
 // MoRef id. An existing pool of that name is the namespace's (one made before a crash, or found
 // again after a restart) and is brought to the wanted allocation.
-func ensurePool(ctx context.Context, c *vim25.Client, parent, name string, q *ResourceQuota) (string, error) {
+//
+// known is the pool the namespace's status names ("" when it has never had one). It spares the
+// search of parent's children, which costs what their number does: a namespace that never had a
+// pool has it created straight away (looked up only when one of that name is there after all), one
+// that had is read by its id in process. A burst of creations then costs one call per namespace,
+// and a restart with thousands of namespaces none.
+func ensurePool(ctx context.Context, inv *inventory.Inventory, parent, name string, q *ResourceQuota, known string) (string, error) {
+	c := inv.Client()
 	want := poolAllocation(q)
-	existing, err := findChildPool(ctx, c, parent, name)
-	if err != nil {
-		return "", err
+	if known == "" {
+		p, err := object.NewResourcePool(c, poolRef(parent)).Create(ctx, name, want)
+		switch {
+		case err == nil:
+			return p.Reference().Value, nil
+		case fault.Is(err, &types.ManagedObjectNotFound{}):
+			return "", errParentGone
+		case !fault.Is(err, &types.DuplicateName{}):
+			return "", fmt.Errorf("creating resource pool %s under %s: %w", name, parent, err)
+		}
+		// Made before a crash that came before the namespace's status said so: look it up.
+	}
+	existing := knownChildPool(inv, parent, name, known)
+	if existing == nil {
+		var err error
+		if existing, err = findChildPool(ctx, c, parent, name); err != nil {
+			return "", err
+		}
 	}
 	if existing == nil {
 		p, err := object.NewResourcePool(c, poolRef(parent)).Create(ctx, name, want)
@@ -113,14 +134,12 @@ func ensurePool(ctx context.Context, c *vim25.Client, parent, name string, q *Re
 		}
 		return p.Reference().Value, nil
 	}
-	have := existing.Config
-	if allocationDiffers(have.CpuAllocation, want.CpuAllocation) || allocationDiffers(have.MemoryAllocation, want.MemoryAllocation) {
-		p := object.NewResourcePool(c, existing.Self)
-		if err := p.UpdateConfig(ctx, "", &want); err != nil {
-			return "", fmt.Errorf("reconfiguring resource pool %s (%s): %w", name, existing.Self.Value, err)
+	if allocationDiffers(existing.CPU, want.CpuAllocation) || allocationDiffers(existing.Memory, want.MemoryAllocation) {
+		if err := object.NewResourcePool(c, poolRef(existing.ID)).UpdateConfig(ctx, "", &want); err != nil {
+			return "", fmt.Errorf("reconfiguring resource pool %s (%s): %w", name, existing.ID, err)
 		}
 	}
-	return existing.Self.Value, nil
+	return existing.ID, nil
 }
 
 // removePool destroys the namespace's pool under parent, if it is there. Only that pool goes.
@@ -132,12 +151,12 @@ func removePool(ctx context.Context, c *vim25.Client, parent, name string) error
 	if err != nil {
 		return err
 	}
-	task, err := object.NewResourcePool(c, existing.Self).Destroy(ctx)
+	task, err := object.NewResourcePool(c, poolRef(existing.ID)).Destroy(ctx)
 	if err != nil {
-		return fmt.Errorf("removing resource pool %s (%s): %w", name, existing.Self.Value, err)
+		return fmt.Errorf("removing resource pool %s (%s): %w", name, existing.ID, err)
 	}
 	if err := task.Wait(ctx); err != nil {
-		return fmt.Errorf("removing resource pool %s (%s): %w", name, existing.Self.Value, err)
+		return fmt.Errorf("removing resource pool %s (%s): %w", name, existing.ID, err)
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func (f *Family) reconcile(ctx context.Context, key string) (controller.Result, 
 	}
 
 	generation := r.Status.Generation
-	pool, err := ensurePool(ctx, f.deps.Inventory.Client(), sup.NamespacesPool, r.Name, r.Spec.ResourceSpec)
+	pool, err := ensurePool(ctx, f.deps.Inventory, sup.NamespacesPool, r.Name, r.Spec.ResourceSpec, r.Status.Pool)
 	if errors.Is(err, errParentGone) {
 		return controller.Result{RequeueAfter: supervisorPoll}, nil
 	}

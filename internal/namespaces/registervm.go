@@ -270,8 +270,8 @@ func (f *Family) checkRegistrable(ctx context.Context, ns *record, id string) (*
 		return nil, nil, vapi.NewError(vapi.ErrorNotAllowedInState, "wcpd.namespaces.registervm.no_pool",
 			fmt.Sprintf("Namespace %q has no resource pool at the moment.", ns.Name), ns.Name)
 	}
-	if vm.pool != pool.Self.Value {
-		return nil, nil, bad("the VM is in resource pool %q, not in namespace %q's resource pool %s", vm.pool, ns.Name, pool.Self.Value)
+	if vm.pool != pool.ID {
+		return nil, nil, bad("the VM is in resource pool %q, not in namespace %q's resource pool %s", vm.pool, ns.Name, pool.ID)
 	}
 	raw, ok := vm.extraConfig[vmResourceKey]
 	if !ok || strings.TrimSpace(raw) == "" {

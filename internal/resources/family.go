@@ -80,6 +80,9 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Extend(liveBinding, f.live, false)
 	r.Extend(whatIfBinding, f.whatIf, false)
 	r.Handle("namespace_management.stats.time_series", "get", f.timeSeries)
+	// The live analysis is the model run on the inventory and the Supervisors' records, so the API
+	// keeps its answer; the time series come from the sampler's history and are not kept.
+	r.Keep(liveBinding.Service, liveBinding.Name)
 }
 
 // Start starts the stats sampler; its first sample is taken at once.

@@ -57,7 +57,7 @@ func (f *Family) NamespaceUsages(ctx context.Context, cluster string) (platform.
 		if err != nil {
 			return platform.NamespaceFigures{}, err
 		}
-		a, err := s.analyse(s.roots)
+		a, err := s.analyseFigures(s.roots)
 		if err != nil {
 			return platform.NamespaceFigures{}, fmt.Errorf("analysing cluster %s: %w", cluster, err)
 		}

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/view"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/wcpd/wcpd/internal/drs"
@@ -97,27 +94,12 @@ func (f *Family) readTree(ctx context.Context, cluster string) (*snapshot, map[s
 	if cl.ResourcePool == "" {
 		return s, nil, nil
 	}
-	c := inv.Client()
-	root := types.ManagedObjectReference{Type: "ResourcePool", Value: cl.ResourcePool}
-	var rootPool mo.ResourcePool
-	if err := property.DefaultCollector(c).RetrieveOne(ctx, root, []string{"config"}, &rootPool); err != nil {
-		return nil, nil, fmt.Errorf("reading the root pool of %s: %w", cluster, err)
-	}
-	s.scale = rootPool.Config.ScaleDescendantsShares == string(types.ResourceConfigSpecScaleSharesBehaviorScaleCpuAndMemoryShares)
-
-	v, err := view.NewManager(c).CreateContainerView(ctx, root, []string{"ResourcePool", "VirtualMachine"}, true)
+	t, err := inv.ReadPoolTree(ctx, cl.ResourcePool)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the pools of %s: %w", cluster, err)
 	}
-	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
-	var pools []mo.ResourcePool
-	var vms []mo.VirtualMachine
-	if err := v.Retrieve(ctx, []string{"ResourcePool"}, poolProperties, &pools); err != nil {
-		return nil, nil, fmt.Errorf("reading the pools of %s: %w", cluster, err)
-	}
-	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, vmProperties, &vms); err != nil {
-		return nil, nil, fmt.Errorf("reading the VMs of %s: %w", cluster, err)
-	}
+	s.scale = t.Root.ScaleDescendantsShares == string(types.ResourceConfigSpecScaleSharesBehaviorScaleCpuAndMemoryShares)
+	pools, vms := t.Pools, t.VMs
 	hostMHz := map[string]int64{}
 	for _, h := range cl.Hosts {
 		hostMHz[h.ID] = int64(h.CPUMHz)
@@ -130,19 +112,19 @@ func (f *Family) readTree(ctx context.Context, cluster string) (*snapshot, map[s
 	}
 	var all []placed
 	for _, p := range pools {
-		if p.Parent == nil || p.Self.Value == cl.ResourcePool {
+		if p.Parent == "" || p.ID == cl.ResourcePool {
 			continue
 		}
-		n := &liveNode{id: p.Self.Value, node: poolNode(p)}
+		n := &liveNode{id: p.ID, node: poolNode(p)}
 		byRef[n.id] = n
-		all = append(all, placed{p.Parent.Value, n})
+		all = append(all, placed{p.Parent, n})
 	}
 	for _, vm := range vms {
-		if vm.ResourcePool == nil || vm.Config == nil {
+		if vm.Pool == "" || !vm.Configured {
 			continue // a VM being created has no configuration yet
 		}
 		n := vmNode(vm, s.capacity.CPUMHzPerVCPU, hostMHz)
-		all = append(all, placed{vm.ResourcePool.Value, n})
+		all = append(all, placed{vm.Pool, n})
 	}
 	for _, p := range all {
 		if parent, ok := byRef[p.parent]; ok {
@@ -191,13 +173,13 @@ const (
 	poolMemoryMB = 16 * 1024
 )
 
-func poolNode(p mo.ResourcePool) drs.Node {
-	cpu, mem := p.Config.CpuAllocation, p.Config.MemoryAllocation
+func poolNode(p inventory.TreePool) drs.Node {
+	cpu, mem := p.CPU, p.Memory
 	n := drs.Node{Name: p.Name, Type: drs.KindResourcePool,
-		Shares: sharesOf(cpu.Shares, mem.Shares, poolVCPUs, poolMemoryMB)}
-	n.Limit = amount(limitOf(cpu.Limit), limitOf(mem.Limit), -1)
-	res := [2]int64{value(cpu.Reservation), value(mem.Reservation)}
-	lim := [2]int64{limitOf(cpu.Limit), limitOf(mem.Limit)}
+		Shares: sharesOf(&cpu.Shares, &mem.Shares, poolVCPUs, poolMemoryMB)}
+	n.Limit = amount(limitOf(&cpu.Limit), limitOf(&mem.Limit), -1)
+	res := [2]int64{value(&cpu.Reservation), value(&mem.Reservation)}
+	lim := [2]int64{limitOf(&cpu.Limit), limitOf(&mem.Limit)}
 	for d := range res {
 		if lim[d] >= 0 {
 			res[d] = min(res[d], lim[d]) // the model refuses a reservation above the limit
@@ -205,46 +187,26 @@ func poolNode(p mo.ResourcePool) drs.Node {
 	}
 	n.Reservation = amount(res[0], res[1], 0)
 	// The model has one flag for both resources; a pool borrows only if it may for both.
-	if expandable := orTrue(cpu.ExpandableReservation) && orTrue(mem.ExpandableReservation); !expandable {
+	if expandable := cpu.Expandable && mem.Expandable; !expandable {
 		n.ExpandableReservation = &expandable
 	}
-	n.ScaleDescendantsShares = p.Config.ScaleDescendantsShares == string(types.ResourceConfigSpecScaleSharesBehaviorScaleCpuAndMemoryShares)
+	n.ScaleDescendantsShares = p.ScaleDescendantsShares == string(types.ResourceConfigSpecScaleSharesBehaviorScaleCpuAndMemoryShares)
 	return n
 }
 
-// poolProperties are the properties of a pool the model reads: only the parts of its
-// configuration it uses, since reading a cluster with thousands of pools costs per byte.
-var poolProperties = []string{"name", "parent", "config.cpuAllocation", "config.memoryAllocation",
-	"config.scaleDescendantsShares"}
-
-// vmProperties are the properties of a VM the model and the usage figures read: only the fields
-// they use, since a cluster's analysis reads every VM and pod VM of it, and the whole of
-// config.hardware (every device) would cost per byte.
-var vmProperties = []string{"name", "resourcePool", "config.hardware.numCPU", "config.hardware.memoryMB",
-	"config.cpuAllocation", "config.memoryAllocation", "config.guestId", "runtime.powerState", "runtime.host",
-	"summary.quickStats.overallCpuUsage", "summary.quickStats.hostMemoryUsage",
-	"summary.storage.committed", "summary.storage.uncommitted"}
-
 // vmNode is a VM (or pod) as the model sees it: its size, shares, reservation and limit, and what
 // it uses (see vmUsage). hostMHz gives the core speed of the hosts.
-func vmNode(vm mo.VirtualMachine, mhzPerVCPU int64, hostMHz map[string]int64) *liveNode {
-	cfg := vm.Config
-	vcpus := min(max(int64(cfg.Hardware.NumCPU), 1), drs.MaxVCPUs)
-	memoryMB := min(max(int64(cfg.Hardware.MemoryMB), 1), drs.MaxMemoryMB)
-	n := &liveNode{id: vm.Self.Value, pod: cfg.GuestId == podGuestID, node: drs.Node{
+func vmNode(vm inventory.TreeVM, mhzPerVCPU int64, hostMHz map[string]int64) *liveNode {
+	vcpus := min(max(int64(vm.NumCPU), 1), drs.MaxVCPUs)
+	memoryMB := min(max(int64(vm.MemoryMB), 1), drs.MaxMemoryMB)
+	n := &liveNode{id: vm.ID, pod: vm.GuestID == podGuestID, node: drs.Node{
 		Name: vm.Name, Type: drs.KindVM, CPUCount: int(vcpus), MemoryMB: memoryMB,
 	}}
 	n.usedCPUMHz, n.usedMemoryMB, n.storageMB = vmUsage(vm, hostMHz)
-	var cpuShares, memShares *types.SharesInfo
-	var res, lim [2]int64
-	lim = [2]int64{-1, -1}
-	if a := cfg.CpuAllocation; a != nil {
-		cpuShares, res[0], lim[0] = a.Shares, value(a.Reservation), limitOf(a.Limit)
-	}
-	if a := cfg.MemoryAllocation; a != nil {
-		memShares, res[1], lim[1] = a.Shares, value(a.Reservation), limitOf(a.Limit)
-	}
-	n.node.Shares = sharesOf(cpuShares, memShares, vcpus, memoryMB)
+	cpu, mem := vm.CPU, vm.Memory
+	res := [2]int64{value(&cpu.Reservation), value(&mem.Reservation)}
+	lim := [2]int64{limitOf(&cpu.Limit), limitOf(&mem.Limit)}
+	n.node.Shares = sharesOf(&cpu.Shares, &mem.Shares, vcpus, memoryMB)
 	size := [2]int64{vcpus * mhzPerVCPU, memoryMB}
 	for d := range res {
 		// The model refuses a reservation above the VM's size or limit; vSphere would not
@@ -255,7 +217,7 @@ func vmNode(vm mo.VirtualMachine, mhzPerVCPU int64, hostMHz map[string]int64) *l
 		}
 	}
 	n.node.Limit = amount(lim[0], lim[1], -1)
-	if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+	if vm.PowerState != types.VirtualMachinePowerStatePoweredOn {
 		// A powered-off VM wants nothing and holds no reservation, as DRS sees it.
 		zero := int64(0)
 		n.node.Demand = &drs.Amount{CPUMHz: &zero, MemoryMB: &zero}
@@ -270,21 +232,19 @@ func vmNode(vm mo.VirtualMachine, mhzPerVCPU int64, hostMHz map[string]int64) *l
 // its vCPUs at its host's core speed and its configured memory; for any VM the storage it holds
 // on datastores, committed and still uncommitted (what its thin disks may grow into, which is
 // what a storage quota counts), in MB rounded up.
-func vmUsage(vm mo.VirtualMachine, hostMHz map[string]int64) (cpuMHz, memoryMB, storageMB int64) {
-	if st := vm.Summary.Storage; st != nil {
-		storageMB = ceilDiv(st.Committed+st.Uncommitted, mib)
-	}
-	if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn || vm.Config == nil {
+func vmUsage(vm inventory.TreeVM, hostMHz map[string]int64) (cpuMHz, memoryMB, storageMB int64) {
+	storageMB = ceilDiv(vm.StorageBytes, mib)
+	if vm.PowerState != types.VirtualMachinePowerStatePoweredOn || !vm.Configured {
 		return 0, 0, storageMB
 	}
-	if qs := vm.Summary.QuickStats; qs.OverallCpuUsage > 0 || qs.HostMemoryUsage > 0 {
-		return int64(qs.OverallCpuUsage), int64(qs.HostMemoryUsage), storageMB
+	if vm.OverallCPUUsage > 0 || vm.HostMemoryUsage > 0 {
+		return int64(vm.OverallCPUUsage), int64(vm.HostMemoryUsage), storageMB
 	}
 	mhz := int64(drs.DefaultCPUMHzPerVCPU)
-	if h := vm.Runtime.Host; h != nil && hostMHz[h.Value] > 0 {
-		mhz = hostMHz[h.Value]
+	if vm.Host != "" && hostMHz[vm.Host] > 0 {
+		mhz = hostMHz[vm.Host]
 	}
-	return int64(vm.Config.Hardware.NumCPU) * mhz, int64(vm.Config.Hardware.MemoryMB), storageMB
+	return int64(vm.NumCPU) * mhz, int64(vm.MemoryMB), storageMB
 }
 
 // sharesOf turns vSphere's CPU and memory shares settings into the model's one setting: the
@@ -408,7 +368,14 @@ type LiveNode struct {
 	// ID is the MoRef value (resgroup-…, vm-…); absent for what a what-if adds.
 	ID string `json:"id,omitempty"`
 	drs.NodeResult
-	Children []LiveNode `json:"children,omitempty"`
+	// Reservation, Limit and Demand are the node's own settings as the model was given them
+	// (drs.Node): what the result is measured against, so a reader can draw a node's reservation
+	// and limit beside its entitlement without asking each object. Absent means none, unlimited,
+	// and everything the node's size allows.
+	Reservation *drs.Amount `json:"reservation,omitempty"`
+	Limit       *drs.Amount `json:"limit,omitempty"`
+	Demand      *drs.Amount `json:"demand,omitempty"`
+	Children    []LiveNode  `json:"children,omitempty"`
 }
 
 // analysis is a snapshot (or a what-if variant of it) analysed by the model.
@@ -419,7 +386,20 @@ type analysis struct {
 
 // analyse runs the model over roots (the snapshot's own, or a what-if copy).
 func (s *snapshot) analyse(roots []*liveNode) (*analysis, error) {
-	res, err := drs.Analyze(s.request(roots))
+	return s.analyseRequest(roots, s.request(roots))
+}
+
+// analyseFigures is analyse for callers that read only the figures (entitlements, usage): the
+// model's warnings are left out, since writing a sentence for each of 10,000 namespaces' pools
+// costs as much as the rest of the analysis.
+func (s *snapshot) analyseFigures(roots []*liveNode) (*analysis, error) {
+	req := s.request(roots)
+	req.ShareWarningPercent = new(0.0)
+	return s.analyseRequest(roots, req)
+}
+
+func (s *snapshot) analyseRequest(roots []*liveNode, req drs.Request) (*analysis, error) {
+	res, err := drs.Analyze(req)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +426,8 @@ func (a *analysis) annotate(nodes []*liveNode, results []drs.NodeResult) []LiveN
 	}
 	out := make([]LiveNode, len(results))
 	for i := range results {
-		out[i] = LiveNode{ID: nodes[i].id, NodeResult: results[i]}
+		in := nodes[i].node
+		out[i] = LiveNode{ID: nodes[i].id, NodeResult: results[i], Reservation: in.Reservation, Limit: in.Limit, Demand: in.Demand}
 		out[i].NodeResult.Children = nil
 		if nodes[i].pod {
 			out[i].Type = drs.KindPod

@@ -135,6 +135,11 @@ func TestLiveReadsSharesReservationsLimitsPodsAndPowerState(t *testing.T) {
 	if high.MemoryReservedMB != 2048 {
 		t.Errorf("HIGH pool holds %d MB of reservation, want its 2048", high.MemoryReservedMB)
 	}
+	// Its own settings travel with the result, for a reader to draw beside the entitlement.
+	if l, r := high.Limit, high.Reservation; l == nil || l.CPUMHz == nil || *l.CPUMHz != 5000 || l.MemoryMB != nil ||
+		r == nil || r.MemoryMB == nil || *r.MemoryMB != 2048 {
+		t.Errorf("HIGH pool's settings: limit %+v, reservation %+v; want a 5000 MHz CPU limit alone and a 2048 MB memory reservation", l, r)
+	}
 
 	ns := child(t, pool.Children, "ns-a")
 	pod := child(t, ns.Children, "cassandra-0")

@@ -99,7 +99,7 @@ func (f *Family) sample(ctx context.Context, _ string) (controller.Result, error
 			}
 			var a *analysis
 			if err == nil {
-				a, err = s.analyse(s.roots)
+				a, err = s.analyseFigures(s.roots)
 			}
 			if err != nil {
 				if ctx.Err() != nil {

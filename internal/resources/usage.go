@@ -8,7 +8,6 @@ import (
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -153,16 +152,11 @@ func poolRef(id string) types.ManagedObjectReference {
 // usedUnder sums what the VMs and pods anywhere below pool use (see vmUsage). hostMHz gives the
 // hosts' core speed; when nil, the hosts the VMs run on are read.
 func (f *Family) usedUnder(ctx context.Context, pool types.ManagedObjectReference, hostMHz map[string]int64) (cpu, mem, storage int64, err error) {
-	c := f.deps.Inventory.Client()
-	v, err := view.NewManager(c).CreateContainerView(ctx, pool, []string{"VirtualMachine"}, true)
+	t, err := f.deps.Inventory.ReadPoolTree(ctx, pool.Value)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("reading the VMs in %s: %w", pool.Value, err)
 	}
-	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
-	var vms []mo.VirtualMachine
-	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, vmProperties, &vms); err != nil {
-		return 0, 0, 0, fmt.Errorf("reading the VMs in %s: %w", pool.Value, err)
-	}
+	vms := t.VMs
 	if hostMHz == nil {
 		if hostMHz, err = f.hostSpeeds(ctx, vms); err != nil {
 			return 0, 0, 0, err
@@ -176,13 +170,13 @@ func (f *Family) usedUnder(ctx context.Context, pool types.ManagedObjectReferenc
 }
 
 // hostSpeeds reads the core speed of the hosts the VMs run on.
-func (f *Family) hostSpeeds(ctx context.Context, vms []mo.VirtualMachine) (map[string]int64, error) {
-	seen := map[types.ManagedObjectReference]bool{}
+func (f *Family) hostSpeeds(ctx context.Context, vms []inventory.TreeVM) (map[string]int64, error) {
+	seen := map[string]bool{}
 	var refs []types.ManagedObjectReference
 	for _, vm := range vms {
-		if h := vm.Runtime.Host; h != nil && !seen[*h] {
-			seen[*h] = true
-			refs = append(refs, *h)
+		if h := vm.Host; h != "" && !seen[h] {
+			seen[h] = true
+			refs = append(refs, types.ManagedObjectReference{Type: "HostSystem", Value: h})
 		}
 	}
 	out := map[string]int64{}
@@ -236,7 +230,7 @@ func (f *Family) entitlement(ctx context.Context, cluster, namespace string) ([2
 	if err != nil {
 		return [2]int64{}, err
 	}
-	a, err := s.analyse(s.roots)
+	a, err := s.analyseFigures(s.roots)
 	if err != nil {
 		return [2]int64{}, fmt.Errorf("analysing cluster %s: %w", cluster, err)
 	}

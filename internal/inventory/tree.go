@@ -1,0 +1,176 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// PoolTree is what the resource model reads of a resource pool tree: every resource pool and VM
+// below a root pool, with only the properties the model uses. It is read from the embedded
+// inventory in process: through the property collector a tree of 10,000 pools costs over a second
+// (the simulator copies each object through XML, and the client decodes it again); in process it
+// is a copy of a few fields per object, into values that hold no pointers.
+type PoolTree struct {
+	Root  TreePool   // the root pool itself
+	Pools []TreePool // the pools below the root
+	VMs   []TreeVM   // the VMs below the root
+}
+
+// TreePool is a resource pool as PoolTree reads it.
+type TreePool struct {
+	ID, Name, Parent string // MoRef values; Parent is "" for a pool without one
+	CPU, Memory      Allocation
+	// ScaleDescendantsShares is the config's scaleDescendantsShares.
+	ScaleDescendantsShares string
+}
+
+// TreeVM is a VM as PoolTree reads it.
+type TreeVM struct {
+	ID, Name, Pool string // Pool is the MoRef value of its resource pool, "" for none
+	// Configured says the VM has a configuration; a VM being created has none yet, and the
+	// fields below it come from there.
+	Configured       bool
+	NumCPU, MemoryMB int32
+	CPU, Memory      Allocation
+	GuestID          string
+	PowerState       types.VirtualMachinePowerState
+	Host             string // the host it runs on, "" for none
+	// OverallCPUUsage (MHz) and HostMemoryUsage (MB) are its quick stats.
+	OverallCPUUsage, HostMemoryUsage int32
+	// StorageBytes is what its storage summary says it holds, committed and uncommitted.
+	StorageBytes int64
+}
+
+// Allocation is a CPU or memory allocation with vSphere's meaning of unset fields applied: no
+// reservation is 0, no limit is -1 (unlimited), an unset expandable reservation is expandable,
+// unset shares are the NORMAL level.
+type Allocation struct {
+	Reservation, Limit int64
+	Expandable         bool
+	Shares             types.SharesInfo
+}
+
+// AllocationOf reads a vSphere allocation as Allocation; nil is an allocation with nothing set.
+func AllocationOf(a *types.ResourceAllocationInfo) Allocation {
+	out := Allocation{Limit: -1, Expandable: true, Shares: types.SharesInfo{Level: types.SharesLevelNormal}}
+	if a == nil {
+		return out
+	}
+	if a.Reservation != nil {
+		out.Reservation = *a.Reservation
+	}
+	if a.Limit != nil {
+		out.Limit = *a.Limit
+	}
+	if a.ExpandableReservation != nil {
+		out.Expandable = *a.ExpandableReservation
+	}
+	if a.Shares != nil {
+		out.Shares = *a.Shares
+	}
+	return out
+}
+
+// TreePoolOf is what PoolTree keeps of a pool.
+func TreePoolOf(p *mo.ResourcePool) TreePool {
+	out := TreePool{ID: p.Self.Value, Name: p.Name,
+		CPU: AllocationOf(&p.Config.CpuAllocation), Memory: AllocationOf(&p.Config.MemoryAllocation),
+		ScaleDescendantsShares: p.Config.ScaleDescendantsShares}
+	if p.Parent != nil {
+		out.Parent = p.Parent.Value
+	}
+	return out
+}
+
+// TreeVMOf is what PoolTree keeps of a VM.
+func TreeVMOf(vm *mo.VirtualMachine) TreeVM {
+	out := TreeVM{ID: vm.Self.Value, Name: vm.Name, PowerState: vm.Runtime.PowerState,
+		OverallCPUUsage: vm.Summary.QuickStats.OverallCpuUsage, HostMemoryUsage: vm.Summary.QuickStats.HostMemoryUsage,
+		CPU: AllocationOf(nil), Memory: AllocationOf(nil)}
+	if vm.ResourcePool != nil {
+		out.Pool = vm.ResourcePool.Value
+	}
+	if vm.Runtime.Host != nil {
+		out.Host = vm.Runtime.Host.Value
+	}
+	if st := vm.Summary.Storage; st != nil {
+		out.StorageBytes = st.Committed + st.Uncommitted
+	}
+	if c := vm.Config; c != nil {
+		out.Configured = true
+		out.NumCPU, out.MemoryMB, out.GuestID = c.Hardware.NumCPU, c.Hardware.MemoryMB, c.GuestId
+		out.CPU, out.Memory = AllocationOf(c.CpuAllocation), AllocationOf(c.MemoryAllocation)
+	}
+	return out
+}
+
+// ReadPoolTree reads the pools and VMs below the resource pool root (a MoRef value), in the order
+// a recursive container view over them lists them. A root that is not a resource pool in the
+// inventory wraps ErrNotFound.
+func (inv *Inventory) ReadPoolTree(ctx context.Context, root string) (*PoolTree, error) {
+	m := inv.registry
+	// A context of its own: the simulator's object locks are reentrant per context, so two
+	// readers sharing one would not exclude each other's writers. Objects are locked by their
+	// reference, which spares the simulator looking their reference up by reflection.
+	lock := &simulator.Context{Context: ctx, Map: m}
+	rootRef := types.ManagedObjectReference{Type: "ResourcePool", Value: root}
+	rootObj, ok := m.Get(rootRef).(*simulator.ResourcePool)
+	if !ok {
+		return nil, fmt.Errorf("resource pool %s: %w", root, ErrNotFound)
+	}
+	t := &PoolTree{}
+	var kids []types.ManagedObjectReference
+	m.WithLock(lock, rootRef, func() {
+		t.Root = TreePoolOf(&rootObj.ResourcePool)
+		kids = childrenOf(&rootObj.ResourcePool)
+	})
+	// Depth first, children in list order, as the simulator's container view walks them.
+	var walk func(refs []types.ManagedObjectReference)
+	walk = func(refs []types.ManagedObjectReference) {
+		for _, ref := range refs {
+			var below []types.ManagedObjectReference
+			switch obj := m.Get(ref).(type) {
+			case *simulator.ResourcePool:
+				m.WithLock(lock, ref, func() {
+					t.Pools = append(t.Pools, TreePoolOf(&obj.ResourcePool))
+					below = childrenOf(&obj.ResourcePool)
+				})
+			case *simulator.VirtualApp:
+				// Walked through but not listed, as a view over pools and VMs does.
+				m.WithLock(lock, ref, func() { below = childrenOf(&obj.VirtualApp.ResourcePool) })
+			case *simulator.VirtualMachine:
+				m.WithLock(lock, ref, func() { t.VMs = append(t.VMs, TreeVMOf(&obj.VirtualMachine)) })
+			}
+			walk(below)
+		}
+	}
+	walk(kids)
+	return t, ctx.Err()
+}
+
+func childrenOf(p *mo.ResourcePool) []types.ManagedObjectReference {
+	if len(p.Vm) == 0 {
+		return slices.Clone(p.ResourcePool)
+	}
+	return append(slices.Clone(p.ResourcePool), p.Vm...)
+}
+
+// ReadPool reads the resource pool id in process, as PoolTree reads pools; false when the
+// inventory has no resource pool of that id. A controller checking a pool it knows by id (every
+// namespace's, after a restart) spares a SOAP round trip.
+func (inv *Inventory) ReadPool(id string) (TreePool, bool) {
+	m := inv.registry
+	ref := types.ManagedObjectReference{Type: "ResourcePool", Value: id}
+	obj, ok := m.Get(ref).(*simulator.ResourcePool)
+	if !ok {
+		return TreePool{}, false
+	}
+	var out TreePool
+	m.WithLock(&simulator.Context{Context: context.Background(), Map: m}, ref, func() { out = TreePoolOf(&obj.ResourcePool) })
+	return out, true
+}
