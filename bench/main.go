@@ -1,7 +1,7 @@
 // Command bench measures wcpd against govmomi's simulator (vcsim, with its namespace simulator, in a
-// process of its own) and a bare Go HTTPS server answering fixed bytes (the ceiling this machine
-// allows), all driven by the same load generator in one run on one machine. It is a program, not a
-// test: run it with `go run ./bench` and it writes docs/BENCHMARKS.md.
+// process of its own) and a bare Go HTTPS server answering the same bytes (the ceiling this machine
+// allows), all driven by wrk, in a process of its own too (wrk.go), in one run on one machine. It is
+// a program, not a test: run it with `go run ./bench` and it writes docs/BENCHMARKS.md.
 package main
 
 import (
@@ -38,23 +38,32 @@ import (
 const adminPassword = "Bench-Pw-1!"
 
 func main() {
-	clients := flag.Int("clients", 32, "concurrent keep-alive clients")
-	requests := flag.Int("requests", 20000, "requests per scenario and target")
+	clients := flag.Int("clients", 32, "keep-alive connections wrk keeps open (its -c)")
+	duration := flag.Duration("duration", 8*time.Second, "how long wrk loads each target in each HTTP scenario (split into rounds)")
+	readDuration := flag.Duration("read-duration", 2*time.Second, "how long wrk loads each target for each read operation (reads scenario)")
 	bigNamespaces := flag.Int("big-namespaces", 10000, "namespaces stored for the at-size measurements (0 skips them)")
 	bigClasses := flag.Int("big-classes", 1000, "VM classes stored for the at-size measurements")
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown report to write (empty: stdout only)")
-	scenarios := flag.String("scenarios", "login,list,get,create,size,kubernetes",
-		"comma-separated scenarios to run: login, list, get, create (each against the three servers), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API); or soak alone (-soak long, bench/soak.go), or pods alone (vSphere Pods, bench/pods.go)")
+	scenarios := flag.String("scenarios", "login,list,get,reads,create,size,kubernetes",
+		"comma-separated scenarios to run: login, list, get, create (each against the three servers), reads (every read operation of the reference against its same-bytes ceiling), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API); or soak alone (-soak long, bench/soak.go), or pods alone (vSphere Pods, bench/pods.go)")
 	flag.IntVar(&kubeNamespaces, "kube-namespaces", 1000, "namespaces realised at once in the Kubernetes measurements")
 	soakFor := flag.Duration("soak", 20*time.Minute, "how long the soak scenario runs")
 	flag.IntVar(&podsPerNS, "pods-per-namespace", 100, "pods per namespace (of 10) created at once in the pods scenario")
 	pprofFlag := flag.Bool("pprof", false, "start wcpd with --pprof and print how to profile it while the load runs")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard()) // the clients' own logging is not what is measured
+	switch {
+	case *clients < 1:
+		fmt.Fprintf(os.Stderr, "bench: -clients %d: want at least 1 connection\n", *clients)
+		os.Exit(2)
+	case *duration < time.Second || *readDuration < time.Second:
+		fmt.Fprintf(os.Stderr, "bench: -duration %v, -read-duration %v: want 1s or more (wrk counts whole seconds)\n", *duration, *readDuration)
+		os.Exit(2)
+	}
 	want := map[string]bool{}
 	for _, sc := range strings.Split(*scenarios, ",") {
 		switch sc = strings.TrimSpace(sc); sc {
-		case "login", "list", "get", "create", "size", "kubernetes", "soak", "pods":
+		case "login", "list", "get", "reads", "create", "size", "kubernetes", "soak", "pods":
 			want[sc] = true
 		case "":
 		default:
@@ -93,7 +102,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*clients, *requests, *bigNamespaces, *bigClasses, *out, want); err != nil {
+	if err := run(*clients, *duration, *readDuration, *bigNamespaces, *bigClasses, *out, want); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -216,17 +225,15 @@ func newClient(conns int) *http.Client {
 // rpcTarget names wcpd's JSON-RPC endpoint among the targets.
 const rpcTarget = "wcpd JSON-RPC"
 
-// jsonRPC is a scenario of one vAPI JSON-RPC invoke on POST /api, as the official SDKs send it.
-// Its answer is HTTP 200 whatever the outcome, so the load counts only answers that carry an output.
-func jsonRPC(service, operation, inputFields string, securityCtx map[string]any) func(int) []request {
-	return func(i int) []request {
-		body := mustJSON(map[string]any{"jsonrpc": "2.0", "method": "invoke", "id": strconv.Itoa(i), "params": map[string]any{
-			"serviceId": service, "operationId": operation,
-			"input": json.RawMessage(`{"STRUCTURE":{"operation-input":` + inputFields + `}}`),
-			"ctx":   map[string]any{"appCtx": map[string]any{"opId": strconv.Itoa(i)}, "securityCtx": securityCtx},
-		}})
-		return []request{{method: "POST", path: "/api", header: http.Header{"Content-Type": {"application/json"}}, body: body, want: 200, rpc: true}}
-	}
+// jsonRPC is one vAPI JSON-RPC invoke on POST /api, as the official SDKs send it. Its answer is HTTP
+// 200 whatever the outcome, so the load counts only answers that carry an output.
+func jsonRPC(service, operation, inputFields string, securityCtx map[string]any) request {
+	body := mustJSON(map[string]any{"jsonrpc": "2.0", "method": "invoke", "id": "1", "params": map[string]any{
+		"serviceId": service, "operationId": operation,
+		"input": json.RawMessage(`{"STRUCTURE":{"operation-input":` + inputFields + `}}`),
+		"ctx":   map[string]any{"appCtx": map[string]any{"opId": "1"}, "securityCtx": securityCtx},
+	}})
+	return request{method: "POST", path: "/api", header: http.Header{"Content-Type": {"application/json"}}, body: body, want: 200, rpc: true}
 }
 
 func userPassContext(user, pass string) map[string]any {
@@ -276,11 +283,29 @@ type result struct {
 	p50, p99         time.Duration
 	bytes            int
 	errors           int64
+	overtaken        int64 // create+delete: DELETEs that went out before their POST was answered
 	note             string
 
-	n       int             // operations sent
-	elapsed time.Duration   // time they took
-	lat     []time.Duration // latency of each, sorted
+	n       int64             // requests answered
+	elapsed time.Duration     // time they took
+	lat     []weightedLatency // the latency distribution, as weighted points
+}
+
+// weightedLatency is one point of a latency distribution standing for weight requests: wrk reports
+// each run's distribution as quantiles, and the rounds of a measurement are merged from those.
+type weightedLatency struct {
+	latency time.Duration
+	weight  float64
+}
+
+// summarised fills rps, p50 and p99 from n, elapsed and lat.
+func (r result) summarised() result {
+	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i].latency < r.lat[j].latency })
+	if r.elapsed > 0 {
+		r.rps = float64(r.n) / r.elapsed.Seconds()
+	}
+	r.p50, r.p99 = percentile(r.lat, 0.50), percentile(r.lat, 0.99)
+	return r
 }
 
 // merge combines results of the same scenario and target measured in turns.
@@ -290,24 +315,28 @@ func merge(parts ...result) result {
 		out.n += p.n
 		out.elapsed += p.elapsed
 		out.errors += p.errors
+		out.overtaken += p.overtaken
 		out.lat = append(out.lat, p.lat...)
 		if out.bytes == 0 {
 			out.bytes = p.bytes
 		}
 	}
-	sort.Slice(out.lat, func(i, j int) bool { return out.lat[i] < out.lat[j] })
-	if out.elapsed > 0 {
-		out.rps = float64(out.n) / out.elapsed.Seconds()
-	}
-	out.p50, out.p99 = percentile(out.lat, 0.50), percentile(out.lat, 0.99)
-	return out
+	return out.summarised()
 }
 
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
+// percentile of a distribution sorted by latency.
+func percentile(sorted []weightedLatency, p float64) time.Duration {
+	var total float64
+	for _, l := range sorted {
+		total += l.weight
 	}
-	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
+	var seen float64
+	for _, l := range sorted {
+		if seen += l.weight; seen >= total*p {
+			return l.latency
+		}
+	}
+	return 0
 }
 
 // rounds is how many turns each scenario's servers take: the machine is shared, so a burst of
@@ -318,93 +347,67 @@ const rounds = 4
 type contender struct {
 	name string
 	base string
-	next func(i int) []request
+	// script is the wrk script of the scenario (fixedScript, createDeleteScript); it gets the round's
+	// number as its argument.
+	script string
+	// sample, when set, is sent once before the load to record the answer's size.
+	sample *request
+	// afterRound, when set, runs after each of the contender's rounds (to remove what it left).
+	afterRound func()
 }
 
-// compare measures the contenders on n operations each, in rounds: every round gives each a
-// quarter of its operations, in an order that rotates from round to round.
-func compare(clients, n int, contenders []contender) []result {
+// fixed is a contender that sends r over and over.
+func fixed(name, base string, r request) contender {
+	return contender{name: name, base: base, script: fixedScript(r), sample: &r}
+}
+
+// compare measures the contenders for d each with wrk, in rounds: every round gives each a share of
+// d, in an order that rotates from round to round. A contender wrk cannot measure is reported
+// with the reason in its note.
+func compare(clients int, d time.Duration, turns int, contenders []contender) []result {
 	parts := make([][]result, len(contenders))
-	for r := 0; r < rounds; r++ {
-		count := n / rounds
-		if r == rounds-1 {
-			count = n - count*(rounds-1)
+	failures := make([]error, len(contenders))
+	// The size of each answer is taken before the load, when the ceiling's is.
+	sizes := make([]int, len(contenders))
+	probe := newClient(1)
+	for i, c := range contenders {
+		if c.sample != nil {
+			if status, body, err := do(probe, c.base, *c.sample); err == nil && status/100 == 2 {
+				sizes[i] = len(body)
+			}
 		}
+	}
+	probe.CloseIdleConnections()
+	for r := 0; r < turns; r++ {
 		for k := range contenders {
 			i := (k + r) % len(contenders)
 			c := contenders[i]
-			offset := r * (n / rounds) // operation numbers stay distinct across rounds
-			parts[i] = append(parts[i], load(c.base, clients, count, func(j int) []request {
-				if j < 0 {
-					return c.next(j) // warm-up
-				}
-				return c.next(offset + j)
-			}))
+			if failures[i] != nil {
+				continue
+			}
+			res, err := runWrk(c.base, c.script, clients, d/time.Duration(turns), strconv.Itoa(r))
+			if c.afterRound != nil {
+				c.afterRound()
+			}
+			if err != nil {
+				failures[i] = err
+				continue
+			}
+			parts[i] = append(parts[i], res)
 		}
 	}
 	out := make([]result, len(contenders))
-	for i := range parts {
+	for i, c := range contenders {
+		if failures[i] != nil {
+			// The note goes in a table cell: wrk's first line says enough.
+			why, _, _ := strings.Cut(strings.TrimSpace(failures[i].Error()), "\n")
+			out[i] = result{target: c.name, note: "not measured: " + strings.TrimSpace(why)}
+			continue
+		}
 		out[i] = merge(parts[i]...)
-		out[i].target = contenders[i].name
+		out[i].target, out[i].bytes = c.name, sizes[i]
 	}
 	return out
-}
-
-// load sends n operations with `clients` concurrent workers over keep-alive connections; an
-// operation is one or more requests (next(i) returns them), timed together.
-func load(base string, clients, n int, next func(i int) []request) result {
-	c := newClient(clients)
-	// A round's connections go with it: left open they would pile up (up to a server's limit of
-	// connections per client) across the rounds.
-	defer c.CloseIdleConnections()
-	var (
-		counter atomic.Int64
-		errs    atomic.Int64
-		mu      sync.Mutex
-		lat     = make([]time.Duration, 0, n)
-		size    int
-	)
-	// Warm the connections and the server.
-	for i := 0; i < clients; i++ {
-		for _, r := range next(-1 - i) {
-			_, _, _ = do(c, base, r)
-		}
-	}
-	began := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < clients; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := make([]time.Duration, 0, n/clients+1)
-			for {
-				i := int(counter.Add(1)) - 1
-				if i >= n {
-					break
-				}
-				t0 := time.Now()
-				for _, r := range next(i) {
-					status, body, err := do(c, base, r)
-					if err != nil || status/100 != 2 || (r.rpc && !bytes.Contains(body, []byte(`"output":`))) {
-						errs.Add(1)
-					} else if i == 0 {
-						mu.Lock()
-						size = len(body)
-						mu.Unlock()
-					}
-				}
-				local = append(local, time.Since(t0))
-			}
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(began)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return result{rps: float64(n) / elapsed.Seconds(), p50: percentile(lat, 0.50), p99: percentile(lat, 0.99),
-		bytes: size, errors: errs.Load(), n: n, elapsed: elapsed, lat: lat}
 }
 
 func basic(user, pass string) http.Header {
@@ -495,7 +498,10 @@ func startVcsim(bin string) (*proc, error) {
 	}, "/about")
 }
 
-func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) error {
+func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string, want map[string]bool) error {
+	if err := checkWrk(); err != nil {
+		return err
+	}
 	tmp, err := os.MkdirTemp("", "wcpd-bench-")
 	if err != nil {
 		return err
@@ -516,12 +522,7 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 		return err
 	}
 	defer v.stop()
-	c, err := start("ceiling", ceilingBin, nil, func(line string) string {
-		if strings.HasPrefix(line, "https://") {
-			return line
-		}
-		return ""
-	}, "/", "-cert", filepath.Join(fresh, "tls", "server.crt"), "-key", filepath.Join(fresh, "tls", "server.key"))
+	c, err := startCeiling(ceilingBin, filepath.Join(fresh, "tls", "server.crt"), filepath.Join(fresh, "tls", "server.key"))
 	if err != nil {
 		return err
 	}
@@ -538,19 +539,20 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 	}
 	var results []result
 	add := func(r result, target, scenario, note string) {
-		r.target, r.scenario, r.note = target, scenario, note
+		r.target, r.scenario = target, scenario
+		if r.note == "" {
+			r.note = note
+		}
 		results = append(results, r)
 		fmt.Fprintf(os.Stderr, "%-8s %-28s %9.0f req/s  p50 %-10v p99 %-10v %6d B  errors %d %s\n",
-			target, scenario, r.rps, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.bytes, r.errors, note)
+			target, scenario, r.rps, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.bytes, r.errors, r.note)
 	}
 	// The ceiling gets the request it stands for (method and headers), at a path that names the
 	// size of the answer to send: the size of wcpd's answer, or vcsim's where wcpd has none.
-	ceilingFor := func(like request, size int) func(int) []request {
-		return func(int) []request {
-			r := like
-			r.path = "/?size=" + strconv.Itoa(size)
-			return []request{r}
-		}
+	ceilingFor := func(like request, size int) contender {
+		r := like
+		r.path = "/?size=" + strconv.Itoa(size)
+		return fixed("ceiling", c.url, r)
 	}
 	answerSize := func(r request, bases ...string) int {
 		for _, base := range bases {
@@ -561,52 +563,49 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 		return 64
 	}
 	measure := func(scenario string, contenders []contender, notes map[string]string) {
-		for _, r := range compare(clients, n, contenders) {
+		for _, r := range compare(clients, d, rounds, contenders) {
 			add(r, r.target, scenario, notes[r.target])
 		}
 	}
 	const sameBytes = "same bytes as wcpd's answer, same method and headers"
+	// The load average when each section began: other work shares the machine.
+	loads := map[string]string{"http": loadAverages()}
 
 	// 1. Session login.
-	login := func(user, pass string) func(int) []request {
-		return func(int) []request {
-			return []request{{method: "POST", path: "/rest/com/vmware/cis/session", header: basic(user, pass), want: 200}}
-		}
+	login := func(user, pass string) request {
+		return request{method: "POST", path: "/rest/com/vmware/cis/session", header: basic(user, pass), want: 200}
 	}
 	if want["login"] {
 		wLogin := login("administrator@vsphere.local", adminPassword)
 		rpcLogin := jsonRPC("com.vmware.cis.session", "create", `{}`, userPassContext("administrator@vsphere.local", adminPassword))
 		measure("session login", []contender{
-			{"wcpd", w.url, wLogin},
-			{rpcTarget, w.url, rpcLogin},
-			{"vcsim", v.url, login("user", "pass")},
-			{"ceiling", c.url, ceilingFor(wLogin(0)[0], answerSize(wLogin(0)[0], w.url))},
+			fixed("wcpd", w.url, wLogin),
+			fixed(rpcTarget, w.url, rpcLogin),
+			fixed("vcsim", v.url, login("user", "pass")),
+			ceilingFor(wLogin, answerSize(wLogin, w.url)),
 		}, map[string]string{"ceiling": sameBytes})
 	}
 
-	// wcpd's namespaces and the Supervisor they need are made once, for the list and for
+	// wcpd's namespaces and the Supervisor they need are made once, for the list, the reads and
 	// create+delete.
 	var wcpdNamespaces error
-	if want["list"] || want["create"] {
+	if want["list"] || want["create"] || want["reads"] {
 		wcpdNamespaces = prepareWcpdNamespaces(setup, w.url, wTok, 100)
 	}
 
 	// 2. List 100 namespaces.
-	list := func(tok string) func(int) []request {
-		return func(int) []request {
-			return []request{{method: "GET", path: "/api/vcenter/namespaces/instances", header: withSession(tok), want: 200}}
-		}
+	list := func(tok string) request {
+		return request{method: "GET", path: "/api/vcenter/namespaces/instances", header: withSession(tok), want: 200}
 	}
 	if want["list"] {
-		for i := 0; i < 100; i++ {
+		for _, name := range namespaceNames(100) {
 			_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(vTok),
-				body: mustJSON(map[string]any{"cluster": "domain-c1", "namespace": fmt.Sprintf("ns-%03d", i), "description": "benchmark namespace"})})
+				body: mustJSON(map[string]any{"cluster": "domain-c1", "namespace": name, "description": "benchmark namespace"})})
 		}
-		contenders := []contender{{"vcsim", v.url, list(vTok)},
-			{"ceiling", c.url, ceilingFor(list(wTok)(0)[0], answerSize(list(wTok)(0)[0], w.url, v.url))}}
+		contenders := []contender{fixed("vcsim", v.url, list(vTok)), ceilingFor(list(wTok), answerSize(list(wTok), w.url, v.url))}
 		rpcList := jsonRPC("com.vmware.vcenter.namespaces.instances", "list", `{}`, sessionContext(wTok))
 		if wcpdNamespaces == nil {
-			contenders = append([]contender{{"wcpd", w.url, list(wTok)}, {rpcTarget, w.url, rpcList}}, contenders...)
+			contenders = append([]contender{fixed("wcpd", w.url, list(wTok)), fixed(rpcTarget, w.url, rpcList)}, contenders...)
 		} else {
 			add(result{}, "wcpd", "list 100 namespaces", "not measured: "+wcpdNamespaces.Error())
 		}
@@ -615,46 +614,57 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 	}
 
 	// 3. GET one VM class.
-	getClass := func(tok string) func(int) []request {
-		return func(int) []request {
-			return []request{{method: "GET", path: "/api/vcenter/namespace-management/virtual-machine-classes/best-effort-small", header: withSession(tok), want: 200}}
-		}
+	getClass := func(tok string) request {
+		return request{method: "GET", path: "/api/vcenter/namespace-management/virtual-machine-classes/best-effort-small", header: withSession(tok), want: 200}
 	}
 	if want["get"] {
 		_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespace-management/virtual-machine-classes", header: withSession(vTok),
 			body: mustJSON(map[string]any{"id": "best-effort-small", "cpu_count": 2, "memory_mb": 4096})})
-		contenders := []contender{{"vcsim", v.url, getClass(vTok)},
-			{"ceiling", c.url, ceilingFor(getClass(wTok)(0)[0], answerSize(getClass(wTok)(0)[0], w.url, v.url))}}
-		if status, body, _ := do(setup, w.url, getClass(wTok)(0)[0]); status == 200 {
-			contenders = append([]contender{{"wcpd", w.url, getClass(wTok)}}, contenders...)
+		contenders := []contender{fixed("vcsim", v.url, getClass(vTok)), ceilingFor(getClass(wTok), answerSize(getClass(wTok), w.url, v.url))}
+		if status, body, _ := do(setup, w.url, getClass(wTok)); status == 200 {
+			contenders = append([]contender{fixed("wcpd", w.url, getClass(wTok))}, contenders...)
 		} else {
 			add(result{}, "wcpd", "get one VM class", fmt.Sprintf("not measured: %d %.80s", status, body))
 		}
 		measure("get one VM class", contenders, map[string]string{"ceiling": sameBytes})
 	}
 
-	// 4. Create then delete a namespace: not compared with the ceiling, which does no work.
-	createDelete := func(tok, cluster string) func(int) []request {
-		return func(i int) []request {
-			name := fmt.Sprintf("cd-%d", i+clients+1)
-			return []request{
-				{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(tok), want: 204,
-					body: mustJSON(map[string]any{"cluster": cluster, "namespace": name})},
-				{method: "DELETE", path: "/api/vcenter/namespaces/instances/" + name, header: withSession(tok), want: 204},
-			}
+	// 4. Every read operation of the reference against its same-bytes ceiling (reads.go).
+	var readRows []readRow
+	if want["reads"] {
+		loads["reads"] = loadAverages()
+		err := wcpdNamespaces
+		if err == nil {
+			readRows, err = measureReads(readsSetup{wcpd: w, vcsim: v, ceilingBin: ceilingBin, dataDir: tmp,
+				cert: filepath.Join(fresh, "tls", "server.crt"), key: filepath.Join(fresh, "tls", "server.key"),
+				wTok: wTok, vTok: vTok, clients: clients, d: readD})
+		}
+		if err != nil {
+			readRows = []readRow{{operation: "every read", note: "not measured: " + err.Error()}}
 		}
 	}
+
+	// 5. Create then delete a namespace: not compared with the ceiling, which does no work. What a
+	// round leaves (createDeleteLag) is removed before the next.
+	createDelete := func(name, base, tok, cluster string) contender {
+		prefix := "cd-" + strings.ReplaceAll(name, " ", "")
+		return contender{name: name, base: base, script: createDeleteScript(tok, cluster, prefix),
+			afterRound: func() { cleanupNamespaces(setup, base, tok, prefix+"-") }}
+	}
 	if want["create"] {
-		contenders := []contender{{"vcsim", v.url, createDelete(vTok, "domain-c1")}}
+		contenders := []contender{createDelete("vcsim", v.url, vTok, "domain-c1")}
 		if wcpdNamespaces == nil {
-			contenders = append([]contender{{"wcpd", w.url, createDelete(wTok, "domain-c9")}}, contenders...)
+			contenders = append([]contender{createDelete("wcpd", w.url, wTok, "domain-c9")}, contenders...)
 		} else {
 			add(result{}, "wcpd", "create+delete namespace", "not measured: "+wcpdNamespaces.Error())
 		}
-		for _, r := range compare(clients, n/10, contenders) {
+		for _, r := range compare(clients, d, rounds, contenders) {
 			note := "a map insert and delete"
 			if r.target == "wcpd" {
 				note = "validates, stores in etcd, creates and removes a resource pool"
+			}
+			if r.overtaken > 0 {
+				note += fmt.Sprintf("; %d DELETEs overtook their POST (404, not counted as errors)", r.overtaken)
 			}
 			add(r, r.target, "create+delete namespace", note)
 		}
@@ -667,6 +677,7 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 		w.stop() // the at-size server gets the machine to itself
 		v.stop()
 		c.stop()
+		loads["size"] = loadAverages()
 		rows, err := atSize(wcpdBin, filepath.Join(tmp, "big"), bigNS, bigClasses)
 		if err != nil {
 			sizeRows = append(sizeRows, "| at size | not measured: "+err.Error()+" |")
@@ -675,16 +686,17 @@ func run(clients, n, bigNS, bigClasses int, out string, want map[string]bool) er
 			sizeRows = rows[1:]
 		}
 	}
-	report := render(results, startup, sizeRows, clients, n)
+	report := render(results, readRows, loads, startup, sizeRows, clients, d, readD)
 	if want["kubernetes"] {
 		w.stop()
 		v.stop()
 		c.stop()
+		loads["kubernetes"] = loadAverages()
 		rows, err := kubernetesRows(wcpdBin, filepath.Join(tmp, "kube"), kubeNamespaces)
 		if err != nil {
 			rows = append(rows, "| Kubernetes | not measured: "+err.Error()+" |")
 		}
-		report += kubernetesSection(rows)
+		report += kubernetesSection(rows, loads["kubernetes"])
 	}
 	fmt.Print(report)
 	if out != "" {
@@ -731,9 +743,9 @@ func prepareWcpdNamespaces(c *http.Client, base, tok string, count int) error {
 		}
 		time.Sleep(10 * time.Millisecond) // waiting on another process; not a test
 	}
-	for i := 0; i < count; i++ {
+	for _, name := range namespaceNames(count) {
 		status, body, err := do(c, base, request{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(tok),
-			body: mustJSON(map[string]any{"cluster": "domain-c9", "namespace": fmt.Sprintf("ns-%03d", i), "description": "benchmark namespace"})})
+			body: mustJSON(map[string]any{"cluster": "domain-c9", "namespace": name, "description": "benchmark namespace"})})
 		if err != nil {
 			return err
 		}
@@ -752,6 +764,15 @@ func prepareWcpdNamespaces(c *http.Client, base, tok string, count int) error {
 		}
 	}
 	return nil
+}
+
+// namespaceNames are the names of the namespaces the scenarios list: ns-000, ns-001, ...
+func namespaceNames(count int) []string {
+	names := make([]string, count)
+	for i := range names {
+		names[i] = fmt.Sprintf("ns-%03d", i)
+	}
+	return names
 }
 
 // enableSpec is a valid vSphere-networked EnableSpec for the default inventory.
@@ -946,8 +967,8 @@ func namespacePools(base string) (int, error) {
 	return len(p.ResourcePool), nil
 }
 
-// loadAtStart is the machine's load average (1, 5, 15 minutes) when the run began.
-var loadAtStart = func() string {
+// loadAverage is the machine's load average (1, 5, 15 minutes) now.
+func loadAverages() string {
 	raw, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return "unknown"
@@ -957,7 +978,10 @@ var loadAtStart = func() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " / ")
-}()
+}
+
+// loadAtStart is the machine's load average when the run began.
+var loadAtStart = loadAverages()
 
 func machine() string {
 	model := "unknown CPU"
@@ -980,50 +1004,67 @@ func machine() string {
 	return fmt.Sprintf("%d cores (%s)%s, %s/%s, %s", runtime.NumCPU(), model, mem, runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
-func render(results []result, startup, sizeRows []string, clients, n int) string {
+func render(results []result, readRows []readRow, loads map[string]string, startup, sizeRows []string, clients int, d, readD time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nGenerated by `go run ./bench` on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "Machine: %s; load average when the run began %s (other work shares the machine).\n\n", machine(), loadAtStart)
-	fmt.Fprintf(&b, "All three servers ran on this machine in one run, each in its own process, driven by the same Go\n")
-	fmt.Fprintf(&b, "load generator on the same machine (keep-alive HTTPS, %d concurrent clients, %d requests per scenario\n", clients, n)
-	fmt.Fprintf(&b, "and server, sent in %d rounds that rotate which server goes first; create+delete uses a tenth of\n", rounds)
-	b.WriteString("that). `ceiling` is a bare Go HTTPS server that answers the same method and headers with a fixed\n")
-	b.WriteString("body of the size of wcpd's answer (with its length, as wcpd sends it): the most this machine allows\n")
-	b.WriteString("for that response. Compare the figures as ratios within the run.\n\n")
-	b.WriteString("| scenario | target | req/s | p50 | p99 | bytes | errors | note |\n|---|---|---:|---:|---:|---:|---:|---|\n")
-	byKey := map[string]result{}
-	for _, r := range results {
-		byKey[r.target+"/"+r.scenario] = r
-		if r.rps == 0 {
-			fmt.Fprintf(&b, "| %s | %s | – | – | – | – | – | %s |\n", r.scenario, r.target, r.note)
-			continue
-		}
-		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f ms | %.2f ms | %d | %d | %s |\n", r.scenario, r.target, r.rps, ms(r.p50), ms(r.p99), r.bytes, r.errors, r.note)
+	if len(results) > 0 {
+		fmt.Fprintf(&b, "Load average when these scenarios began: %s.\n\n", loads["http"])
 	}
-	b.WriteString("\n`" + rpcTarget + "` is wcpd answering the same operation as vAPI JSON-RPC on `POST /api`, the official SDKs'\n")
-	b.WriteString("protocol (docs/jsonrpc.md).\n")
-	b.WriteString("\n| scenario | wcpd / vcsim | wcpd / ceiling | JSON-RPC / REST |\n|---|---:|---:|---:|\n")
-	seen := map[string]bool{}
-	for _, r := range results {
-		if seen[r.scenario] {
-			continue
-		}
-		seen[r.scenario] = true
-		wr, vr, cr, jr := byKey["wcpd/"+r.scenario], byKey["vcsim/"+r.scenario], byKey["ceiling/"+r.scenario], byKey[rpcTarget+"/"+r.scenario]
-		ratio := func(a, b result) string {
-			if a.rps == 0 || b.rps == 0 {
-				return "–"
+	b.WriteString("All three servers ran on this machine in one run, each in its own process, and wrk drove them from\n")
+	fmt.Fprintf(&b, "a process of its own on the same machine: keep-alive HTTPS, %d connections on %d threads (`wrk -c %d -t %d`),\n", clients, wrkThreads, clients, wrkThreads)
+	fmt.Fprintf(&b, "for %v per scenario and server, in %d rounds that rotate which server goes first. A Lua script per\n", d, rounds)
+	b.WriteString("scenario sets the method, headers (the session id) and body; for create+delete it alternates the\n")
+	b.WriteString("POST of a new namespace and the DELETE of one created earlier, and req/s counts both. `errors` counts\n")
+	b.WriteString("failed connections, timeouts and answers outside 2xx (for JSON-RPC, answers without an output).\n")
+	b.WriteString("`ceiling` is a bare Go HTTPS server that answers the same method and headers with a fixed body of\n")
+	b.WriteString("the size of wcpd's answer (with its length, as wcpd sends it): the most this machine allows for that\n")
+	b.WriteString("response. Compare the figures as ratios within the run.\n\n")
+	if len(results) > 0 {
+		b.WriteString("| scenario | target | req/s | p50 | p99 | bytes | errors | note |\n|---|---|---:|---:|---:|---:|---:|---|\n")
+		byKey := map[string]result{}
+		for _, r := range results {
+			byKey[r.target+"/"+r.scenario] = r
+			if r.rps == 0 {
+				fmt.Fprintf(&b, "| %s | %s | – | – | – | – | – | %s |\n", r.scenario, r.target, r.note)
+				continue
 			}
-			return fmt.Sprintf("%.2f", a.rps/b.rps)
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f ms | %.2f ms | %d | %d | %s |\n", r.scenario, r.target, r.rps, ms(r.p50), ms(r.p99), r.bytes, r.errors, r.note)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.scenario, ratio(wr, vr), ratio(wr, cr), ratio(jr, wr))
+		b.WriteString("\n`" + rpcTarget + "` is wcpd answering the same operation as vAPI JSON-RPC on `POST /api`, the official SDKs'\n")
+		b.WriteString("protocol (docs/jsonrpc.md).\n")
+		b.WriteString("\n| scenario | wcpd / vcsim | wcpd / ceiling | JSON-RPC / REST | wcpd p99 − ceiling p99 |\n|---|---:|---:|---:|---:|\n")
+		seen := map[string]bool{}
+		for _, r := range results {
+			if seen[r.scenario] {
+				continue
+			}
+			seen[r.scenario] = true
+			wr, vr, cr, jr := byKey["wcpd/"+r.scenario], byKey["vcsim/"+r.scenario], byKey["ceiling/"+r.scenario], byKey[rpcTarget+"/"+r.scenario]
+			ratio := func(a, b result) string {
+				if a.rps == 0 || b.rps == 0 {
+					return "–"
+				}
+				return fmt.Sprintf("%.2f", a.rps/b.rps)
+			}
+			p99Gap := "–"
+			if wr.rps > 0 && cr.rps > 0 {
+				p99Gap = fmt.Sprintf("%.2f ms", ms(wr.p99-cr.p99))
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.scenario, ratio(wr, vr), ratio(wr, cr), ratio(jr, wr), p99Gap)
+		}
+	}
+	if len(readRows) > 0 {
+		b.WriteString(readsSection(readRows, loads["reads"], clients, readD))
 	}
 	b.WriteString("\n## Start-up to ready\n\n| server | time |\n|---|---:|\n")
 	for _, s := range startup {
 		b.WriteString(s + "\n")
 	}
 	if len(sizeRows) > 0 {
-		b.WriteString("\n## At size\n\nA wcpd of its own, after the servers above stopped: namespaces and VM classes created through the API,\n")
+		b.WriteString("\n## At size\n\n")
+		b.WriteString("Load average when this section began: " + loads["size"] + ".\n\n")
+		b.WriteString("A wcpd of its own, after the servers above stopped: namespaces and VM classes created through the API,\n")
 		b.WriteString("then the server restarted on the same data. RSS is the process's resident memory as Linux reports it.\n\n")
 		b.WriteString("| measure | value |\n|---|---:|\n")
 		for _, s := range sizeRows {

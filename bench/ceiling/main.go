@@ -1,10 +1,13 @@
-// Command ceiling is the bare Go HTTPS server of the benchmark: it answers every request with a
-// fixed JSON body of a chosen size, the most this machine allows for a response of that size.
+// Command ceiling is the bare Go HTTPS server of the benchmark, the most this machine allows for a
+// response. With -answers it replays recorded answers: each (method, path with query) gets the
+// status, headers and body recorded for it, byte for byte. Any other request gets a fixed JSON body
+// of the size its ?size= names.
 package main
 
 import (
 	"bytes"
 	"crypto/tls"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -20,12 +23,36 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	cert := flag.String("cert", "", "certificate file")
 	key := flag.String("key", "", "key file")
+	answersFile := flag.String("answers", "", "JSON file of recorded answers to replay: [{method, path, status, header, body}]")
 	flag.Parse()
+	answers, err := loadAnswers(*answersFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	pair, err := tls.LoadX509KeyPair(*cert, *key)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	srv := &http.Server{
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}},
+		Handler:   replay(answers),
+	}
+	fmt.Println("https://" + ln.Addr().String())
+	go func() { _ = srv.ServeTLS(ln, "", "") }()
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	_ = srv.Close()
+}
+
+// replay answers a recorded request with its answer, and any other with a fixed body of the size its
+// ?size= names.
+func replay(answers map[string]answer) http.Handler {
 	var bodies sync.Map // size -> []byte, built once per size
 	body := func(size int) []byte {
 		if b, ok := bodies.Load(size); ok {
@@ -39,27 +66,64 @@ func main() {
 		b, _ := bodies.LoadOrStore(size, buf.Bytes())
 		return b.([]byte)
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	srv := &http.Server{
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}},
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			size, err := strconv.Atoi(r.URL.Query().Get("size"))
-			if err != nil || size < 4 || size > 1<<24 {
-				size = 64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a, ok := answers[r.Method+" "+r.URL.RequestURI()]; ok {
+			h := w.Header()
+			for k, v := range a.Header {
+				h[k] = v
 			}
-			b := body(size)
-			w.Header().Set("Content-Type", "application/json")
-			// A known length spares the chunked encoding, as wcpd's answers do.
-			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-			_, _ = w.Write(b)
-		}),
+			w.WriteHeader(a.Status)
+			_, _ = w.Write(a.Body)
+			return
+		}
+		size, err := strconv.Atoi(r.URL.Query().Get("size"))
+		if err != nil || size < 4 || size > 1<<24 {
+			size = 64
+		}
+		b := body(size)
+		w.Header().Set("Content-Type", "application/json")
+		// A known length spares the chunked encoding, as wcpd's answers do.
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		_, _ = w.Write(b)
+	})
+}
+
+// answer is one recorded answer to replay.
+type answer struct {
+	Method string              `json:"method"`
+	Path   string              `json:"path"` // with its query, as sent
+	Status int                 `json:"status"`
+	Header map[string][]string `json:"header"`
+	Body   []byte              `json:"body"`
+}
+
+// loadAnswers reads the recorded answers by method and path; an empty file name is none. The
+// length is set from the body, as the recorded server sent it, so the answer is not chunked.
+func loadAnswers(file string) (map[string]answer, error) {
+	byRequest := map[string]answer{}
+	if file == "" {
+		return byRequest, nil
 	}
-	fmt.Println("https://" + ln.Addr().String())
-	go func() { _ = srv.ServeTLS(ln, "", "") }()
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	_ = srv.Close()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var list []answer
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	for i, a := range list {
+		if a.Method == "" || !strings.HasPrefix(a.Path, "/") || a.Status < 100 || a.Status > 599 {
+			return nil, fmt.Errorf("%s: answer %d: method %q, path %q, status %d: want a method, a path from / and a status", file, i, a.Method, a.Path, a.Status)
+		}
+		h := http.Header{}
+		for k, v := range a.Header {
+			h[http.CanonicalHeaderKey(k)] = v
+		}
+		h.Del("Date") // the server writes its own
+		h.Set("Content-Length", strconv.Itoa(len(a.Body)))
+		a.Header = h
+		byRequest[a.Method+" "+a.Path] = a
+	}
+	return byRequest, nil
 }
