@@ -30,6 +30,7 @@ import (
 	"github.com/wcpd/wcpd/internal/kubeapi"
 	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/store"
+	"github.com/wcpd/wcpd/internal/ui"
 	"github.com/wcpd/wcpd/internal/vapi"
 )
 
@@ -311,7 +312,18 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 	for _, p := range s.Inventory.SOAPPatterns() {
 		mux.Handle(p, soap)
 	}
+	// The web UI (internal/ui) and, for a browser pointed at the bare address, a way to it.
+	webUI, err := ui.Handler(ui.Dist())
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(strings.TrimSuffix(ui.Prefix, "/"), webUI)
+	mux.Handle(ui.Prefix, webUI)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			http.Redirect(w, r, ui.Prefix, http.StatusFound)
+			return
+		}
 		vapi.WriteError(w, vapi.NewError(vapi.ErrorNotFound, "wcpd.path.not_found", "No operation is served at "+r.URL.Path+".", r.URL.Path))
 	})
 	return mux, nil

@@ -200,6 +200,10 @@ func (a *API) serve(x *exchange) {
 	if a.serveSession(x, rel) {
 		return
 	}
+	if !x.legacy && rel == uiSessionPath {
+		a.serveUISession(x)
+		return
+	}
 	var query url.Values // parsed once, and only when there is a query
 	if r.URL.RawQuery != "" {
 		query = r.URL.Query()
@@ -277,15 +281,24 @@ func (a *API) serve(x *exchange) {
 	a.writeResult(x, op.Status, result)
 }
 
-// authenticate finds the caller's session by header or cookie.
+// authenticate finds the caller's session by header or cookie: the session header first, then the
+// web UI's cookie on a request marked as the UI's (uisession.go), then the cookie /rest logins set.
 func (a *API) authenticate(x *exchange) (Session, error) {
 	id := x.r.Header.Get(SessionHeader)
+	if id == "" {
+		id = uiSessionID(x.r)
+	}
 	if id == "" {
 		if c, err := x.r.Cookie(SessionHeader); err == nil {
 			id = c.Value
 		}
 	}
 	if id == "" {
+		if _, err := x.r.Cookie(UISessionCookie); err == nil {
+			return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.ui_header",
+				"The "+UISessionCookie+" cookie stands for a session only on requests with the header "+UIHeader+": 1 (the web UI sends it).",
+				UISessionCookie, UIHeader)
+		}
 		return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_session",
 			"This operation requires a session: log in with POST /api/session and send the token in the "+SessionHeader+" header.")
 	}
@@ -351,19 +364,11 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 	x.opID = "com.vmware.cis.session." + op
 	switch op {
 	case "create":
-		user, pass, ok := r.BasicAuth()
-		if !ok {
-			a.writeError(x, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_credentials",
-				"Log in with HTTP Basic authentication (user and password)."))
-			return true
-		}
-		p, err := a.Identity.Login(user, pass)
+		sess, err := a.login(x)
 		if err != nil {
-			a.writeError(x, LoginError(user, err))
+			a.writeError(x, err)
 			return true
 		}
-		x.user, x.hasUser = p, true
-		sess := a.Sessions.Create(p)
 		if x.legacy && !strings.EqualFold(r.Header.Get("vmware-use-header-authn"), "true") {
 			http.SetCookie(&x.w, &http.Cookie{Name: SessionHeader, Value: sess.ID, Path: "/rest", Secure: true, HttpOnly: true})
 		}
@@ -393,6 +398,22 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 		a.writeResult(x, status, nil)
 	}
 	return true
+}
+
+// login opens a session for the HTTP Basic credentials of the exchange: the one way every login of
+// the API (the CIS session service on both protocols, the web UI's) checks a user.
+func (a *API) login(x *exchange) (*Session, error) {
+	user, pass, ok := x.r.BasicAuth()
+	if !ok {
+		return nil, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.no_credentials",
+			"Log in with HTTP Basic authentication (user and password).")
+	}
+	p, err := a.Identity.Login(user, pass)
+	if err != nil {
+		return nil, LoginError(user, err)
+	}
+	x.user, x.hasUser = p, true
+	return a.Sessions.Create(p), nil
 }
 
 // Raw is a result already encoded as JSON; it is written as is (wrapped on /rest).

@@ -1,0 +1,137 @@
+// The analysis as a tree table: cluster → Namespaces pool (control plane VMs, one pool per
+// namespace) → VMs and vSphere Pods, each with its share of its siblings and its CPU and memory
+// entitlement bars. In a what-if it shows the tree after the changes and how each figure moved.
+import React, { useState } from 'react';
+import { ActionIcon, Badge, Group, Table, Text } from '@mantine/core';
+import { EntitlementBar } from './EntitlementBar.jsx';
+import { byPath, flatten, formatPercent, formatShares, resources, sizeOf } from './model.js';
+
+const typeLabels = { RESOURCE_POOL: 'Pool', VM: 'VM', POD: 'Pod' };
+
+function SharesCell({ node, before, resource }) {
+  const r = resources[resource];
+  const moved = before && Math.abs(before[r.percent] - node[r.percent]) >= 0.005;
+  return (
+    <>
+      <Text size="sm" fw={600}>{formatPercent(node[r.percent])}</Text>
+      <Text size="xs" c="dimmed">{formatShares(node[r.shares])} shares</Text>
+      {moved && <Text size="xs" c="dimmed">was {formatPercent(before[r.percent])}</Text>}
+    </>
+  );
+}
+
+// AnalysisTable draws analysis; before (a what-if's live tree) adds the comparison; limits maps a
+// node's path to the limits known for it ({cpu, memory}; the analysis itself does not carry them).
+export function AnalysisTable({ analysis, before, limits }) {
+  const [collapsed, setCollapsed] = useState(() => new Set());
+  const beforeIndex = before ? byPath(before) : null;
+  const rows = flatten(analysis, collapsed);
+  const perVCPU = analysis.capacity.cpu_mhz_per_vcpu;
+  const toggle = (path) => {
+    setCollapsed((old) => {
+      const next = new Set(old);
+      if (next.has(path)) next.delete(path);
+      else next.add(path);
+      return next;
+    });
+  };
+  return (
+    <Table.ScrollContainer minWidth={960}>
+      <Table aria-label="Resource analysis" verticalSpacing={6} highlightOnHover>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Name</Table.Th>
+            <Table.Th w={110}>CPU share</Table.Th>
+            <Table.Th>CPU entitlement</Table.Th>
+            <Table.Th w={120}>Memory share</Table.Th>
+            <Table.Th>Memory entitlement</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          <Table.Tr>
+            <Table.Td colSpan={5}>
+              <Text size="sm" fw={600}>
+                Cluster {analysis.cluster}: {resources.cpu.format(analysis.capacity.cpu_mhz)} CPU,{' '}
+                {resources.memory.format(analysis.capacity.memory_mb)} memory; reserved{' '}
+                {resources.cpu.format(analysis.cpu_reserved_mhz)} and {resources.memory.format(analysis.memory_reserved_mb)}
+              </Text>
+            </Table.Td>
+          </Table.Tr>
+          {rows.map(({ node, depth, path, parent }) => {
+            const displayPath = path.replaceAll('%2F', '/');
+            const prior = beforeIndex ? beforeIndex.get(path) : null;
+            const priorNode = prior && prior.node;
+            const added = beforeIndex && !prior;
+            const hasChildren = node.children && node.children.length > 0;
+            const open = !collapsed.has(path);
+            const size = sizeOf(node, perVCPU);
+            const limit = limits.get(path) || {};
+            return (
+              <Table.Tr key={path} data-path={displayPath}>
+                <Table.Td>
+                  <Group gap={6} wrap="nowrap" pl={depth * 22}>
+                    {hasChildren ? (
+                      <ActionIcon
+                        variant="subtle"
+                        size="sm"
+                        aria-expanded={open}
+                        aria-label={`${open ? 'Collapse' : 'Expand'} ${displayPath}`}
+                        onClick={() => toggle(path)}
+                      >
+                        {open ? '▾' : '▸'}
+                      </ActionIcon>
+                    ) : (
+                      <span style={{ width: 22, display: 'inline-block' }} />
+                    )}
+                    <div>
+                      <Group gap={4} wrap="wrap">
+                        <Text size="sm" fw={node.type === 'RESOURCE_POOL' ? 600 : 400}>{node.name}</Text>
+                        <Badge size="xs" variant="light" color="gray">{typeLabels[node.type] || node.type}</Badge>
+                        {node.qos_class && <Badge size="xs" variant="light">{node.qos_class}</Badge>}
+                        {added && <Badge size="xs" color="violet">what-if</Badge>}
+                        {node.warnings && node.warnings.length > 0 && (
+                          <Badge size="xs" color="yellow" variant="light">{node.warnings.length} warning{node.warnings.length > 1 ? 's' : ''}</Badge>
+                        )}
+                      </Group>
+                      {size && (
+                        <Text size="xs" c="dimmed">{node.size.cpu_count} vCPU · {resources.memory.format(node.size.memory_mb)}</Text>
+                      )}
+                    </div>
+                  </Group>
+                </Table.Td>
+                <Table.Td><SharesCell node={node} before={priorNode} resource="cpu" /></Table.Td>
+                <Table.Td>
+                  <EntitlementBar
+                    label={`CPU entitlement of ${displayPath}`}
+                    entitlement={node.cpu_entitlement_mhz}
+                    scale={parent.cpu}
+                    reserved={node.cpu_reserved_mhz}
+                    limit={limit.cpu}
+                    size={size && size.cpu}
+                    before={beforeIndex ? (priorNode ? priorNode.cpu_entitlement_mhz : 0) : undefined}
+                    bound={node.cpu_bound}
+                    format={resources.cpu.format}
+                  />
+                </Table.Td>
+                <Table.Td><SharesCell node={node} before={priorNode} resource="memory" /></Table.Td>
+                <Table.Td>
+                  <EntitlementBar
+                    label={`Memory entitlement of ${displayPath}`}
+                    entitlement={node.memory_entitlement_mb}
+                    scale={parent.memory}
+                    reserved={node.memory_reserved_mb}
+                    limit={limit.memory}
+                    size={size && size.memory}
+                    before={beforeIndex ? (priorNode ? priorNode.memory_entitlement_mb : 0) : undefined}
+                    bound={node.memory_bound}
+                    format={resources.memory.format}
+                  />
+                </Table.Td>
+              </Table.Tr>
+            );
+          })}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
