@@ -48,7 +48,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	server := fs.String("server", "", "analyse a live Supervisor on the wcpd at `URL` (https://host:port)")
 	cluster := fs.String("cluster", "", "with --server: the cluster's MoRef `id`, e.g. domain-c9")
 	user := fs.String("user", "administrator@vsphere.local", "with --server: who logs in")
-	password := fs.String("password", "", "with --server: the password (default $WCPD_PASSWORD)")
+	password := fs.String("password", "", "with --server: the password (default $WCPD_PASSWORD, else asked for; the flag shows in the process list)")
 	insecure := fs.Bool("k", false, "with --server: accept the server's certificate without checking it (wcpd's self-signed one)")
 	change := fs.String("change", "", "with --server: ask what the changes in `FILE` would do")
 	asJSON := fs.Bool("json", false, "print the JSON result instead of tables")
@@ -85,7 +85,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 
 	pw := *password
 	if pw == "" {
-		pw = os.Getenv("WCPD_PASSWORD")
+		var err error
+		if pw, err = loginPassword(os.Stdin, stderr, *user); err != nil {
+			fmt.Fprintf(stderr, "wcpd analyze: %v\n", err)
+			return 1
+		}
 	}
 	c := &apiClient{base: strings.TrimRight(*server, "/"), http: &http.Client{Timeout: time.Minute,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: *insecure}}}}

@@ -75,7 +75,7 @@ func runLogin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "Logged in as %s; kubeconfig %s\n", info.User, path)
 	for _, s := range info.Supervisors {
 		if !s.Ready {
-			fmt.Fprintf(stdout, "  Supervisor %s (%s): Kubernetes API not ready: %s\n", s.Name, s.Cluster, s.Problem)
+			fmt.Fprintf(stdout, "  Supervisor %s (%s): Kubernetes API not ready: %s\n", s.Name, s.Cluster, notReadyReason(s.Problem))
 		}
 	}
 	if len(contexts) == 0 {
@@ -87,10 +87,20 @@ func runLogin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// loginPassword reads the password from WCPD_PASSWORD, else from the terminal without echo, else
-// from the first line of stdin.
+// notReadyReason says why a Supervisor's API server is not ready: the problem it reports, or, when
+// it reports none, that it is still starting.
+func notReadyReason(problem string) string {
+	if problem == "" {
+		return "it is starting; log in again in a few seconds"
+	}
+	return problem
+}
+
+// loginPassword reads the password from WCPD_PASSWORD when it is set and not empty (as every
+// command that reads it does), else from the terminal without echo, else from the first line of
+// stdin.
 func loginPassword(stdin io.Reader, stderr io.Writer, user string) (string, error) {
-	if p, ok := os.LookupEnv("WCPD_PASSWORD"); ok {
+	if p := os.Getenv("WCPD_PASSWORD"); p != "" {
 		return p, nil
 	}
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {

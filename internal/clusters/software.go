@@ -332,7 +332,7 @@ func (f *Family) startUpgrade(ctx context.Context, cluster string, spec UpgradeS
 		}
 		e := vapi.NewError(vapi.ErrorUnsupported, "wcpd.supervisor.upgrade.precheck_failed",
 			fmt.Sprintf("The upgrade of the Supervisor on cluster %s to %s failed its prechecks: %s.%s",
-				cluster, spec.DesiredVersion, strings.Join(blocking, " "), hint), cluster, spec.DesiredVersion)
+				cluster, spec.DesiredVersion, strings.TrimSuffix(strings.Join(blocking, " "), "."), hint), cluster, spec.DesiredVersion)
 		for _, m := range checks {
 			if m.Severity != "INFO" {
 				e.Messages = append(e.Messages, m.Details)
