@@ -175,7 +175,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				attrs[n] = slog.String("error", x.vapiError)
 				n++
 			}
-			a.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
+			// The record goes to the handler directly: Logger.LogAttrs would first walk the stack
+			// for the caller's position, which a request line does not show and which cost about as
+			// much as formatting the line.
+			rec := slog.NewRecord(start.Add(d), slog.LevelInfo, "request", 0)
+			rec.AddAttrs(attrs[:n]...)
+			_ = a.Logger.Handler().Handle(r.Context(), rec)
 		}
 	}()
 	a.serve(x)
@@ -284,7 +289,7 @@ func (a *API) serve(x *exchange) {
 // authenticate finds the caller's session by header or cookie: the session header first, then the
 // web UI's cookie on a request marked as the UI's (uisession.go), then the cookie /rest logins set.
 func (a *API) authenticate(x *exchange) (Session, error) {
-	id := x.r.Header.Get(SessionHeader)
+	id := headerValue(x.r.Header, sessionHeaderKey)
 	if id == "" {
 		id = uiSessionID(x.r)
 	}
@@ -303,6 +308,18 @@ func (a *API) authenticate(x *exchange) (Session, error) {
 			"This operation requires a session: log in with POST /api/session and send the token in the "+SessionHeader+" header.")
 	}
 	return a.session(x, id)
+}
+
+// sessionHeaderKey is SessionHeader as net/http keeps header names: looked up directly, it spares
+// every request the canonicalisation (and allocation) Header.Get does for a lower-case name.
+var sessionHeaderKey = http.CanonicalHeaderKey(SessionHeader)
+
+// headerValue is Header.Get for a name already in canonical form.
+func headerValue(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // session finds the live session id for the exchange, on every protocol.

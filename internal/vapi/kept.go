@@ -48,22 +48,24 @@ const maxKeptAnswers = 20000
 // keptAnswers holds the encoded answers made at one set of inputs: answers made at older inputs
 // can never be sent again, so they are dropped as soon as an answer is made at newer ones.
 type keptAnswers struct {
-	mu      sync.RWMutex
-	inputs  KeptInputs
-	answers map[string][]byte
+	mu     sync.RWMutex
+	inputs KeptInputs
+	// answers hold each answer as the Raw the handlers' callers take, boxed once when kept rather
+	// than at every request that sends it.
+	answers map[string]any
 }
 
-func (k *keptAnswers) get(key []byte, in KeptInputs) ([]byte, bool) {
+func (k *keptAnswers) get(key []byte, in KeptInputs) (any, bool) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if k.inputs != in {
 		return nil, false
 	}
-	body, ok := k.answers[string(key)] // no allocation: the conversion is only for the lookup
-	return body, ok
+	answer, ok := k.answers[string(key)] // no allocation: the conversion is only for the lookup
+	return answer, ok
 }
 
-func (k *keptAnswers) put(key []byte, in KeptInputs, body []byte) {
+func (k *keptAnswers) put(key []byte, in KeptInputs, body Raw) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	switch {
@@ -71,7 +73,7 @@ func (k *keptAnswers) put(key []byte, in KeptInputs, body []byte) {
 	case in.Store < k.inputs.Store || in.Inventory < k.inputs.Inventory || in.Identity < k.inputs.Identity:
 		return // made at older inputs than the kept ones: never to be sent again
 	default:
-		k.inputs, k.answers = in, make(map[string][]byte)
+		k.inputs, k.answers = in, make(map[string]any)
 	}
 	k.answers[string(key)] = body
 }
@@ -114,8 +116,8 @@ func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte,
 	var buf [256]byte
 	key := keptKey(buf[:0], op, call)
 	in := a.KeptInputs() // before the handler reads anything: a change after it is seen next time
-	if body, ok := a.kept.get(key, in); ok {
-		return Raw(body), nil
+	if answer, ok := a.kept.get(key, in); ok {
+		return answer, nil
 	}
 	result, err := a.runHandler(op, call)
 	if err != nil {

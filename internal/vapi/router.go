@@ -93,7 +93,11 @@ func (n *node) collect(segs []string, params int, out *[]match) {
 func (r *router) resolve(method, rawPath, action string) (*Operation, map[string]string, error) {
 	// A request path keeps its empty segments ("a//b", a trailing "/"), which match nothing: a
 	// trailing slash must not turn an item operation into the collection's.
-	segs := strings.Split(strings.TrimPrefix(rawPath, "/"), "/")
+	var buf [16]string // most paths have fewer segments: no allocation for them
+	segs := buf[:0]
+	for seg := range strings.SplitSeq(strings.TrimPrefix(rawPath, "/"), "/") {
+		segs = append(segs, seg)
+	}
 	for i, s := range segs {
 		if u, err := url.PathUnescape(s); err == nil {
 			segs[i] = u
@@ -198,11 +202,16 @@ func DotSegment(path string) *Error {
 // HasDotOrEmptySegment reports whether a request path has a "." or ".." segment, or an empty one
 // before its end ("//"), which Go's ServeMux would answer with a redirect.
 func HasDotOrEmptySegment(path string) bool {
-	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	for i, s := range segs {
-		if s == "." || s == ".." || (s == "" && i < len(segs)-1) {
+	// Walked in place rather than split: every request asks, twice.
+	rest := strings.TrimPrefix(path, "/")
+	for {
+		seg, after, more := strings.Cut(rest, "/")
+		if seg == "." || seg == ".." || (seg == "" && more) {
 			return true
 		}
+		if !more {
+			return false
+		}
+		rest = after
 	}
-	return false
 }

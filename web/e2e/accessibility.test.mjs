@@ -52,6 +52,7 @@ async function settle(page, heading) {
     && document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)
   )));
 }
+
 // chooseTheme makes the next loads draw the given theme: the UI keeps the user's choice where its
 // theme toggle does (Mantine's local storage key), and the check below proves it took.
 async function chooseTheme(page, scheme) {

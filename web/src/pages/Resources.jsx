@@ -4,7 +4,7 @@
 // and polled, so the page follows the cluster as namespaces and pods come and go.
 import React, { useState } from 'react';
 import { Navigate, useNavigate, useParams } from 'react-router-dom';
-import { keepPreviousData, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert, Badge, Grid, Group, List, Select, Spoiler, Stack, Text, Title,
 } from '@mantine/core';
@@ -16,9 +16,7 @@ import { BarLegend } from './resources/EntitlementBar.jsx';
 import { ChangesTable } from './resources/ChangesTable.jsx';
 import { StatsCharts } from './resources/StatsCharts.jsx';
 import { WhatIfControl } from './resources/WhatIf.jsx';
-import {
-  namespacePools, namespacesPoolPath, nodePath, warnings, whatIfLimits,
-} from './resources/model.js';
+import { namespacePools, warnings } from './resources/model.js';
 
 const clustersPath = '/api/vcenter/namespace-management/clusters';
 
@@ -75,27 +73,6 @@ function ResourcesOfCluster() {
   );
 }
 
-// useNamespaceLimits reads the CPU and memory limits of the namespaces in the live tree (the
-// analysis answers entitlements, not the limits behind them), keyed by the pool's path.
-function useNamespaceLimits(analysis) {
-  const poolPath = namespacesPoolPath(analysis);
-  const names = namespacePools(analysis).map((n) => n.name);
-  const answers = useQueries({
-    queries: names.map((name) => ({
-      queryKey: [`/api/vcenter/namespaces/instances/${encodeURIComponent(name)}`],
-      queryFn: () => api('GET', `/api/vcenter/namespaces/instances/${encodeURIComponent(name)}`),
-      refetchInterval: 10000,
-    })),
-  });
-  const limits = new Map();
-  names.forEach((name, i) => {
-    const spec = answers[i].data && answers[i].data.resource_spec;
-    if (!spec) return;
-    limits.set(nodePath(poolPath, name), { cpu: spec.cpu_limit, memory: spec.memory_limit });
-  });
-  return limits;
-}
-
 function WarningsList({ analysis }) {
   const list = warnings(analysis);
   if (list.length === 0) return null;
@@ -128,7 +105,6 @@ function ClusterResources({ cluster }) {
     enabled: changes.length > 0,
     placeholderData: keepPreviousData,
   });
-  const liveLimits = useNamespaceLimits(live.data);
 
   // apply adds changes once the server has accepted the whole list; its refusal reaches the form.
   const apply = async (added) => {
@@ -142,7 +118,6 @@ function ClusterResources({ cluster }) {
 
   const answer = changes.length > 0 && whatIf.data && !whatIf.isError ? whatIf.data : null;
   const shown = answer ? answer.after : live.data;
-  const limits = answer ? whatIfLimits(liveLimits, changes, answer.before, answer.after) : liveLimits;
   const namespaces = namespacePools(live.data).map((n) => n.name);
 
   return (
@@ -165,7 +140,7 @@ function ClusterResources({ cluster }) {
           <Grid gutter="md">
             <Grid.Col span={{ base: 12, xl: 8 }}>
               <BarLegend whatIf={!!answer} />
-              <AnalysisTable analysis={shown} before={answer ? answer.before : null} limits={limits} />
+              <AnalysisTable analysis={shown} before={answer ? answer.before : null} />
             </Grid.Col>
             <Grid.Col span={{ base: 12, xl: 4 }}>
               <WhatIfControl tree={shown} changes={changes} apply={apply} remove={remove} reset={reset} />

@@ -20,9 +20,10 @@ function SharesCell({ node, before, resource }) {
   );
 }
 
-// AnalysisTable draws analysis; before (a what-if's live tree) adds the comparison; limits maps a
-// node's path to the limits known for it ({cpu, memory}; the analysis itself does not carry them).
-export function AnalysisTable({ analysis, before, limits }) {
+// AnalysisTable draws analysis; before (a what-if's live tree) adds the comparison. Each node carries
+// its own limit (and reservation) as the model was given them, so every VM, pod and pool gets its
+// limit marker, a what-if's included.
+export function AnalysisTable({ analysis, before }) {
   const [collapsed, setCollapsed] = useState(() => new Set());
   const beforeIndex = before ? byPath(before) : null;
   const rows = flatten(analysis, collapsed);
@@ -65,7 +66,7 @@ export function AnalysisTable({ analysis, before, limits }) {
             const hasChildren = node.children && node.children.length > 0;
             const open = !collapsed.has(path);
             const size = sizeOf(node, perVCPU);
-            const limit = limits.get(path) || {};
+            const limit = { cpu: node.limit && node.limit.cpu_mhz, memory: node.limit && node.limit.memory_mb };
             return (
               <Table.Tr key={path} data-path={displayPath}>
                 <Table.Td>

@@ -110,36 +110,3 @@ export function sizeOf(node, cpuMHzPerVCPU) {
   if (!node.size || !node.size.cpu_count) return null;
   return { cpu: node.size.cpu_count * cpuMHzPerVCPU, memory: node.size.memory_mb };
 }
-
-// namespacesPoolPath is the path of the Supervisor's Namespaces pool, or null.
-export function namespacesPoolPath(analysis) {
-  if (!analysis) return null;
-  const pool = (analysis.children || []).find((n) => n.id && n.id === analysis.namespaces_pool);
-  return pool ? nodePath('', pool.name) : null;
-}
-
-// whatIfLimits adds to live (path → {cpu, memory}, the limits of the live tree) the limits the
-// changes set, as the analysis answers entitlements but not the limits behind them.
-export function whatIfLimits(live, changes, before, after) {
-  const limits = new Map(live);
-  const set = (path, amount) => {
-    const old = limits.get(path) || {};
-    limits.set(path, {
-      cpu: amount.cpu_mhz !== undefined ? amount.cpu_mhz : old.cpu,
-      memory: amount.memory_mb !== undefined ? amount.memory_mb : old.memory,
-    });
-  };
-  const existed = before ? byPath(before) : new Map();
-  const poolPath = namespacesPoolPath(after);
-  const added = flatten(after).filter((r) => !existed.has(r.path));
-  for (const c of changes) {
-    if (c.action === 'SET' && c.limit && c.path) set(c.path, c.limit);
-    if (c.action === 'ADD_NAMESPACES' && c.node && c.node.limit) {
-      const prefix = `${poolPath}/${nodePath('', c.node.name)}-`;
-      for (const r of added) {
-        if (r.path.startsWith(prefix) && /^\d+$/.test(r.path.slice(prefix.length))) set(r.path, c.node.limit);
-      }
-    }
-  }
-  return limits;
-}
