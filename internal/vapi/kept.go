@@ -41,8 +41,8 @@ const (
 	keptPerCaller          // one answer per caller view
 )
 
-// maxKeptAnswers bounds the answers kept at once (between two changes); past it the oldest
-// inputs' answers are dropped all at once, which costs a recomputation, never a wrong answer.
+// maxKeptAnswers bounds the answers kept at once (between two changes); past it every kept answer
+// is dropped and keeping starts again, which costs recomputations, never a wrong answer.
 const maxKeptAnswers = 20000
 
 // keptAnswers holds the encoded answers made at one set of inputs: answers made at older inputs
