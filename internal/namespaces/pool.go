@@ -109,14 +109,9 @@ func ensurePool(ctx context.Context, inv *inventory.Inventory, parent, name stri
 	c := inv.Client()
 	want := poolAllocation(q)
 	if known == "" {
-		p, err := object.NewResourcePool(c, poolRef(parent)).Create(ctx, name, want)
-		switch {
-		case err == nil:
-			return p.Reference().Value, nil
-		case fault.Is(err, &types.ManagedObjectNotFound{}):
-			return "", errParentGone
-		case !fault.Is(err, &types.DuplicateName{}):
-			return "", fmt.Errorf("creating resource pool %s under %s: %w", name, parent, err)
+		id, taken, err := createPool(ctx, c, parent, name, want)
+		if !taken {
+			return id, err
 		}
 		// Made before a crash that came before the namespace's status said so: look it up.
 	}
@@ -128,11 +123,8 @@ func ensurePool(ctx context.Context, inv *inventory.Inventory, parent, name stri
 		}
 	}
 	if existing == nil {
-		p, err := object.NewResourcePool(c, poolRef(parent)).Create(ctx, name, want)
-		if err != nil {
-			return "", fmt.Errorf("creating resource pool %s under %s: %w", name, parent, err)
-		}
-		return p.Reference().Value, nil
+		id, _, err := createPool(ctx, c, parent, name, want)
+		return id, err
 	}
 	if allocationDiffers(existing.CPU, want.CpuAllocation) || allocationDiffers(existing.Memory, want.MemoryAllocation) {
 		if err := object.NewResourcePool(c, poolRef(existing.ID)).UpdateConfig(ctx, "", &want); err != nil {
@@ -140,6 +132,19 @@ func ensurePool(ctx context.Context, inv *inventory.Inventory, parent, name stri
 		}
 	}
 	return existing.ID, nil
+}
+
+// createPool creates the pool name under parent and returns its MoRef id; taken reports that the
+// name is already taken there (with the error that says so). A parent that is gone is errParentGone.
+func createPool(ctx context.Context, c *vim25.Client, parent, name string, want types.ResourceConfigSpec) (id string, taken bool, err error) {
+	p, err := object.NewResourcePool(c, poolRef(parent)).Create(ctx, name, want)
+	switch {
+	case err == nil:
+		return p.Reference().Value, false, nil
+	case fault.Is(err, &types.ManagedObjectNotFound{}):
+		return "", false, errParentGone
+	}
+	return "", fault.Is(err, &types.DuplicateName{}), fmt.Errorf("creating resource pool %s under %s: %w", name, parent, err)
 }
 
 // removePool destroys the namespace's pool under parent, if it is there. Only that pool goes.

@@ -84,42 +84,42 @@ func BenchmarkFirstReadAfterAChange(b *testing.B) {
 			f := New(&platform.Deps{Inventory: inv, Clock: clock.Real{}, Controllers: &controller.Group{},
 				Families: &platform.Families{Supervisors: sups}})
 
+			// afterEachChange times read, each time right after a pool's shares changed (the
+			// change itself is not timed): the first read after an inventory change.
 			levels := []types.SharesLevel{types.SharesLevelHigh, types.SharesLevelNormal}
-			change := func(i int) {
-				spec := types.DefaultResourceConfigSpec()
-				spec.CpuAllocation.Shares.Level = levels[i%2]
-				if err := pools[0].UpdateConfig(ctx, "", &spec); err != nil {
-					b.Fatal(err)
+			afterEachChange := func(b *testing.B, read func() error) {
+				i := 0
+				for b.Loop() {
+					b.StopTimer()
+					spec := types.DefaultResourceConfigSpec()
+					spec.CpuAllocation.Shares.Level = levels[i%2]
+					if err := pools[0].UpdateConfig(ctx, "", &spec); err != nil {
+						b.Fatal(err)
+					}
+					i++
+					b.StartTimer()
+					if err := read(); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
 			b.Run("namespace-figures", func(b *testing.B) {
-				i := 0
-				for b.Loop() {
-					b.StopTimer()
-					change(i)
-					i++
-					b.StartTimer()
+				afterEachChange(b, func() error {
 					fig, err := f.NamespaceUsages(ctx, clusterA)
-					if err != nil || len(fig.ByName) != size.namespaces {
-						b.Fatalf("%d namespaces' figures, %v", len(fig.ByName), err)
+					if err == nil && len(fig.ByName) != size.namespaces {
+						err = fmt.Errorf("%d namespaces' figures, want %d", len(fig.ByName), size.namespaces)
 					}
-				}
+					return err
+				})
 			})
 			b.Run("live-analysis", func(b *testing.B) {
-				i := 0
-				for b.Loop() {
-					b.StopTimer()
-					change(i)
-					i++
-					b.StartTimer()
+				afterEachChange(b, func() error {
 					s, err := f.readSupervisor(ctx, clusterA)
-					if err != nil {
-						b.Fatal(err)
+					if err == nil {
+						_, err = s.analyse(s.roots)
 					}
-					if _, err := s.analyse(s.roots); err != nil {
-						b.Fatal(err)
-					}
-				}
+					return err
+				})
 			})
 		})
 	}

@@ -444,6 +444,18 @@ type Attachment struct {
 	Body        []byte
 }
 
+// resultJSON is a handler's result as JSON: a Raw or json.RawMessage as it is, anything else
+// marshalled. Every encoder of answers (REST, the kept answers, JSON-RPC's typing) starts from it.
+func resultJSON(result any) ([]byte, error) {
+	switch v := result.(type) {
+	case Raw:
+		return v, nil
+	case json.RawMessage:
+		return v, nil
+	}
+	return json.Marshal(result)
+}
+
 func (a *API) writeResult(x *exchange, status int, result any) {
 	if status == http.StatusNoContent || (result == nil && status != http.StatusOK) {
 		if x.legacy && status == http.StatusNoContent {
@@ -460,20 +472,11 @@ func (a *API) writeResult(x *exchange, status int, result any) {
 		_, _ = x.w.Write(a.Body)
 		return
 	}
-	var body []byte
-	switch v := result.(type) {
-	case Raw:
-		body = v
-	case json.RawMessage:
-		body = v
-	default:
-		var err error
-		body, err = json.Marshal(result)
-		if err != nil {
-			a.Logger.Error("encoding result", "operation", x.opID, "error", err)
-			a.writeError(x, AsError(err))
-			return
-		}
+	body, err := resultJSON(result)
+	if err != nil {
+		a.Logger.Error("encoding result", "operation", x.opID, "error", err)
+		a.writeError(x, AsError(err))
+		return
 	}
 	if x.legacy {
 		var buf bytes.Buffer

@@ -237,16 +237,14 @@ func scalarString(v any) string {
 // form's JSON (idl.AppendTyped): no decoded or typed value is built on the way.
 func (a *API) rpcOutput(x *exchange, outputType string, result any) ([]byte, error) {
 	var raw []byte
-	switch v := result.(type) {
-	case Raw:
-		raw = v
+	switch result.(type) {
 	case Attachment:
 		return nil, NewError(ErrorUnsupported, "wcpd.jsonrpc.attachment",
 			"This operation answers a file, which the REST form serves; JSON-RPC cannot carry it.")
 	case nil:
 	default:
 		var err error
-		if raw, err = json.Marshal(result); err != nil {
+		if raw, err = resultJSON(result); err != nil {
 			return nil, err
 		}
 	}

@@ -1,7 +1,6 @@
 package vapi
 
 import (
-	"encoding/json"
 	"slices"
 	"sync"
 
@@ -124,26 +123,19 @@ func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte,
 		return nil, err
 	}
 	var body []byte
-	switch v := result.(type) {
+	switch result.(type) {
 	case nil, Attachment:
 		if encode == nil {
 			return result, nil // nothing to keep: no content, or a file
 		}
 		body, err = encode(result)
-	case Raw:
-		body = v
-	case json.RawMessage:
-		body = v
 	default:
-		body, err = json.Marshal(result)
+		if body, err = resultJSON(result); err == nil && encode != nil {
+			body, err = encode(Raw(body))
+		}
 	}
 	if err != nil {
 		return nil, err
-	}
-	if encode != nil && result != nil {
-		if body, err = encode(Raw(body)); err != nil {
-			return nil, err
-		}
 	}
 	a.kept.put(key, in, body)
 	return Raw(body), nil

@@ -66,7 +66,6 @@ export function AnalysisTable({ analysis, before }) {
             const hasChildren = node.children && node.children.length > 0;
             const open = !collapsed.has(path);
             const size = sizeOf(node, perVCPU);
-            const limit = { cpu: node.limit && node.limit.cpu_mhz, memory: node.limit && node.limit.memory_mb };
             return (
               <Table.Tr key={path} data-path={displayPath}>
                 <Table.Td>
@@ -100,34 +99,27 @@ export function AnalysisTable({ analysis, before }) {
                     </div>
                   </Group>
                 </Table.Td>
-                <Table.Td><SharesCell node={node} before={priorNode} resource="cpu" /></Table.Td>
-                <Table.Td>
-                  <EntitlementBar
-                    label={`CPU entitlement of ${displayPath}`}
-                    entitlement={node.cpu_entitlement_mhz}
-                    scale={parent.cpu}
-                    reserved={node.cpu_reserved_mhz}
-                    limit={limit.cpu}
-                    size={size && size.cpu}
-                    before={beforeIndex ? (priorNode ? priorNode.cpu_entitlement_mhz : 0) : undefined}
-                    bound={node.cpu_bound}
-                    format={resources.cpu.format}
-                  />
-                </Table.Td>
-                <Table.Td><SharesCell node={node} before={priorNode} resource="memory" /></Table.Td>
-                <Table.Td>
-                  <EntitlementBar
-                    label={`Memory entitlement of ${displayPath}`}
-                    entitlement={node.memory_entitlement_mb}
-                    scale={parent.memory}
-                    reserved={node.memory_reserved_mb}
-                    limit={limit.memory}
-                    size={size && size.memory}
-                    before={beforeIndex ? (priorNode ? priorNode.memory_entitlement_mb : 0) : undefined}
-                    bound={node.memory_bound}
-                    format={resources.memory.format}
-                  />
-                </Table.Td>
+                {['cpu', 'memory'].map((resource) => {
+                  const r = resources[resource];
+                  return (
+                    <React.Fragment key={resource}>
+                      <Table.Td><SharesCell node={node} before={priorNode} resource={resource} /></Table.Td>
+                      <Table.Td>
+                        <EntitlementBar
+                          label={`${r.label} entitlement of ${displayPath}`}
+                          entitlement={node[r.entitlement]}
+                          scale={parent[resource]}
+                          reserved={node[r.reserved]}
+                          limit={node.limit && node.limit[r.limit]}
+                          size={size && size[resource]}
+                          before={beforeIndex ? (priorNode ? priorNode[r.entitlement] : 0) : undefined}
+                          bound={node[r.bound]}
+                          format={r.format}
+                        />
+                      </Table.Td>
+                    </React.Fragment>
+                  );
+                })}
               </Table.Tr>
             );
           })}

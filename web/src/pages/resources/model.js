@@ -92,6 +92,7 @@ export const resources = {
     shares: 'cpu_shares',
     percent: 'cpu_share_percent',
     bound: 'cpu_bound',
+    limit: 'cpu_mhz', // the key of drs.Amount (a node's limit) for the resource
     format: formatMHz,
   },
   memory: {
@@ -101,6 +102,7 @@ export const resources = {
     shares: 'memory_shares',
     percent: 'memory_share_percent',
     bound: 'memory_bound',
+    limit: 'memory_mb',
     format: formatMB,
   },
 };
