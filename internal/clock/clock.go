@@ -13,6 +13,10 @@ type Clock interface {
 	Now() time.Time
 	// After delivers the clock's time once d has elapsed on this clock.
 	After(d time.Duration) <-chan time.Time
+	// AfterFunc calls f once d has elapsed on this clock, in a goroutine of its own on the wall
+	// clock and within Advance on a Fake. Nothing waits parked until then: a server with thousands
+	// of timed requeues keeps no goroutine for each.
+	AfterFunc(d time.Duration, f func())
 }
 
 // Real is the wall clock.
@@ -24,6 +28,9 @@ func (Real) Now() time.Time { return time.Now() }
 // After waits on the wall clock.
 func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
+// AfterFunc runs f on the wall clock's timer.
+func (Real) AfterFunc(d time.Duration, f func()) { time.AfterFunc(d, f) }
+
 // Fake is a manually advanced clock for tests.
 type Fake struct {
 	mu      sync.Mutex
@@ -31,9 +38,11 @@ type Fake struct {
 	waiters []waiter
 }
 
+// waiter is one pending After (ch) or AfterFunc (fn).
 type waiter struct {
 	at time.Time
 	ch chan time.Time
+	fn func()
 }
 
 // NewFake returns a fake clock standing at start.
@@ -60,7 +69,18 @@ func (f *Fake) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
-// Waiters reports how many After calls are pending, so tests can wait until a goroutine is parked
+// AfterFunc calls f within the Advance that moves the fake past d from now (at once when d <= 0).
+func (f *Fake) AfterFunc(d time.Duration, fn func()) {
+	if d <= 0 {
+		fn()
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), fn: fn})
+}
+
+// Waiters reports how many After and AfterFunc calls are pending, so tests can wait until a goroutine is parked
 // on the clock before advancing it.
 func (f *Fake) Waiters() int {
 	f.mu.Lock()
@@ -85,6 +105,10 @@ func (f *Fake) Advance(d time.Duration) {
 	f.mu.Unlock()
 	sort.Slice(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
 	for _, w := range due {
+		if w.fn != nil {
+			w.fn()
+			continue
+		}
 		w.ch <- now
 	}
 }

@@ -97,9 +97,7 @@ func (c *Controller) EnqueueAfter(key string, d time.Duration) {
 	}
 	c.timers[key] = at
 	c.mu.Unlock()
-	ch := c.clock.After(d)
-	go func() {
-		<-ch
+	c.clock.AfterFunc(d, func() {
 		c.mu.Lock()
 		due, ok := c.timers[key]
 		fire := ok && due.Equal(at)
@@ -107,17 +105,18 @@ func (c *Controller) EnqueueAfter(key string, d time.Duration) {
 		if fire {
 			c.Enqueue(key)
 		}
-	}()
+	})
 }
 
 // Run works the queue until ctx ends.
 func (c *Controller) Run(ctx context.Context) {
-	go func() {
-		<-ctx.Done()
+	// Woken when ctx ends, without a goroutine parked on it until then.
+	stop := context.AfterFunc(ctx, func() {
 		c.mu.Lock()
 		c.cond.Broadcast()
 		c.mu.Unlock()
-	}()
+	})
+	defer stop()
 	for {
 		c.mu.Lock()
 		for len(c.queue) == 0 && ctx.Err() == nil {
