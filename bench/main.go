@@ -869,7 +869,7 @@ func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rss := w.rssMB()
+	rss, anon := w.rssMB(), anonOf(w.cmd.Process.Pid)
 	w.stop()
 
 	w2, err := startWcpd(bin, dir)
@@ -894,17 +894,17 @@ func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rss2 := w2.rssMB()
+	rss2, anon2 := w2.rssMB(), anonOf(w2.cmd.Process.Pid)
 	size := fmt.Sprintf("%d namespaces and %d VM classes", namespaces, classes)
 	return []string{
 		fmt.Sprintf("| wcpd, %s stored | %.0f ms |", size, ms(w2.ready)),
 		fmt.Sprintf("| creating %d namespaces through the API (16 clients): all accepted | %.1f s |", namespaces, created.Seconds()),
 		fmt.Sprintf("| ... until every one has its resource pool and is RUNNING | %.1f s |", running.Seconds()),
-		fmt.Sprintf("| RSS with %s, once all are RUNNING | %.0f MB |", size, rss),
+		fmt.Sprintf("| RSS with %s, once all are RUNNING (anonymous + file-backed) | %.0f MB (%.0f + %.0f) |", size, rss, anon, rss-anon),
 		fmt.Sprintf("| list of %d namespaces, median of 20 | %.1f ms |", namespaces, ms(lat[len(lat)/2])),
 		fmt.Sprintf("| list of %d namespaces, slowest of 20 | %.1f ms |", namespaces, ms(lat[len(lat)-1])),
 		fmt.Sprintf("| after a restart with %s: every namespace's pool back in the inventory | %.1f s |", size, poolsBack.Seconds()),
-		fmt.Sprintf("| after a restart: RSS once the pools are back | %.0f MB |", rss2),
+		fmt.Sprintf("| after a restart: RSS once the pools are back (anonymous + file-backed) | %.0f MB (%.0f + %.0f) |", rss2, anon2, rss2-anon2),
 		fmt.Sprintf("| after a restart: list of %d namespaces, median of 20 (slowest) | %.1f ms (%.1f ms) |", namespaces,
 			ms(lat2[len(lat2)/2]), ms(lat2[len(lat2)-1])),
 	}, nil

@@ -155,6 +155,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// DatabaseFile is the embedded etcd's database, which etcd maps into memory to read it; empty when
+// the store is an external etcd.
+func (s *Store) DatabaseFile() string {
+	if s.etcd == nil {
+		return ""
+	}
+	return s.etcd.Server.Cfg.BackendPath()
+}
+
 func (s *Store) schemaKey() string { return s.prefix + metaKind + "/schema-version" }
 
 // initSchema writes the schema version if the prefix is fresh and otherwise

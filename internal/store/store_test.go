@@ -318,3 +318,17 @@ func TestEmbeddedEtcdRefusesClientsWithoutItsCertificate(t *testing.T) {
 		}
 	}
 }
+
+func TestDatabaseFileIsTheEmbeddedEtcdsMappedDatabase(t *testing.T) {
+	t.Parallel()
+	s := openEmbedded(t)
+	db := s.DatabaseFile()
+	fi, err := os.Stat(db)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		t.Fatalf("DatabaseFile() = %q: %v (want etcd's database file)", db, err)
+	}
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err == nil && !strings.Contains(string(maps), db) {
+		t.Fatalf("%s is not mapped into the process", db)
+	}
+}
