@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -358,5 +360,68 @@ func TestSessionsLeaveTheTableAtALaterLogin(t *testing.T) {
 	}
 	if n := s.Count(); n != 1001 {
 		t.Fatalf("%d sessions after 1,001 live logins", n)
+	}
+}
+
+// TestSessionsKeepWhoOpenedThemAsOthersExpire: the table numbers the principals it holds, and a
+// sweep that drops some renumbers the rest; every live session still answers its own user and
+// groups, and a token that is not 32 hex digits is no session.
+func TestSessionsKeepWhoOpenedThemAsOthersExpire(t *testing.T) {
+	t.Parallel()
+	c := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+	s := NewSessions(c, 30*time.Minute)
+	early := auth.Principal{Name: "early", Domain: "vsphere.local"}
+	dev := auth.Principal{Name: "dev", Domain: "vsphere.local", Groups: []string{"devops"}}
+	devMoreGroups := auth.Principal{Name: "dev", Domain: "vsphere.local", Groups: []string{"devops", "admins"}}
+	s.Create(early)
+	c.Advance(20 * time.Minute)
+	a := s.Create(dev)
+	b := s.Create(devMoreGroups)
+	c.Advance(15 * time.Minute) // early's session is idle past the timeout; dev's are not
+	s.Create(auth.Principal{Name: "late", Domain: "vsphere.local"})
+	if n := s.Count(); n != 3 {
+		t.Fatalf("%d sessions after the sweep, want dev's two and late's", n)
+	}
+	for _, c := range []struct {
+		id   string
+		want auth.Principal
+	}{{a.ID, dev}, {b.ID, devMoreGroups}} {
+		got, ok := s.Touch(c.id)
+		if !ok || got.Principal.String() != c.want.String() || !slices.Equal(got.Principal.Groups, c.want.Groups) {
+			t.Fatalf("session %s answers %+v (live %v), want %+v", c.id, got.Principal, ok, c.want)
+		}
+	}
+	for _, bad := range []string{"", "zz", a.ID[:30], a.ID + "00", a.ID[:31] + "g", strings.ToUpper(a.ID)} {
+		if _, ok := s.Touch(bad); ok {
+			t.Fatalf("token %q found a session", bad)
+		}
+	}
+}
+
+// TestSessionTableHoldsNoPointers: the garbage collector skips a table without pointers, which is
+// what keeps a server with many sessions cheap to collect.
+func TestSessionTableHoldsNoPointers(t *testing.T) {
+	t.Parallel()
+	var hasPointers func(reflect.Type) bool
+	hasPointers = func(t reflect.Type) bool {
+		switch t.Kind() {
+		case reflect.Array:
+			return hasPointers(t.Elem())
+		case reflect.Struct:
+			for i := range t.NumField() {
+				if hasPointers(t.Field(i).Type) {
+					return true
+				}
+			}
+			return false
+		case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+			return true
+		}
+		return false
+	}
+	for _, typ := range []reflect.Type{reflect.TypeFor[sessionToken](), reflect.TypeFor[sessionEntry]()} {
+		if hasPointers(typ) {
+			t.Errorf("%v holds pointers", typ)
+		}
 	}
 }

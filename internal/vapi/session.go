@@ -3,6 +3,8 @@ package vapi
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,12 +32,20 @@ type SessionInfo struct {
 
 // Sessions keeps the sessions of one server in memory (vCenter's do not survive a restart either),
 // expiring those idle for longer than the idle timeout.
+//
+// The table holds no pointers: a session is its token's 16 bytes, mapping to the index of its
+// principal in a table of principals and two times as integers. The garbage collector then never
+// scans it, so a server holding hundreds of thousands of sessions (a client that logs in for every
+// call) collects as cheaply as one holding a few.
 type Sessions struct {
 	clock clock.Clock
 	idle  time.Duration
 
 	mu sync.Mutex
-	m  map[string]*Session
+	m  map[sessionToken]sessionEntry
+	// principals are the principals sessions were opened for, each once; byPrincipal finds one.
+	principals  []auth.Principal
+	byPrincipal map[string]uint32
 	// Expired sessions are swept out when a session is created, but not at every creation: that
 	// would go through every session each time (a burst of logins would cost the square of their
 	// number). A sweep runs once the idle timeout has passed since the last one (so nothing stays
@@ -44,55 +54,142 @@ type Sessions struct {
 	sweptSize int
 }
 
+// sessionToken is a session id as the bytes its hex form encodes.
+type sessionToken [16]byte
+
+// sessionEntry is one session in the table; times are Unix nanoseconds.
+type sessionEntry struct {
+	principal             uint32
+	created, lastAccessed int64
+}
+
 // NewSessions returns an empty session table.
 func NewSessions(c clock.Clock, idle time.Duration) *Sessions {
-	return &Sessions{clock: c, idle: idle, m: map[string]*Session{}}
+	return &Sessions{clock: c, idle: idle, m: map[sessionToken]sessionEntry{}, byPrincipal: map[string]uint32{}}
+}
+
+// principalKey identifies a principal with its groups: a user whose groups changed gets a new one.
+func identityKey(p auth.Principal) string {
+	return p.Name + "@" + p.Domain + "\x00" + strings.Join(p.Groups, "\x00")
 }
 
 // Create opens a session for p.
 func (s *Sessions) Create(p auth.Principal) *Session {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	var tok sessionToken
+	if _, err := rand.Read(tok[:]); err != nil {
 		panic(err)
 	}
 	now := s.clock.Now()
-	sess := &Session{ID: hex.EncodeToString(b[:]), Principal: p, Created: now, LastAccessed: now}
+	at := now.UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now.Sub(s.sweptAt) >= s.idle || len(s.m) >= 2*s.sweptSize+64 {
-		for id, old := range s.m {
-			if now.Sub(old.LastAccessed) > s.idle {
-				delete(s.m, id)
-			}
-		}
+		s.sweepLocked(at)
 		s.sweptAt, s.sweptSize = now, len(s.m)
 	}
-	s.m[sess.ID] = sess
-	return sess
+	key := identityKey(p)
+	idx, ok := s.byPrincipal[key]
+	if !ok {
+		idx = uint32(len(s.principals))
+		s.principals = append(s.principals, p)
+		s.byPrincipal[key] = idx
+	}
+	s.m[tok] = sessionEntry{principal: idx, created: at, lastAccessed: at}
+	return &Session{ID: hex.EncodeToString(tok[:]), Principal: s.principals[idx], Created: now, LastAccessed: now}
+}
+
+// sweepLocked removes the sessions idle past the timeout at (Unix nanoseconds), and the principals
+// no session holds any longer.
+func (s *Sessions) sweepLocked(at int64) {
+	used := make([]bool, len(s.principals))
+	for tok, e := range s.m {
+		if time.Duration(at-e.lastAccessed) > s.idle {
+			delete(s.m, tok)
+			continue
+		}
+		used[e.principal] = true
+	}
+	if !slices.Contains(used, false) {
+		return
+	}
+	// Renumber the principals still held.
+	renumber := make([]uint32, len(s.principals))
+	kept := s.principals[:0]
+	clear(s.byPrincipal)
+	for i, p := range s.principals {
+		if used[i] {
+			renumber[i] = uint32(len(kept))
+			s.byPrincipal[identityKey(p)] = uint32(len(kept))
+			kept = append(kept, p)
+		}
+	}
+	clear(s.principals[len(kept):])
+	s.principals = kept
+	for tok, e := range s.m {
+		e.principal = renumber[e.principal]
+		s.m[tok] = e
+	}
+}
+
+// tokenOf decodes a session id; false for anything but the 32 lower-case hex digits Create gives.
+func tokenOf(id string) (sessionToken, bool) {
+	var tok sessionToken
+	if len(id) != 2*len(tok) {
+		return tok, false
+	}
+	for i := range tok {
+		hi, ok1 := lowerHexDigit(id[2*i])
+		lo, ok2 := lowerHexDigit(id[2*i+1])
+		if !ok1 || !ok2 {
+			return tok, false
+		}
+		tok[i] = hi<<4 | lo
+	}
+	return tok, true
+}
+
+func lowerHexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // Touch returns the live session with id and marks it used now; expired sessions are removed.
 func (s *Sessions) Touch(id string) (Session, bool) {
-	now := s.clock.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.m[id]
+	tok, ok := tokenOf(id)
 	if !ok {
 		return Session{}, false
 	}
-	if now.Sub(sess.LastAccessed) > s.idle {
-		delete(s.m, id)
+	now := s.clock.Now()
+	at := now.UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[tok]
+	if !ok {
 		return Session{}, false
 	}
-	sess.LastAccessed = now
-	return *sess, true
+	if time.Duration(at-e.lastAccessed) > s.idle {
+		delete(s.m, tok)
+		return Session{}, false
+	}
+	e.lastAccessed = at
+	s.m[tok] = e
+	return Session{ID: id, Principal: s.principals[e.principal], Created: time.Unix(0, e.created), LastAccessed: now}, true
 }
 
 // Delete ends the session.
 func (s *Sessions) Delete(id string) {
+	tok, ok := tokenOf(id)
+	if !ok {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.m, id)
+	delete(s.m, tok)
 }
 
 // Count is the number of sessions held, expired or not.
