@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -106,6 +107,10 @@ type Directory struct {
 	groups   map[string]*GroupEntry
 	roles    map[string]map[Privilege]bool
 	verified map[string][32]byte // user -> salted digest of the last password that passed bcrypt
+	// memberOf memoises groupsOf per user until the directory changes (adopt): every login and
+	// every check of a caller asks it. memberMu guards it, as readers hold d.mu only for reading.
+	memberMu sync.Mutex
+	memberOf map[string][]string
 	salt     [16]byte
 	// lock counts failed logins (SetLockout); nil: no lockout.
 	lock *lockouts
@@ -397,7 +402,23 @@ func (d *Directory) Principal(user string) (Principal, error) {
 	if _, ok := d.users[name]; !ok {
 		return Principal{}, fmt.Errorf("%w: user %q", ErrUnknownPrincipal, user)
 	}
-	return Principal{Name: name, Domain: Domain, Groups: d.groupsOf(name)}, nil
+	return Principal{Name: name, Domain: Domain, Groups: d.memoisedGroupsOf(name)}, nil
+}
+
+// memoisedGroupsOf is groupsOf, computed once per user and directory; callers hold d.mu for
+// reading. The slice is shared and clipped: an append copies it, and nobody may change it in place.
+func (d *Directory) memoisedGroupsOf(name string) []string {
+	d.memberMu.Lock()
+	defer d.memberMu.Unlock()
+	if gs, ok := d.memberOf[name]; ok {
+		return gs
+	}
+	gs := slices.Clip(d.groupsOf(name))
+	if d.memberOf == nil {
+		d.memberOf = map[string][]string{}
+	}
+	d.memberOf[name] = gs
+	return gs
 }
 
 // groupsOf returns the groups holding member, directly or through nested groups, sorted.
@@ -531,6 +552,9 @@ func (next *Directory) commit() error {
 func (d *Directory) adopt(next *Directory) {
 	d.file, d.users, d.groups, d.roles, d.raw = next.file, next.users, next.groups, next.roles, next.raw
 	d.verified = map[string][32]byte{}
+	d.memberMu.Lock()
+	d.memberOf = nil
+	d.memberMu.Unlock()
 	d.changes.Add(1) // under d.mu: whoever reads the new count reads the new directory
 }
 

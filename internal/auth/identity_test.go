@@ -3,6 +3,7 @@ package auth
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -204,5 +205,42 @@ func TestAddUserJoinsGroupsAndGrantsTheRole(t *testing.T) {
 	erin, _ := d.Authenticate("erin", "erin-pw")
 	if !d.HasPrivilege(erin, SystemRead) || d.HasPrivilege(erin, NamespacesManage) || len(erin.Groups) != 0 {
 		t.Fatalf("erin %+v", erin)
+	}
+}
+
+// TestGroupsFollowAnEditAfterTheyWereAsked: a user's groups are remembered between logins, and
+// an edit of the directory makes the next login see the new ones.
+func TestGroupsFollowAnEditAfterTheyWereAsked(t *testing.T) {
+	t.Parallel()
+	d, _, err := Open(t.TempDir(), "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(func(f *File) error { f.AddUser("dana", "dana-pw", RoleReadOnly, "devops"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	before, ok := d.Authenticate("dana", "dana-pw")
+	if !ok || !before.InGroup("devops") || before.InGroup("auditors") {
+		t.Fatalf("dana before the edit: %+v", before)
+	}
+	if err := d.Update(func(f *File) error { f.AddUser("erin", "erin-pw", RoleReadOnly, "auditors"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(func(f *File) error {
+		for i := range f.Groups {
+			if f.Groups[i].Name == "auditors" {
+				f.Groups[i].Members = append(f.Groups[i].Members, "dana")
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	after, ok := d.Authenticate("dana", "dana-pw")
+	if !ok || !after.InGroup("devops") || !after.InGroup("auditors") {
+		t.Fatalf("dana after joining auditors: %+v", after)
+	}
+	if !slices.Equal(before.Groups, []string{"devops"}) {
+		t.Fatalf("the groups handed out before the edit changed: %v", before.Groups)
 	}
 }
