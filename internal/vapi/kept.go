@@ -173,7 +173,8 @@ func appendSorted[V ~string | ~[]byte](b []byte, m map[string]V) []byte {
 	if len(m) == 0 {
 		return b
 	}
-	names := make([]string, 0, len(m))
+	var few [8]string // paths name a few parameters: no allocation for them
+	names := few[:0]
 	for name := range m {
 		names = append(names, name)
 	}

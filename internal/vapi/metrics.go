@@ -2,6 +2,7 @@ package vapi
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,20 @@ type Metrics struct {
 	// rpc counts JSON-RPC invokes by operation and vAPI error type ("" for success): their HTTP
 	// status is always 200, so requests alone cannot tell their outcome.
 	rpc *prometheus.CounterVec
+	// observers holds, per operation and status, the series a request adds to: looking them up in
+	// the vectors (hashing and validating the labels) on every request cost more than serving a
+	// kept answer's body.
+	observers sync.Map // opStatus -> *requestObservers
+}
+
+type opStatus struct {
+	op     string
+	status int
+}
+
+type requestObservers struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 // NewMetrics registers the request metrics on reg (one registry per server, never the global one).
@@ -39,8 +54,19 @@ func (m *Metrics) observe(op string, status int, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.requests.WithLabelValues(op, statusLabel(status)).Inc()
-	m.latency.WithLabelValues(op).Observe(d.Seconds())
+	key := opStatus{op, status}
+	o, ok := m.observers.Load(key)
+	if !ok {
+		// Operation ids and statuses are few (the registry's, and those HTTP has), so the map
+		// stays small.
+		o, _ = m.observers.LoadOrStore(key, &requestObservers{
+			count:   m.requests.WithLabelValues(op, statusLabel(status)),
+			latency: m.latency.WithLabelValues(op),
+		})
+	}
+	ro := o.(*requestObservers)
+	ro.count.Inc()
+	ro.latency.Observe(d.Seconds())
 }
 
 // statusLabels holds the labels of the HTTP statuses, made once rather than per request.

@@ -12,8 +12,6 @@ import (
 // for the request (e.g. GET …/instances/v2 is list_v2, DELETE …/instances/v2 deletes namespace "v2").
 type router struct {
 	root *node
-	// templates holds each operation's templates split into segments, for bind.
-	templates map[*Operation][][]string
 }
 
 type node struct {
@@ -21,14 +19,20 @@ type node struct {
 	param   *node
 	name    string       // parameter name when this node is a parameter
 	ops     []*Operation // operations whose template ends here
+	// names holds, for each operation ending here, the parameter names of its template in path
+	// order (a template's literal and parameter segments are the path to its node, so any other
+	// template of the operation ending here names the same positions; the first one's names win).
+	names map[*Operation][]string
 }
 
+// maxSegments bounds the templates' length: a match records its parameter positions as bits.
+const maxSegments = 64
+
 func newRouter(ops []*Operation) *router {
-	r := &router{root: &node{}, templates: map[*Operation][][]string{}}
+	r := &router{root: &node{}}
 	for _, op := range ops {
 		for _, tmpl := range append([]string{op.Path}, op.AltPaths...) {
 			r.insert(tmpl, op)
-			r.templates[op] = append(r.templates[op], split(tmpl))
 		}
 	}
 	return r
@@ -36,9 +40,15 @@ func newRouter(ops []*Operation) *router {
 
 func (r *router) insert(tmpl string, op *Operation) {
 	n := r.root
-	for _, seg := range split(tmpl) {
+	segs := split(tmpl)
+	if len(segs) > maxSegments {
+		panic("vapi: template " + tmpl + " has more segments than the router matches")
+	}
+	var names []string
+	for _, seg := range segs {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
 			name := seg[1 : len(seg)-1]
+			names = append(names, name)
 			if n.param == nil {
 				n.param = &node{name: name}
 			} else if n.param.name != name {
@@ -59,6 +69,12 @@ func (r *router) insert(tmpl string, op *Operation) {
 		n = child
 	}
 	n.ops = append(n.ops, op)
+	if n.names == nil {
+		n.names = map[*Operation][]string{}
+	}
+	if _, ok := n.names[op]; !ok {
+		n.names[op] = names
+	}
 }
 
 func split(p string) []string {
@@ -70,24 +86,26 @@ func split(p string) []string {
 }
 
 type match struct {
-	node   *node
-	params int // how many segments were parameters on the way
+	node    *node
+	params  int    // how many segments were parameters on the way
+	paramAt uint64 // bit i set: segment i was a parameter
 }
 
-// collect finds every node the segments reach, literals first.
-func (n *node) collect(segs []string, params int, out *[]match) {
-	if len(segs) == 0 {
+// collect appends every node the segments from depth on reach, literals first.
+func (n *node) collect(segs []string, depth, params int, paramAt uint64, out []match) []match {
+	if depth == len(segs) {
 		if len(n.ops) > 0 {
-			*out = append(*out, match{n, params})
+			out = append(out, match{n, params, paramAt})
 		}
-		return
+		return out
 	}
-	if c := n.literal[segs[0]]; c != nil {
-		c.collect(segs[1:], params, out)
+	if c := n.literal[segs[depth]]; c != nil {
+		out = c.collect(segs, depth+1, params, paramAt, out)
 	}
-	if n.param != nil && segs[0] != "" {
-		n.param.collect(segs[1:], params+1, out)
+	if n.param != nil && segs[depth] != "" && depth < maxSegments {
+		out = n.param.collect(segs, depth+1, params+1, paramAt|1<<depth, out)
 	}
+	return out
 }
 
 func (r *router) resolve(method, rawPath, action string) (*Operation, map[string]string, error) {
@@ -106,8 +124,8 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 			return nil, nil, DotSegment(rawPath)
 		}
 	}
-	matches := make([]match, 0, 2)
-	r.root.collect(segs, 0, &matches)
+	var buf2 [4]match // most paths reach one or two nodes: no allocation for them
+	matches := r.root.collect(segs, 0, 0, 0, buf2[:0])
 	if len(matches) == 0 {
 		return nil, nil, NewError(ErrorNotFound, "wcpd.path.not_found",
 			"No operation is served at "+rawPath+".", rawPath)
@@ -167,27 +185,14 @@ func (r *router) bind(m match, segs []string, op *Operation) map[string]string {
 	if m.params == 0 {
 		return nil
 	}
-	out := make(map[string]string, m.params)
-	for _, ts := range r.templates[op] {
-		if len(ts) != len(segs) {
-			continue
+	names := m.node.names[op]
+	out := make(map[string]string, len(names))
+	i := 0
+	for pos, seg := range segs {
+		if m.paramAt&(1<<pos) != 0 && i < len(names) {
+			out[names[i]] = seg
+			i++
 		}
-		ok := true
-		for i, t := range ts {
-			if !strings.HasPrefix(t, "{") && t != segs[i] {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		for i, t := range ts {
-			if strings.HasPrefix(t, "{") {
-				out[t[1:len(t)-1]] = segs[i]
-			}
-		}
-		return out
 	}
 	return out
 }
