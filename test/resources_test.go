@@ -241,6 +241,21 @@ func TestResourcesOfAnEnabledSupervisor(t *testing.T) {
 	if len(nsSeries) != 9 || nsSeries[0].Counter != "cpu_used_mhz" || len(nsSeries[0].TimeStamps) == 0 {
 		t.Errorf("namespace time series: %s", r.Body)
 	}
+	// The same read over a range reaching past now: answered the same until the next sample, which
+	// it then shows (the answer is kept per sample round).
+	ahead := fmt.Sprintf("/api/vcenter/namespace-management/stats/time-series?obj_type=NAMESPACE&namespace=res-ns&start=%d&end=%d",
+		start.Unix(), env.Clock.Now().Add(time.Hour).Unix())
+	before := env.Do("GET", ahead, admin, nil)
+	if again := env.Do("GET", ahead, admin, nil); before.Status != 200 || string(again.Body) != string(before.Body) {
+		t.Fatalf("the same read twice: %d %s, then %s", before.Status, before.Body, again.Body)
+	}
+	env.Settle(resources.SampleInterval)
+	var beforeSeries, afterSeries []resources.TimeSeries
+	before.JSON(t, &beforeSeries)
+	env.Do("GET", ahead, admin, nil).JSON(t, &afterSeries)
+	if n := len(beforeSeries[0].TimeStamps); len(afterSeries[0].TimeStamps) != n+1 {
+		t.Fatalf("after one more sample: %d time stamps, want %d", len(afterSeries[0].TimeStamps), n+1)
+	}
 	r = env.Do("GET", fmt.Sprintf("/api/vcenter/namespace-management/stats/time-series?obj_type=CLUSTER&cluster=%s&start=%d&end=%d",
 		clusterA, start.Unix(), env.Clock.Now().Unix()), admin, nil)
 	if r.Status != 200 {

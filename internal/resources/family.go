@@ -11,8 +11,10 @@ package resources
 
 import (
 	"context"
+	"encoding/binary"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wcpd/wcpd/internal/auth"
@@ -37,6 +39,9 @@ type Family struct {
 
 	mu      sync.Mutex
 	history map[seriesKey]*series
+	// sampleRounds counts the sampler's rounds, each counted once its samples are in history: the
+	// kept time series answers follow it.
+	sampleRounds atomic.Uint64
 	// closed are rolled-up points waiting to be written to the store (history.go).
 	closed []closedPoint
 	// entitlements holds, per cluster, what its latest analysis gives each namespace (CPU MHz,
@@ -81,8 +86,14 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Extend(whatIfBinding, f.whatIf, false)
 	r.Handle("namespace_management.stats.time_series", "get", f.timeSeries)
 	// The live analysis is the model run on the inventory and the Supervisors' records, so the API
-	// keeps its answer; the time series come from the sampler's history and are not kept.
+	// keeps its answer. The time series are also derived from the sampler's samples in memory and
+	// from the clock (which level of the history a start time falls in): kept per sample round and
+	// second.
 	r.Keep(liveBinding.Service, liveBinding.Name)
+	r.KeepVersioned("namespace_management.stats.time_series", "get", func(b []byte) []byte {
+		b = binary.BigEndian.AppendUint64(b, f.sampleRounds.Load())
+		return binary.BigEndian.AppendUint64(b, uint64(f.clock().Now().Unix()))
+	})
 }
 
 // Start starts the stats sampler; its first sample is taken at once.

@@ -113,6 +113,7 @@ func (f *Family) sample(ctx context.Context, _ string) (controller.Result, error
 		}
 	}
 	f.prune(now.Unix())
+	f.sampleRounds.Add(1) // after the history changed: see Register
 	f.mu.Lock()
 	closed := f.closed
 	f.closed = nil

@@ -22,7 +22,8 @@ import (
 //
 // A family may keep a read only if its handler's answer is a function of the request, the store,
 // the inventory and (for KeptPerCaller) the caller: not of the clock, of a process's state kept
-// outside the store, or of the simulator's own REST services (tagging, content libraries).
+// outside the store, or of the simulator's own REST services (tagging, content libraries), unless
+// it names those with KeepVersioned.
 
 // KeptInputs are the change counts of everything a kept read may be derived from.
 type KeptInputs struct {
@@ -86,6 +87,17 @@ func (r *Registry) Keep(service string, names ...string) { r.keep(kept, service,
 // KeepPerCaller is Keep for reads whose answer also depends on who asks.
 func (r *Registry) KeepPerCaller(service string, names ...string) {
 	r.keep(keptPerCaller, service, names)
+}
+
+// KeepVersioned is Keep for a read also derived from something outside the store, the inventory
+// and the directory: the state a family holds in memory (a sampler's latest samples), or the
+// clock. version appends what identifies that state, and must append something else whenever
+// the answer could differ; it is read before the handler runs, so the family changes its state
+// first and then what version appends.
+func (r *Registry) KeepVersioned(service, name string, version func(b []byte) []byte) {
+	r.keep(kept, service, []string{name})
+	b := Binding{Service: service, Name: name}
+	r.byID[b.ID()].keptVersion = version
 }
 
 func (r *Registry) keep(mode keepMode, service string, names []string) {
@@ -164,6 +176,10 @@ func keptKey(b []byte, op *Operation, call *Call) []byte {
 	}
 	if op.keep == keptPerCaller {
 		b = appendCallerView(b, call.Principal)
+	}
+	if op.keptVersion != nil {
+		b = append(b, "\x00version\x00"...)
+		b = op.keptVersion(b)
 	}
 	return b
 }

@@ -163,3 +163,46 @@ func BenchmarkKeptRead(b *testing.B) {
 		})
 	}
 }
+
+// TestKeptVersionedAnswersFollowTheFamilysState: a read kept with a version is answered again
+// while the version and the inputs stay, and made anew when either moves.
+func TestKeptVersionedAnswersFollowTheFamilysState(t *testing.T) {
+	var inputs, version atomic.Uint64
+	var runs atomic.Int64
+	reg := NewRegistry()
+	reg.Handle("namespace_management.stats.time_series", "get", func(c *Call) (any, error) {
+		return map[string]any{"run": runs.Add(1)}, nil
+	})
+	reg.KeepVersioned("namespace_management.stats.time_series", "get", func(b []byte) []byte {
+		return append(b, byte(version.Load()))
+	})
+	api := &API{
+		Registry: reg, Sessions: NewSessions(clock.NewFake(time.Now()), time.Hour), Identity: roleIdentity{},
+		Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry()),
+		KeptInputs: func() KeptInputs { return KeptInputs{Store: inputs.Load()} },
+	}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv}
+	admin := login(t, srv.URL, "admin", "pw")
+	read := func() string {
+		t.Helper()
+		r := f.do(t, "GET", "/api/vcenter/namespace-management/stats/time-series?obj_type=CLUSTER&cluster=c&start=1&end=2", admin, "")
+		if r.status != http.StatusOK {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		return string(r.body)
+	}
+	first := read()
+	if again := read(); again != first || runs.Load() != 1 {
+		t.Fatalf("same version: %s then %s after %d runs, want the kept answer", first, again, runs.Load())
+	}
+	version.Add(1)
+	if moved := read(); moved == first || runs.Load() != 2 {
+		t.Fatalf("after the version moved: %s (runs %d), want a new answer", moved, runs.Load())
+	}
+	inputs.Add(1)
+	if read(); runs.Load() != 3 {
+		t.Fatalf("after the store moved: %d runs, want 3", runs.Load())
+	}
+}

@@ -62,6 +62,8 @@ type Operation struct {
 
 	id   string   // Binding.ID, made once: every request logs and counts it
 	keep keepMode // whether the API keeps its encoded answers (kept.go)
+	// keptVersion appends to a kept answer's key what else its answer is derived from (KeepVersioned).
+	keptVersion func(b []byte) []byte
 }
 
 // ID is the operation id used in logs and metrics (Binding.ID).
