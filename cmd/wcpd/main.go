@@ -143,8 +143,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	// The heap may grow by half its live size (at least residency.MinHeadroom) between
-	// collections rather than double: at size that is the difference of a hundred MB.
+	// Between collections the heap grows by half its live size or residency.MinHeadroom, whichever
+	// is more, rather than by all of it: fewer collections in a small heap, less memory in a large one.
 	heap := residency.GovernHeap()
 	defer heap.Stop()
 	srv, err := server.Start(ctx, cfg)

@@ -1,7 +1,6 @@
 package residency
 
 import (
-	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -10,53 +9,58 @@ import (
 	"sync/atomic"
 )
 
-// The heap's headroom. Go's collector lets the heap grow to twice what was live after the last
-// collection (GOGC=100) before it collects again: cheap in a small heap, but at 10,000 namespaces
-// that is 100 MB held for nothing more than fewer collections. The governor caps the growth at
-// MinHeadroom or half the live heap, whichever is more, by moving the runtime's soft memory limit
-// after every collection; below that cap GOGC still decides, so a small heap is collected no more
-// often than before.
+// The heap's headroom. Go's collector lets the heap grow by as much as was live after the last
+// collection (GOGC=100) before it collects again. In a small heap that is a few MB, and a server
+// answering tens of thousands of reads a second collects several times a second; at 10,000
+// namespaces it is 100 MB held for nothing more than fewer collections. The governor sets the
+// growth instead to MinHeadroom or half the live heap, whichever is more, by setting GOGC after
+// every collection: fewer collections while the heap is small, half the headroom once it is large.
 const (
 	MinHeadroom = 48 << 20
 	liveMetric  = "/gc/heap/live:bytes"
 )
 
-// HeapLimit is the memory limit the governor sets for a live heap of live bytes.
-func HeapLimit(live uint64) int64 {
-	return int64(live + max(MinHeadroom, live/2))
+// GCPercent is the GOGC the governor sets for a live heap of live bytes.
+func GCPercent(live uint64) int {
+	if live == 0 {
+		return 100
+	}
+	return int(max(MinHeadroom, live/2) * 100 / live)
 }
 
 // HeapGovernor follows the live heap after each collection; see GovernHeap.
 type HeapGovernor struct {
-	mu      sync.Mutex // orders a collection's new limit against Stop's lifting it
+	mu      sync.Mutex // orders a collection's new setting against Stop's restoring the old
 	stopped atomic.Bool
-	limit   atomic.Int64 // the memory limit last set
+	percent atomic.Int64 // the GOGC last set
+	found   int          // the GOGC before the governor started
 }
 
-// GovernHeap starts moving the runtime's memory limit after every collection, unless the
-// environment already chose (GOMEMLIMIT, or GOGC=off, which a limit would turn into the only
-// trigger). Stop ends it and lifts the limit.
+// GovernHeap starts setting the collector's GOGC after every collection, unless the environment
+// already chose (GOGC or GOMEMLIMIT set). Stop ends it and restores the GOGC found.
 func GovernHeap() *HeapGovernor {
 	g := &HeapGovernor{}
-	if os.Getenv("GOMEMLIMIT") != "" || os.Getenv("GOGC") == "off" {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		g.stopped.Store(true)
 		return g
 	}
+	g.found = debug.SetGCPercent(100)
+	debug.SetGCPercent(g.found)
 	g.arm()
 	return g
 }
 
-// Limit is the memory limit last set, 0 before the first collection or when not governing.
-func (g *HeapGovernor) Limit() int64 { return g.limit.Load() }
+// Percent is the GOGC last set, 0 before the first collection or when not governing.
+func (g *HeapGovernor) Percent() int { return int(g.percent.Load()) }
 
-// Stop ends the governing and lifts the limit.
+// Stop ends the governing and restores the GOGC found at the start.
 func (g *HeapGovernor) Stop() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.stopped.Swap(true) {
 		return
 	}
-	debug.SetMemoryLimit(math.MaxInt64)
+	debug.SetGCPercent(g.found)
 }
 
 // gcSentinel is allocated unreachable; its finalizer runs after the collection that finds it,
@@ -80,12 +84,12 @@ func (g *HeapGovernor) afterCollection() {
 	if sample[0].Value.Kind() != metrics.KindUint64 {
 		return
 	}
-	limit := HeapLimit(sample[0].Value.Uint64())
+	percent := GCPercent(sample[0].Value.Uint64())
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.stopped.Load() {
 		return
 	}
-	g.limit.Store(limit)
-	debug.SetMemoryLimit(limit)
+	g.percent.Store(int64(percent))
+	debug.SetGCPercent(percent)
 }

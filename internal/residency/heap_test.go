@@ -1,59 +1,71 @@
 package residency
 
 import (
-	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
 )
 
-func TestHeapLimitIsHalfTheLiveHeapOrTheMinimumAbove(t *testing.T) {
-	for _, c := range []struct{ live, want uint64 }{
-		{0, MinHeadroom},
-		{10 << 20, 10<<20 + MinHeadroom},
-		{200 << 20, 300 << 20}, // at size: half the live heap, where GOGC=100 would allow all of it
+func TestHeadroomIsHalfTheLiveHeapOrTheMinimum(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 100},
+		{16 << 20, 300}, // a small heap may grow by the minimum: three times itself
+		{96 << 20, 50},  // exactly the minimum, half of it
+		{400 << 20, 50}, // at size: half the live heap, where GOGC=100 would allow all of it
+		{MinHeadroom, 100},
 	} {
-		if got := HeapLimit(c.live); got != int64(c.want) {
-			t.Errorf("HeapLimit(%d MiB) = %d MiB, want %d MiB", c.live>>20, got>>20, c.want>>20)
+		if got := GCPercent(c.live); got != c.want {
+			t.Errorf("GCPercent(%d MiB) = %d, want %d", c.live>>20, got, c.want)
 		}
 	}
 }
 
+// currentGCPercent reads GOGC (the runtime only tells it by setting it).
+func currentGCPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
 func TestGovernorFollowsTheLiveHeapAfterEachCollection(t *testing.T) {
-	t.Setenv("GOMEMLIMIT", "")
 	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	found := currentGCPercent()
 	g := GovernHeap()
 	defer g.Stop()
-	kept := make([]byte, 64<<20) // live across the collections below
+	kept := make([]byte, 192<<20) // live across the collections below: past twice the minimum
 	// The finalizer that reports a collection runs in the runtime's finalizer goroutine after it:
 	// collect until it has.
-	for i := 0; g.Limit() == 0 && i < 1000; i++ {
+	for i := 0; g.Percent() == 0 && i < 1000; i++ {
 		runtime.GC()
 		runtime.Gosched()
 	}
-	limit := g.Limit()
-	if limit < int64(len(kept))+MinHeadroom {
-		t.Fatalf("limit %d MiB with %d MiB live: want at least the live heap and %d MiB", limit>>20, len(kept)>>20, MinHeadroom>>20)
+	if got := g.Percent(); got < 50 || got > 60 {
+		t.Fatalf("GOGC %d with %d MiB live: want about 50 (half the live heap)", got, len(kept)>>20)
 	}
-	if got := debug.SetMemoryLimit(-1); got != limit {
-		t.Fatalf("runtime's memory limit %d, governor says it set %d", got, limit)
+	if got := currentGCPercent(); got != g.Percent() {
+		t.Fatalf("the runtime's GOGC is %d, the governor says it set %d", got, g.Percent())
 	}
 	runtime.KeepAlive(kept)
 	g.Stop()
-	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
-		t.Fatalf("after Stop the memory limit is %d MiB, want none", got>>20)
+	if got := currentGCPercent(); got != found {
+		t.Fatalf("after Stop GOGC is %d, want the %d found", got, found)
 	}
 }
 
 func TestGovernorLeavesAChoiceOfTheEnvironmentAlone(t *testing.T) {
-	t.Setenv("GOMEMLIMIT", "1GiB")
+	t.Setenv("GOGC", "400")
+	found := currentGCPercent()
 	g := GovernHeap()
 	defer g.Stop()
 	for range 3 {
 		runtime.GC()
 		runtime.Gosched()
 	}
-	if g.Limit() != 0 {
-		t.Fatalf("governed despite GOMEMLIMIT: limit %d", g.Limit())
+	if g.Percent() != 0 || currentGCPercent() != found {
+		t.Fatalf("governed despite GOGC in the environment: set %d, runtime has %d", g.Percent(), currentGCPercent())
 	}
 }
