@@ -103,6 +103,8 @@ type Inventory struct {
 	topology   atomic.Uint64
 	// clusters keeps what Clusters read until the inventory changes.
 	clusters keptClusters
+	// treeSizes holds, per root pool, how many pools and VMs ReadPoolTree last found below it.
+	treeSizes sync.Map // string -> [2]int
 
 	// stopSweep ends the removal of finished tasks (tasks.go).
 	stopSweep chan struct{}

@@ -123,7 +123,13 @@ func (inv *Inventory) ReadPoolTree(ctx context.Context, root string) (*PoolTree,
 	if !ok {
 		return nil, fmt.Errorf("resource pool %s: %w", root, ErrNotFound)
 	}
+	// Sized as the last read of the same root found it: at 10,000 pools the slices' growth was a
+	// good part of what a read allocated.
 	t := &PoolTree{}
+	if last, ok := inv.treeSizes.Load(root); ok {
+		size := last.([2]int)
+		t.Pools, t.VMs = make([]TreePool, 0, size[0]), make([]TreeVM, 0, size[1])
+	}
 	var kids []types.ManagedObjectReference
 	m.WithLock(lock, rootRef, func() {
 		t.Root = TreePoolOf(&rootObj.ResourcePool)
@@ -150,6 +156,7 @@ func (inv *Inventory) ReadPoolTree(ctx context.Context, root string) (*PoolTree,
 		}
 	}
 	walk(kids)
+	inv.treeSizes.Store(root, [2]int{len(t.Pools), len(t.VMs)})
 	return t, ctx.Err()
 }
 

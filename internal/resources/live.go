@@ -105,12 +105,13 @@ func (f *Family) readTree(ctx context.Context, cluster string) (*snapshot, map[s
 		hostMHz[h.ID] = int64(h.CPUMHz)
 	}
 
-	byRef := map[string]*liveNode{cl.ResourcePool: {}}
+	byRef := make(map[string]*liveNode, 1+len(pools)+len(vms))
+	byRef[cl.ResourcePool] = &liveNode{}
 	type placed struct {
 		parent string
 		node   *liveNode
 	}
-	var all []placed
+	all := make([]placed, 0, len(pools)+len(vms))
 	for _, p := range pools {
 		if p.Parent == "" || p.ID == cl.ResourcePool {
 			continue
