@@ -17,7 +17,8 @@ import (
 // a read-only one holding a page the process wrote (a relocation, say: the kernel counts it as
 // anonymous), nor a file replaced on disk since it was mapped, so nothing but the files' own pages
 // is ever dropped. (Private_Dirty is no guide: it also counts pages of a freshly written file the
-// kernel has not yet written back.)
+// kernel has not yet written back.) The caller must know that the files' mappings are not unmapped
+// or moved meanwhile: the ranges are read from /proc/self/smaps first.
 func ReleaseReadOnlyPages(files ...string) (Released, error) {
 	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {

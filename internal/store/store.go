@@ -156,7 +156,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 // DatabaseFile is the embedded etcd's database, which etcd maps into memory to read it; empty when
-// the store is an external etcd.
+// the store is an external etcd. etcd maps it once, at its initial map size (10 GiB unless
+// configured), and maps it anew only past that size or when defragmenting, which wcpd does not do:
+// the mapping stays where it is for the life of the store.
 func (s *Store) DatabaseFile() string {
 	if s.etcd == nil {
 		return ""

@@ -68,7 +68,7 @@ func NewSessions(c clock.Clock, idle time.Duration) *Sessions {
 	return &Sessions{clock: c, idle: idle, m: map[sessionToken]sessionEntry{}, byPrincipal: map[string]uint32{}}
 }
 
-// principalKey identifies a principal with its groups: a user whose groups changed gets a new one.
+// identityKey identifies a principal with its groups: a user whose groups changed gets a new one.
 func identityKey(p auth.Principal) string {
 	return p.Name + "@" + p.Domain + "\x00" + strings.Join(p.Groups, "\x00")
 }
