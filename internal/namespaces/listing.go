@@ -91,7 +91,7 @@ func (f *Family) listAnswer(ctx context.Context, v2 bool) (vapi.Raw, error) {
 	inputs := make([]clusterInputs, len(clusters))
 	for i, cluster := range clusters {
 		if res != nil {
-			fig, err := res.NamespaceUsages(ctx, cluster)
+			fig, err := res.NamespaceConsumption(ctx, cluster)
 			if err != nil {
 				return nil, fmt.Errorf("usage of the namespaces on %s: %w", cluster, err)
 			}

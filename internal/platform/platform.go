@@ -226,19 +226,23 @@ type Usage struct {
 type Resources interface {
 	ClusterUsage(ctx context.Context, cluster string) (Usage, error)
 	NamespaceUsage(ctx context.Context, cluster, namespace string) (Usage, error)
-	// NamespaceUsages is NamespaceUsage for every namespace with a pool on cluster, read in one
-	// pass (a list asks this rather than NamespaceUsage per namespace). The figures are kept until
-	// the inventory changes, so asking again is cheap.
-	NamespaceUsages(ctx context.Context, cluster string) (NamespaceFigures, error)
+	// NamespaceConsumption is what every namespace with a pool on cluster uses: the used CPU,
+	// memory and storage of NamespaceUsage, read in one pass over the cluster (a list asks this
+	// rather than NamespaceUsage per namespace, and shows nothing else). The capacities are left
+	// out: a namespace without a limit has its entitlement as capacity, which takes the resource
+	// model run on the whole cluster. The figures are kept until the inventory changes, so asking
+	// again is cheap.
+	NamespaceConsumption(ctx context.Context, cluster string) (NamespaceFigures, error)
 }
 
-// NamespaceFigures are the usage figures of a cluster's namespaces, read together.
+// NamespaceFigures are the consumption figures of a cluster's namespaces, read together.
 type NamespaceFigures struct {
 	// Read identifies the reading: two answers with the same Read carry the same figures, so what
 	// was derived from the first (an encoded list) can be reused. Zero for a cluster without
 	// figures (its Supervisor has no Namespaces pool yet).
 	Read uint64
-	// ByName has the usage of each namespace with a pool; it is shared and read-only.
+	// ByName has the used figures of each namespace with a pool (its capacities are zero); it is
+	// shared and read-only.
 	ByName map[string]Usage
 }
 

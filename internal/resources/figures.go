@@ -2,7 +2,6 @@ package resources
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/wcpd/wcpd/internal/drs"
 	"github.com/wcpd/wcpd/internal/platform"
@@ -15,11 +14,14 @@ import (
 // computed and are used only while the generation is still that one, so an answer never reflects
 // the inventory as it was before a change whose caller has already been told it is done.
 
-// clusterFigures are a Supervisor cluster's namespace usages, read in one pass.
+// clusterFigures are what a Supervisor cluster's namespaces use, read in one pass.
 type clusterFigures struct {
 	generation uint64 // the inventory's generation before they were read
 	pool       string // the Supervisor's Namespaces pool they were read under
 	figures    platform.NamespaceFigures
+	// limits holds each namespace pool's CPU (MHz) and memory (MB) limits, -1 for none, read in
+	// the same pass: with them a get of one namespace needs no read of its own (NamespaceUsage).
+	limits map[string][2]int64
 }
 
 // keptUsage is a cluster's own usage as last read.
@@ -28,10 +30,13 @@ type keptUsage struct {
 	usage      platform.Usage
 }
 
-// NamespaceUsages reports NamespaceUsage for every namespace with a pool on cluster, reading the
-// cluster once (namespaces without a pool are absent and use nothing). An unknown cluster, or one
-// without a Supervisor, is a NOT_FOUND vAPI error.
-func (f *Family) NamespaceUsages(ctx context.Context, cluster string) (platform.NamespaceFigures, error) {
+// NamespaceConsumption reports the used figures of NamespaceUsage for every namespace with a pool on
+// cluster, reading the cluster's tree once (namespaces without a pool are absent and use nothing).
+// It runs no resource model: what a namespace uses is what its VMs and pods use, and the model is
+// needed only for the capacities, which a list does not show (at 10,000 namespaces the model was
+// half of the first list after a change). An unknown cluster, or one without a Supervisor, is a
+// NOT_FOUND vAPI error.
+func (f *Family) NamespaceConsumption(ctx context.Context, cluster string) (platform.NamespaceFigures, error) {
 	sup, err := f.supervisorOf(ctx, cluster)
 	if err != nil || sup.NamespacesPool == "" {
 		return platform.NamespaceFigures{}, err
@@ -52,26 +57,30 @@ func (f *Family) NamespaceUsages(ctx context.Context, cluster string) (platform.
 		return platform.NamespaceFigures{}, err
 	}
 	byName := map[string]platform.Usage{}
-	if s.namespaces != nil && len(s.namespaces.kids) > 0 {
-		storage, err := f.storageCapacityMB(ctx, cluster)
-		if err != nil {
-			return platform.NamespaceFigures{}, err
-		}
-		a, err := s.analyseFigures(s.roots)
-		if err != nil {
-			return platform.NamespaceFigures{}, fmt.Errorf("analysing cluster %s: %w", cluster, err)
-		}
-		f.remember(s, a)
+	limits := map[string][2]int64{}
+	if s.namespaces != nil {
 		for _, ns := range s.namespaces.kids {
-			if ns.node.Type == drs.KindResourcePool {
-				byName[ns.node.Name] = namespaceUsage(ns, a.byNode[ns], storage)
+			if ns.node.Type != drs.KindResourcePool {
+				continue
 			}
+			cpu, mem, storage := consumed(ns.kids)
+			byName[ns.node.Name] = platform.Usage{CPUUsedMHz: cpu, MemoryUsedMB: mem, StorageUsedMB: storage}
+			limit := [2]int64{-1, -1}
+			if l := ns.node.Limit; l != nil {
+				if l.CPUMHz != nil {
+					limit[0] = *l.CPUMHz
+				}
+				if l.MemoryMB != nil {
+					limit[1] = *l.MemoryMB
+				}
+			}
+			limits[ns.node.Name] = limit
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.readings++
-	fig := &clusterFigures{generation: generation, pool: sup.NamespacesPool,
+	fig := &clusterFigures{generation: generation, pool: sup.NamespacesPool, limits: limits,
 		figures: platform.NamespaceFigures{Read: f.readings, ByName: byName}}
 	f.figures[cluster] = fig
 	return fig.figures, nil

@@ -105,7 +105,7 @@ func BenchmarkFirstReadAfterAChange(b *testing.B) {
 			}
 			b.Run("namespace-figures", func(b *testing.B) {
 				afterEachChange(b, func() error {
-					fig, err := f.NamespaceUsages(ctx, clusterA)
+					fig, err := f.NamespaceConsumption(ctx, clusterA)
 					if err == nil && len(fig.ByName) != size.namespaces {
 						err = fmt.Errorf("%d namespaces' figures, want %d", len(fig.ByName), size.namespaces)
 					}

@@ -21,11 +21,12 @@ import (
 // they are read from the inventory, and kept only until the inventory changes (figures.go).
 // Reading a whole cluster is proportional to the number of objects in it, so NamespaceUsage, which
 // other families ask for one namespace (a get), reads only the namespace's own pool and what runs
-// in it unless the cluster's figures are at hand; NamespaceUsages, which a list asks, reads the
-// whole cluster once. The one figure that needs the whole cluster, the entitlement a namespace
-// without a limit is given under contention, comes from the cluster's latest analysis (the
-// sampler makes one every SampleInterval, and so does every live analysis, what-if and
-// NamespaceUsages); a namespace that analysis did not see gets a new one.
+// in it unless the list's reading of the cluster is at hand; NamespaceConsumption, which a list
+// asks, reads the whole cluster's tree once, for the used figures and the limits. The one figure
+// that needs the whole cluster, the entitlement a namespace without a limit is given under
+// contention, comes from the cluster's latest analysis (the sampler makes one every
+// SampleInterval, and so does every live analysis and what-if); a namespace that analysis did not
+// see gets a new one.
 
 // ClusterUsage is what a cluster's workloads use and what the cluster has: CPU and memory used by
 // its powered-on VMs and pods (see vmUsage) against its effective capacity, and the storage its
@@ -78,34 +79,41 @@ func (f *Family) NamespaceUsage(ctx context.Context, cluster, namespace string) 
 	if err != nil || sup.NamespacesPool == "" {
 		return platform.Usage{}, err
 	}
+	var u platform.Usage
+	var cpuLimit, memLimit int64
 	if fig, ok := f.currentFigures(cluster, sup.NamespacesPool); ok {
-		return fig.figures.ByName[namespace], nil
-	}
-	c := f.deps.Inventory.Client()
-	ref, err := object.NewSearchIndex(c).FindChild(ctx, poolRef(sup.NamespacesPool), namespace)
-	switch {
-	case fault.Is(err, &types.ManagedObjectNotFound{}):
-		return platform.Usage{}, nil // the Namespaces pool is gone: nothing runs
-	case err != nil:
-		return platform.Usage{}, fmt.Errorf("finding the pool of namespace %s: %w", namespace, err)
-	case ref == nil || ref.Reference().Type != "ResourcePool":
-		return platform.Usage{}, nil
-	}
-	var pool mo.ResourcePool
-	if err := property.DefaultCollector(c).RetrieveOne(ctx, ref.Reference(), []string{"config"}, &pool); err != nil {
-		if fault.Is(err, &types.ManagedObjectNotFound{}) {
+		// The list's reading of the cluster is at hand: what the namespace uses and its limits.
+		limit, found := fig.limits[namespace]
+		if !found {
+			return platform.Usage{}, nil // no pool: nothing runs
+		}
+		u, cpuLimit, memLimit = fig.figures.ByName[namespace], limit[0], limit[1]
+	} else {
+		c := f.deps.Inventory.Client()
+		ref, err := object.NewSearchIndex(c).FindChild(ctx, poolRef(sup.NamespacesPool), namespace)
+		switch {
+		case fault.Is(err, &types.ManagedObjectNotFound{}):
+			return platform.Usage{}, nil // the Namespaces pool is gone: nothing runs
+		case err != nil:
+			return platform.Usage{}, fmt.Errorf("finding the pool of namespace %s: %w", namespace, err)
+		case ref == nil || ref.Reference().Type != "ResourcePool":
 			return platform.Usage{}, nil
 		}
-		return platform.Usage{}, fmt.Errorf("reading the pool of namespace %s: %w", namespace, err)
-	}
-	var u platform.Usage
-	if u.CPUUsedMHz, u.MemoryUsedMB, u.StorageUsedMB, err = f.usedUnder(ctx, ref.Reference(), nil); err != nil {
-		return platform.Usage{}, err
+		var pool mo.ResourcePool
+		if err := property.DefaultCollector(c).RetrieveOne(ctx, ref.Reference(), []string{"config"}, &pool); err != nil {
+			if fault.Is(err, &types.ManagedObjectNotFound{}) {
+				return platform.Usage{}, nil
+			}
+			return platform.Usage{}, fmt.Errorf("reading the pool of namespace %s: %w", namespace, err)
+		}
+		if u.CPUUsedMHz, u.MemoryUsedMB, u.StorageUsedMB, err = f.usedUnder(ctx, ref.Reference(), nil); err != nil {
+			return platform.Usage{}, err
+		}
+		cpuLimit, memLimit = limitOf(pool.Config.CpuAllocation.Limit), limitOf(pool.Config.MemoryAllocation.Limit)
 	}
 	if u.StorageCapacityMB, err = f.storageCapacityMB(ctx, cluster); err != nil {
 		return platform.Usage{}, err
 	}
-	cpuLimit, memLimit := limitOf(pool.Config.CpuAllocation.Limit), limitOf(pool.Config.MemoryAllocation.Limit)
 	u.CPUCapacityMHz, u.MemoryCapacityMB = cpuLimit, memLimit
 	if cpuLimit < 0 || memLimit < 0 {
 		ent, err := f.entitlement(ctx, cluster, namespace)

@@ -129,11 +129,11 @@ func powerOff(t *testing.T, h *harness, vm *object.VirtualMachine) {
 	}
 }
 
-// TestNamespaceUsagesAreNamespaceUsageForAllAndFollowTheInventory: the figures a list asks for are
+// TestNamespaceConsumptionIsNamespaceUsageForAllAndFollowsTheInventory: the figures a list asks for are
 // those of NamespaceUsage, namespace by namespace; asking again without a change reuses them, and
 // every change made through the inventory (a VM created, powered off, a pool's limit set in place)
 // shows in the very next answer.
-func TestNamespaceUsagesAreNamespaceUsageForAllAndFollowTheInventory(t *testing.T) {
+func TestNamespaceConsumptionIsNamespaceUsageForAllAndFollowsTheInventory(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.supervisorTree("ns-a", "ns-b")
@@ -142,38 +142,54 @@ func TestNamespaceUsagesAreNamespaceUsageForAllAndFollowTheInventory(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	var last uint64 // the reading of the previous step's figures
+	var last uint64                           // the reading of the previous step's figures
+	var consumption map[string]platform.Usage // that reading's figures
 	matches := func(step string) map[string]platform.Usage {
 		t.Helper()
-		figures, err := h.f.NamespaceUsages(h.ctx, clusterA)
+		// Each namespace alone first: the inventory changed since the last reading, so each is
+		// read on its own.
+		alone := map[string]platform.Usage{}
+		for _, ns := range []string{"ns-a", "ns-b"} {
+			one, err := h.f.NamespaceUsage(h.ctx, clusterA, ns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alone[ns] = one
+		}
+		figures, err := h.f.NamespaceConsumption(h.ctx, clusterA)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if figures.Read == 0 || figures.Read == last {
 			t.Errorf("%s: reading %d, the previous one was %d; want a new reading", step, figures.Read, last)
 		}
-		last = figures.Read
-		all := figures.ByName
-		if len(all) != 2 {
-			t.Fatalf("%s: usages of %d namespaces, want ns-a and ns-b: %+v", step, len(all), all)
+		last, consumption = figures.Read, figures.ByName
+		if len(consumption) != 2 {
+			t.Fatalf("%s: figures of %d namespaces, want ns-a and ns-b: %+v", step, len(consumption), consumption)
 		}
 		for _, ns := range []string{"ns-a", "ns-b"} {
-			one, err := h.f.NamespaceUsage(h.ctx, clusterA, ns)
+			used, one := consumption[ns], alone[ns]
+			if used.CPUUsedMHz != one.CPUUsedMHz || used.MemoryUsedMB != one.MemoryUsedMB || used.StorageUsedMB != one.StorageUsedMB ||
+				used.CPUCapacityMHz != 0 || used.MemoryCapacityMB != 0 || used.StorageCapacityMB != 0 {
+				t.Errorf("%s: %s in the list's figures %+v, alone %+v; want the same used figures and no capacities", step, ns, used, one)
+			}
+			// With the list's reading at hand, a namespace's usage comes from it, and is the same.
+			again, err := h.f.NamespaceUsage(h.ctx, clusterA, ns)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if all[ns] != one {
-				t.Errorf("%s: %s in the list %+v, alone %+v", step, ns, all[ns], one)
+			if again != one {
+				t.Errorf("%s: %s with the list's reading at hand %+v, alone %+v", step, ns, again, one)
 			}
 		}
-		return all
+		return alone
 	}
 
 	first := matches("at first")
 	if first["ns-a"].CPUCapacityMHz <= 0 || first["ns-a"].CPUUsedMHz != 0 {
 		t.Fatalf("empty ns-a: %+v; want nothing used and its entitlement as capacity", first["ns-a"])
 	}
-	if again, err := h.f.NamespaceUsages(h.ctx, clusterA); err != nil || again.Read != last || !reflect.DeepEqual(again.ByName, first) {
+	if again, err := h.f.NamespaceConsumption(h.ctx, clusterA); err != nil || again.Read != last || !reflect.DeepEqual(again.ByName, consumption) {
 		t.Errorf("asked again without a change: reading %d (%v), want the kept reading %d", again.Read, err, last)
 	}
 
@@ -203,9 +219,9 @@ func TestNamespaceUsagesAreNamespaceUsageForAllAndFollowTheInventory(t *testing.
 
 	// A Supervisor without a Namespaces pool has no figures; a cluster without one is NOT_FOUND.
 	h.sups[clusterB] = platform.SupervisorState{Cluster: clusterB, ID: "supervisor-b", ConfigStatus: platform.StatusConfiguring}
-	if none, err := h.f.NamespaceUsages(h.ctx, clusterB); err != nil || len(none.ByName) != 0 || none.Read != 0 {
+	if none, err := h.f.NamespaceConsumption(h.ctx, clusterB); err != nil || len(none.ByName) != 0 || none.Read != 0 {
 		t.Errorf("Supervisor without a Namespaces pool: %+v, %v", none, err)
 	}
-	_, err = h.f.NamespaceUsages(h.ctx, clusterEdge)
+	_, err = h.f.NamespaceConsumption(h.ctx, clusterEdge)
 	wantError(t, err, vapi.ErrorNotFound, "wcpd.resources.no_supervisor")
 }
