@@ -124,8 +124,8 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 			return nil, nil, DotSegment(rawPath)
 		}
 	}
-	var buf2 [4]match // most paths reach one or two nodes: no allocation for them
-	matches := r.root.collect(segs, 0, 0, 0, buf2[:0])
+	var reached [4]match // most paths reach one or two nodes: no allocation for them
+	matches := r.root.collect(segs, 0, 0, 0, reached[:0])
 	if len(matches) == 0 {
 		return nil, nil, NewError(ErrorNotFound, "wcpd.path.not_found",
 			"No operation is served at "+rawPath+".", rawPath)
