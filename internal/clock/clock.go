@@ -11,8 +11,6 @@ import (
 // Clock is the time source used by sessions, controllers and anything that records when things happened.
 type Clock interface {
 	Now() time.Time
-	// After delivers the clock's time once d has elapsed on this clock.
-	After(d time.Duration) <-chan time.Time
 	// AfterFunc calls f once d has elapsed on this clock, in a goroutine of its own on the wall
 	// clock and within Advance on a Fake. Nothing waits parked until then: a server with thousands
 	// of timed requeues keeps no goroutine for each.
@@ -25,9 +23,6 @@ type Real struct{}
 // Now returns the current wall-clock time.
 func (Real) Now() time.Time { return time.Now() }
 
-// After waits on the wall clock.
-func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // AfterFunc runs f on the wall clock's timer.
 func (Real) AfterFunc(d time.Duration, f func()) { time.AfterFunc(d, f) }
 
@@ -38,10 +33,9 @@ type Fake struct {
 	waiters []waiter
 }
 
-// waiter is one pending After (ch) or AfterFunc (fn).
+// waiter is one pending AfterFunc.
 type waiter struct {
 	at time.Time
-	ch chan time.Time
 	fn func()
 }
 
@@ -55,20 +49,6 @@ func (f *Fake) Now() time.Time {
 	return f.now
 }
 
-// After returns a channel that fires when the fake has been advanced past d from now.
-func (f *Fake) After(d time.Duration) <-chan time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	at := f.now.Add(d)
-	if d <= 0 {
-		ch <- f.now
-		return ch
-	}
-	f.waiters = append(f.waiters, waiter{at: at, ch: ch})
-	return ch
-}
-
 // AfterFunc calls f within the Advance that moves the fake past d from now (at once when d <= 0).
 func (f *Fake) AfterFunc(d time.Duration, fn func()) {
 	if d <= 0 {
@@ -78,14 +58,6 @@ func (f *Fake) AfterFunc(d time.Duration, fn func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), fn: fn})
-}
-
-// Waiters reports how many After and AfterFunc calls are pending, so tests can wait until a goroutine is parked
-// on the clock before advancing it.
-func (f *Fake) Waiters() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.waiters)
 }
 
 // Advance moves the fake forward by d and fires every waiter that is due, earliest first.
@@ -105,10 +77,6 @@ func (f *Fake) Advance(d time.Duration) {
 	f.mu.Unlock()
 	sort.Slice(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
 	for _, w := range due {
-		if w.fn != nil {
-			w.fn()
-			continue
-		}
-		w.ch <- now
+		w.fn()
 	}
 }
