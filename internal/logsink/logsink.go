@@ -44,12 +44,13 @@ func New(dst io.Writer) *Writer {
 // After Close it writes p itself, synchronously, so late lines are not lost.
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
+	for len(w.pending) > maxPending && !w.closed {
+		w.drained.Wait()
+	}
+	// Checked after the wait too: a Close while it waited may have let the goroutine finish.
 	if w.closed {
 		w.mu.Unlock()
 		return w.dst.Write(p)
-	}
-	for len(w.pending) > maxPending && !w.closed {
-		w.drained.Wait()
 	}
 	w.pending = append(w.pending, p...)
 	w.mu.Unlock()
