@@ -352,13 +352,25 @@ func (a *API) runHandler(op *Operation, call *Call) (any, error) {
 	return result, err
 }
 
+// sessionOps names the session operation each method of a session resource is.
+var sessionOps = map[string]string{http.MethodPost: "create", http.MethodGet: "get", http.MethodDelete: "delete"}
+
+// refuseSessionMethod answers a method a session resource does not serve: 405, naming those it does.
+func (a *API) refuseSessionMethod(x *exchange) {
+	r := x.r
+	e := NewError(ErrorOperationNotFound, "wcpd.method.not_allowed", "Method "+r.Method+" is not allowed on "+r.URL.Path+".", r.Method, r.URL.Path)
+	e.Status = http.StatusMethodNotAllowed
+	x.w.Header().Set("Allow", "DELETE, GET, POST")
+	a.writeError(x, e)
+}
+
 // serveSession answers the CIS session service on both protocols.
 func (a *API) serveSession(x *exchange, rel string) bool {
 	r := x.r
 	var op string
 	switch {
 	case !x.legacy && rel == "/session":
-		op = map[string]string{http.MethodPost: "create", http.MethodGet: "get", http.MethodDelete: "delete"}[r.Method]
+		op = sessionOps[r.Method]
 	case x.legacy && rel == "/com/vmware/cis/session":
 		switch {
 		case r.Method == http.MethodPost && r.URL.Query().Get("~action") == "get",
@@ -373,9 +385,7 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 		return false
 	}
 	if op == "" {
-		e := NewError(ErrorOperationNotFound, "wcpd.method.not_allowed", "Method "+r.Method+" is not allowed on "+r.URL.Path+".", r.Method, r.URL.Path)
-		e.Status = http.StatusMethodNotAllowed
-		a.writeError(x, e)
+		a.refuseSessionMethod(x)
 		return true
 	}
 	x.opID = "com.vmware.cis.session." + op

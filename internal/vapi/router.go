@@ -17,7 +17,6 @@ type router struct {
 type node struct {
 	literal map[string]*node
 	param   *node
-	name    string       // parameter name when this node is a parameter
 	ops     []*Operation // operations whose template ends here
 	// names holds, for each operation ending here, the parameter names of its template in path
 	// order (a template's literal and parameter segments are the path to its node, so any other
@@ -50,10 +49,7 @@ func (r *router) insert(tmpl string, op *Operation) {
 			name := seg[1 : len(seg)-1]
 			names = append(names, name)
 			if n.param == nil {
-				n.param = &node{name: name}
-			} else if n.param.name != name {
-				// Two templates name the same position differently; keep both by aliasing at lookup.
-				n.param.name = n.param.name + "|" + name
+				n.param = &node{} // templates naming this position differently share it: see names
 			}
 			n = n.param
 			continue
@@ -87,23 +83,23 @@ func split(p string) []string {
 
 type match struct {
 	node    *node
-	params  int    // how many segments were parameters on the way
 	paramAt uint64 // bit i set: segment i was a parameter
 }
 
 // collect appends every node the segments from depth on reach, literals first.
-func (n *node) collect(segs []string, depth, params int, paramAt uint64, out []match) []match {
+// The tree is no deeper than maxSegments (insert), so depth stays below it where a parameter is.
+func (n *node) collect(segs []string, depth int, paramAt uint64, out []match) []match {
 	if depth == len(segs) {
 		if len(n.ops) > 0 {
-			out = append(out, match{n, params, paramAt})
+			out = append(out, match{n, paramAt})
 		}
 		return out
 	}
 	if c := n.literal[segs[depth]]; c != nil {
-		out = c.collect(segs, depth+1, params, paramAt, out)
+		out = c.collect(segs, depth+1, paramAt, out)
 	}
-	if n.param != nil && segs[depth] != "" && depth < maxSegments {
-		out = n.param.collect(segs, depth+1, params+1, paramAt|1<<depth, out)
+	if n.param != nil && segs[depth] != "" {
+		out = n.param.collect(segs, depth+1, paramAt|1<<depth, out)
 	}
 	return out
 }
@@ -125,7 +121,7 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 		}
 	}
 	var reached [4]match // most paths reach one or two nodes: no allocation for them
-	matches := r.root.collect(segs, 0, 0, 0, reached[:0])
+	matches := r.root.collect(segs, 0, 0, reached[:0])
 	if len(matches) == 0 {
 		return nil, nil, NewError(ErrorNotFound, "wcpd.path.not_found",
 			"No operation is served at "+rawPath+".", rawPath)
@@ -182,14 +178,14 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 
 // bind names the captured segments after the operation's own template.
 func (r *router) bind(m match, segs []string, op *Operation) map[string]string {
-	if m.params == 0 {
+	if m.paramAt == 0 {
 		return nil
 	}
 	names := m.node.names[op]
 	out := make(map[string]string, len(names))
 	i := 0
 	for pos, seg := range segs {
-		if m.paramAt&(1<<pos) != 0 && i < len(names) {
+		if m.paramAt&(1<<pos) != 0 {
 			out[names[i]] = seg
 			i++
 		}

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -68,9 +67,11 @@ func NewSessions(c clock.Clock, idle time.Duration) *Sessions {
 	return &Sessions{clock: c, idle: idle, m: map[sessionToken]sessionEntry{}, byPrincipal: map[string]uint32{}}
 }
 
-// identityKey identifies a principal with its groups: a user whose groups changed gets a new one.
+// identityKey identifies a principal with its groups, as a kept answer's caller view does: a user
+// whose groups changed gets a new one.
 func identityKey(p auth.Principal) string {
-	return p.Name + "@" + p.Domain + "\x00" + strings.Join(p.Groups, "\x00")
+	var buf [128]byte
+	return string(appendCallerView(buf[:0], p))
 }
 
 // Create opens a session for p.

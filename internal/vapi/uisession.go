@@ -79,10 +79,13 @@ func uiSessionCookie(id string, maxAge int) *http.Cookie {
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode}
 }
 
+// uiHeaderKey is UIHeader as net/http keeps header names (see sessionHeaderKey).
+var uiHeaderKey = http.CanonicalHeaderKey(UIHeader)
+
 // uiSessionID is the session id a UI request carries in its cookie, or "" when the request is not
 // marked as the UI's.
 func uiSessionID(r *http.Request) string {
-	if r.Header.Get(UIHeader) != "1" {
+	if headerValue(r.Header, uiHeaderKey) != "1" {
 		return ""
 	}
 	c, err := r.Cookie(UISessionCookie)
@@ -96,12 +99,9 @@ func uiSessionID(r *http.Request) string {
 // sets the cookie, GET describes the session, DELETE ends it and clears the cookie.
 func (a *API) serveUISession(x *exchange) {
 	r := x.r
-	name := map[string]string{http.MethodPost: "create", http.MethodGet: "get", http.MethodDelete: "delete"}[r.Method]
+	name := sessionOps[r.Method]
 	if name == "" {
-		e := NewError(ErrorOperationNotFound, "wcpd.method.not_allowed", "Method "+r.Method+" is not allowed on "+r.URL.Path+".", r.Method, r.URL.Path)
-		e.Status = http.StatusMethodNotAllowed
-		x.w.Header().Set("Allow", "DELETE, GET, POST")
-		a.writeError(x, e)
+		a.refuseSessionMethod(x)
 		return
 	}
 	x.opID = uiSessionService + "." + name
