@@ -90,9 +90,7 @@ type Inventory struct {
 
 	svc    *simulator.Service
 	server *simulator.Server
-	// registry holds the simulator's objects, for what is read in process (tree.go).
-	registry *simulator.Registry
-	vapi     *vapiProxy
+	vapi   *vapiProxy
 
 	client *vim25.Client
 	relog  *reloginTransport
@@ -196,7 +194,6 @@ func (inv *Inventory) start(ctx context.Context, cfg Config, restoring bool) err
 	svc := simulator.New(simCtx, instance)
 	inv.svc = svc
 	m := simCtx.Map
-	inv.registry = m
 	privateSettings(m.OptionManager(), inv.dir)
 	presentAsVCenter8(instance)
 

@@ -113,7 +113,7 @@ func TreeVMOf(vm *mo.VirtualMachine) TreeVM {
 // a recursive container view over them lists them. A root that is not a resource pool in the
 // inventory wraps ErrNotFound.
 func (inv *Inventory) ReadPoolTree(ctx context.Context, root string) (*PoolTree, error) {
-	m := inv.registry
+	m := inv.svc.Context.Map
 	// A context of its own: the simulator's object locks are reentrant per context, so two
 	// readers sharing one would not exclude each other's writers. Objects are locked by their
 	// reference, which spares the simulator looking their reference up by reflection.
@@ -171,7 +171,7 @@ func childrenOf(p *mo.ResourcePool) []types.ManagedObjectReference {
 // inventory has no resource pool of that id. A controller checking a pool it knows by id (every
 // namespace's, after a restart) spares a SOAP round trip.
 func (inv *Inventory) ReadPool(id string) (TreePool, bool) {
-	m := inv.registry
+	m := inv.svc.Context.Map
 	ref := types.ManagedObjectReference{Type: "ResourcePool", Value: id}
 	obj, ok := m.Get(ref).(*simulator.ResourcePool)
 	if !ok {

@@ -65,16 +65,7 @@ func (f *Family) NamespaceConsumption(ctx context.Context, cluster string) (plat
 			}
 			cpu, mem, storage := consumed(ns.kids)
 			byName[ns.node.Name] = platform.Usage{CPUUsedMHz: cpu, MemoryUsedMB: mem, StorageUsedMB: storage}
-			limit := [2]int64{-1, -1}
-			if l := ns.node.Limit; l != nil {
-				if l.CPUMHz != nil {
-					limit[0] = *l.CPUMHz
-				}
-				if l.MemoryMB != nil {
-					limit[1] = *l.MemoryMB
-				}
-			}
-			limits[ns.node.Name] = limit
+			limits[ns.node.Name] = poolLimits(ns)
 		}
 	}
 	f.mu.Lock()

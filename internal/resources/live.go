@@ -325,8 +325,6 @@ func amount(cpu, mem, unset int64) *drs.Amount {
 
 // orTrue reads an optional flag that vSphere takes as true when unset (a pool's expandable
 // reservation).
-func orTrue(b *bool) bool { return b == nil || *b }
-
 func ceilDiv(a, b int64) int64 {
 	if a <= 0 {
 		return 0

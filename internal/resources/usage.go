@@ -99,17 +99,18 @@ func (f *Family) NamespaceUsage(ctx context.Context, cluster, namespace string) 
 		case ref == nil || ref.Reference().Type != "ResourcePool":
 			return platform.Usage{}, nil
 		}
-		var pool mo.ResourcePool
-		if err := property.DefaultCollector(c).RetrieveOne(ctx, ref.Reference(), []string{"config"}, &pool); err != nil {
-			if fault.Is(err, &types.ManagedObjectNotFound{}) {
-				return platform.Usage{}, nil
-			}
+		// One in-process read gives the pool's limits and what runs in it.
+		t, err := f.deps.Inventory.ReadPoolTree(ctx, ref.Reference().Value)
+		if errors.Is(err, inventory.ErrNotFound) {
+			return platform.Usage{}, nil // removed meanwhile: nothing runs
+		}
+		if err != nil {
 			return platform.Usage{}, fmt.Errorf("reading the pool of namespace %s: %w", namespace, err)
 		}
-		if u.CPUUsedMHz, u.MemoryUsedMB, u.StorageUsedMB, err = f.usedUnder(ctx, ref.Reference(), nil); err != nil {
+		if u.CPUUsedMHz, u.MemoryUsedMB, u.StorageUsedMB, err = f.usedIn(ctx, t, nil); err != nil {
 			return platform.Usage{}, err
 		}
-		cpuLimit, memLimit = limitOf(pool.Config.CpuAllocation.Limit), limitOf(pool.Config.MemoryAllocation.Limit)
+		cpuLimit, memLimit = limitOf(&t.Root.CPU.Limit), limitOf(&t.Root.Memory.Limit)
 	}
 	if u.StorageCapacityMB, err = f.storageCapacityMB(ctx, cluster); err != nil {
 		return platform.Usage{}, err
@@ -164,6 +165,11 @@ func (f *Family) usedUnder(ctx context.Context, pool types.ManagedObjectReferenc
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("reading the VMs in %s: %w", pool.Value, err)
 	}
+	return f.usedIn(ctx, t, hostMHz)
+}
+
+// usedIn is usedUnder for a tree already read.
+func (f *Family) usedIn(ctx context.Context, t *inventory.PoolTree, hostMHz map[string]int64) (cpu, mem, storage int64, err error) {
 	vms := t.VMs
 	if hostMHz == nil {
 		if hostMHz, err = f.hostSpeeds(ctx, vms); err != nil {
@@ -278,15 +284,28 @@ func namespaceUsage(pool *liveNode, r *LiveNode, storageCapacity int64) platform
 	cpu, mem, storage := consumed(pool.kids)
 	u := platform.Usage{CPUUsedMHz: cpu, MemoryUsedMB: mem, StorageUsedMB: storage, StorageCapacityMB: storageCapacity}
 	u.CPUCapacityMHz, u.MemoryCapacityMB = r.CPUEntitlementMHz, r.MemoryEntitlementMB
-	if l := pool.node.Limit; l != nil {
-		if l.CPUMHz != nil {
-			u.CPUCapacityMHz = *l.CPUMHz
-		}
-		if l.MemoryMB != nil {
-			u.MemoryCapacityMB = *l.MemoryMB
-		}
+	limit := poolLimits(pool)
+	if limit[0] >= 0 {
+		u.CPUCapacityMHz = limit[0]
+	}
+	if limit[1] >= 0 {
+		u.MemoryCapacityMB = limit[1]
 	}
 	return u
+}
+
+// poolLimits is a pool's CPU (MHz) and memory (MB) limits as the model holds them, -1 for none.
+func poolLimits(pool *liveNode) [2]int64 {
+	out := [2]int64{-1, -1}
+	if l := pool.node.Limit; l != nil {
+		if l.CPUMHz != nil {
+			out[0] = *l.CPUMHz
+		}
+		if l.MemoryMB != nil {
+			out[1] = *l.MemoryMB
+		}
+	}
+	return out
 }
 
 // consumed sums what the VMs and pods under nodes use, and the storage they hold.
