@@ -1,6 +1,6 @@
 // Small pieces every page uses, so each page looks and fails the same way.
 import React from 'react';
-import { Alert, Center, Group, List, Loader, Table, Title } from '@mantine/core';
+import { Alert, Button, Center, Group, List, Loader, Table, Title } from '@mantine/core';
 
 export function PageHeader({ title, children }) {
   return (
@@ -35,6 +35,16 @@ export function ErrorAlert({ error, title = 'The server refused' }) {
         </List>
       )}
     </Alert>
+  );
+}
+
+// FormActions ends a modal form: Cancel, then the submit button, its label the children.
+export function FormActions({ onCancel, loading, children }) {
+  return (
+    <Group justify="flex-end">
+      <Button variant="default" onClick={onCancel}>Cancel</Button>
+      <Button type="submit" loading={loading}>{children}</Button>
+    </Group>
   );
 }
 

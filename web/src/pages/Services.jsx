@@ -10,7 +10,7 @@ import {
 import { useQueries } from '@tanstack/react-query';
 import { api, useApi, useApiMutation } from '../api.js';
 import { ErrorAlert, Fields, PageHeader, QueryState } from '../components.jsx';
-import { NS, StatusBadge, useClusterNames, useMay, useSupervisorIdentities } from './supervisors/common.jsx';
+import { InstallsTable, NS, StatusBadge, useClusterNames, useMay, useSupervisorIdentities } from './supervisors/common.jsx';
 
 const SERVICES = `${NS}/supervisor-services`;
 
@@ -166,26 +166,9 @@ function Installs({ service, installs, supervisors, versions, canManage }) {
       {installs.length === 0 ? (
         <Text size="sm" c="dimmed">No Supervisor runs this service.</Text>
       ) : (
-        <Table aria-label={`Supervisors running ${service}`}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Supervisor</Table.Th>
-              <Table.Th>Status</Table.Th>
-              <Table.Th>Current version</Table.Th>
-              <Table.Th>Desired version</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {installs.map((i) => (
-              <Table.Tr key={i.cluster}>
-                <Table.Td><Anchor component={Link} to={`/supervisors/${i.cluster}`} size="sm">{supervisorName(i.cluster)}</Anchor></Table.Td>
-                <Table.Td><StatusBadge value={i.config_status} label={`${service} on ${supervisorName(i.cluster)}`} /></Table.Td>
-                <Table.Td><Text size="sm">{i.current_version}</Text></Table.Td>
-                <Table.Td><Text size="sm">{i.desired_version}</Text></Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+        <InstallsTable label={`Supervisors running ${service}`} first="Supervisor" installs={installs} rowKey={(i) => i.cluster}
+          name={(i) => <Anchor component={Link} to={`/supervisors/${i.cluster}`} size="sm">{supervisorName(i.cluster)}</Anchor>}
+          statusLabel={(i) => `${service} on ${supervisorName(i.cluster)}`} />
       )}
       {canManage && candidates.length > 0 && activeVersions.length > 0 && (
         <Group align="flex-end">

@@ -10,7 +10,7 @@ import { useQueries } from '@tanstack/react-query';
 import { api, useApi, useApiMutation } from '../api.js';
 import { ErrorAlert, Fields, PageHeader, QueryState, mhz, mib } from '../components.jsx';
 import {
-  ConditionsSummary, ConditionsTable, Messages, NS, StatusBadge, formatTime, messageText, percent,
+  ConditionsSummary, ConditionsTable, InstallsTable, Messages, NS, StatusBadge, formatTime, messageText, percent,
   useClusterNames, useLibraries, useMay, useNetworkNames, usePolicyNames, useSupervisorIdentities,
 } from './supervisors/common.jsx';
 export { EnableSupervisorPage } from './supervisors/EnableForm.jsx';
@@ -433,29 +433,14 @@ function InstalledServices({ cluster }) {
         {(installs.data || []).length === 0 ? (
           <Text c="dimmed" size="sm">No Supervisor Service is installed.</Text>
         ) : (
-          <Table aria-label="Installed Supervisor Services">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Service</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>Current version</Table.Th>
-                <Table.Th>Desired version</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {(installs.data || []).map((s) => (
-                <Table.Tr key={s.supervisor_service}>
-                  <Table.Td>
-                    <Text size="sm">{names[s.supervisor_service] || s.supervisor_service}</Text>
-                    <Text size="xs" c="dimmed">{s.supervisor_service}</Text>
-                  </Table.Td>
-                  <Table.Td><StatusBadge value={s.config_status} label={`${s.supervisor_service} status`} /></Table.Td>
-                  <Table.Td><Text size="sm">{s.current_version}</Text></Table.Td>
-                  <Table.Td><Text size="sm">{s.desired_version}</Text></Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+          <InstallsTable label="Installed Supervisor Services" first="Service" installs={installs.data} rowKey={(s) => s.supervisor_service}
+            name={(s) => (
+              <>
+                <Text size="sm">{names[s.supervisor_service] || s.supervisor_service}</Text>
+                <Text size="xs" c="dimmed">{s.supervisor_service}</Text>
+              </>
+            )}
+            statusLabel={(s) => `${s.supervisor_service} status`} />
         )}
       </QueryState>
       <Anchor component={Link} to="/services" size="sm" mt="xs" display="inline-block">Supervisor Services catalogue</Anchor>

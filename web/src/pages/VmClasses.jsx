@@ -6,7 +6,7 @@ import {
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { api, useApi, useApiMutation } from '../api.js';
-import { ErrorAlert, Fields, PageHeader, QueryState, mib } from '../components.jsx';
+import { ErrorAlert, Fields, FormActions, PageHeader, QueryState, mib } from '../components.jsx';
 import { Messages, NS, StatusBadge, useMay } from './supervisors/common.jsx';
 import { ConfigSpecView } from './supervisors/ConfigSpecView.jsx';
 
@@ -179,10 +179,7 @@ function ClassForm({ vmClass, onClose }) {
           <JsonInput label="Config spec (vSphere API JSON, optional)" autosize minRows={4} maxRows={16} validationError="Not valid JSON"
             formatOnBlur {...form.getInputProps('config_spec')} />
           <ErrorAlert error={save.error} title={editing ? 'Update refused' : 'Create refused'} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>Cancel</Button>
-            <Button type="submit" loading={save.isPending}>{editing ? 'Save' : 'Create'}</Button>
-          </Group>
+          <FormActions onCancel={onClose} loading={save.isPending}>{editing ? 'Save' : 'Create'}</FormActions>
         </Stack>
       </form>
     </Modal>

@@ -2,10 +2,10 @@
 // classes and libraries); the API validates the rest and its message is shown as it is.
 import React from 'react';
 import { useNavigate } from 'react-router-dom';
-import { Button, Group, Modal, MultiSelect, NumberInput, Select, SimpleGrid, Stack, TextInput, Textarea } from '@mantine/core';
+import { Modal, MultiSelect, NumberInput, Select, SimpleGrid, Stack, TextInput, Textarea } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { api, useApi, useApiMutation } from '../../api.js';
-import { ErrorAlert } from '../../components.jsx';
+import { ErrorAlert, FormActions } from '../../components.jsx';
 import { LIMITS, limitLabel, NAMESPACES, VM_CLASSES, limitsForCreate, useInventoryNames } from './data.js';
 
 export function CreateNamespaceModal({ opened, onClose }) {
@@ -91,10 +91,7 @@ export function CreateNamespaceModal({ opened, onClose }) {
               />
             ))}
           </SimpleGrid>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>Cancel</Button>
-            <Button type="submit" loading={create.isPending}>Create</Button>
-          </Group>
+          <FormActions onCancel={close} loading={create.isPending}>Create</FormActions>
         </Stack>
       </form>
     </Modal>

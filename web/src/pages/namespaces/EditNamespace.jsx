@@ -2,10 +2,10 @@
 // removed with its _unset flag. A role holder edits the description only; the limits, storage and
 // VM Service stay the administrator's (the API refuses them to roles).
 import React, { useEffect } from 'react';
-import { Button, Group, Modal, MultiSelect, NumberInput, SimpleGrid, Stack, Text, Textarea } from '@mantine/core';
+import { Modal, MultiSelect, NumberInput, SimpleGrid, Stack, Text, Textarea } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { api, useApi, useApiMutation } from '../../api.js';
-import { ErrorAlert } from '../../components.jsx';
+import { ErrorAlert, FormActions } from '../../components.jsx';
 import { LIMITS, limitLabel, VM_CLASSES, limitsForUpdate, namespacePath, useInventoryNames } from './data.js';
 
 function initialValues(ns) {
@@ -74,10 +74,7 @@ export function EditNamespaceModal({ opened, onClose, name, ns, full }) {
           ) : (
             <Text size="sm" c="dimmed">Your role lets you change the description; limits, storage and access are the administrator's.</Text>
           )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>Cancel</Button>
-            <Button type="submit" loading={update.isPending}>Save</Button>
-          </Group>
+          <FormActions onCancel={close} loading={update.isPending}>Save</FormActions>
         </Stack>
       </form>
     </Modal>
@@ -113,10 +110,7 @@ export function EditVmServiceModal({ opened, onClose, name, ns }) {
             {...form.getInputProps('vm_classes')} />
           <MultiSelect label="Content libraries" data={inventory.libraries.map((l) => ({ value: l.id, label: l.name }))}
             {...form.getInputProps('content_libraries')} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>Cancel</Button>
-            <Button type="submit" loading={update.isPending}>Save</Button>
-          </Group>
+          <FormActions onCancel={close} loading={update.isPending}>Save</FormActions>
         </Stack>
       </form>
     </Modal>

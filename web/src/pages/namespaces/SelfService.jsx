@@ -8,7 +8,7 @@ import { useForm } from '@mantine/form';
 import { useQueries } from '@tanstack/react-query';
 import { api, useApi, useApiMutation } from '../../api.js';
 import { useSession } from '../../session.jsx';
-import { ErrorAlert, QueryState } from '../../components.jsx';
+import { ErrorAlert, FormActions, QueryState } from '../../components.jsx';
 import { SELF_SERVICE, VM_CLASSES, statusColor, useInventoryNames } from './data.js';
 
 const templatesPath = (cluster) => `/api/vcenter/namespaces/namespace-templates/clusters/${cluster}`;
@@ -132,10 +132,7 @@ function ActivateWithTemplateModal({ cluster, clusterName, onClose }) {
             <NumberInput label="CPU budget per user (MHz)" placeholder="No limit" min={10} allowDecimal={false} {...form.getInputProps('cpu_limit')} />
             <NumberInput label="Memory budget per user (MiB)" placeholder="No limit" min={1} allowDecimal={false} {...form.getInputProps('memory_limit')} />
           </Group>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>Cancel</Button>
-            <Button type="submit" loading={activate.isPending}>Activate</Button>
-          </Group>
+          <FormActions onCancel={close} loading={activate.isPending}>Activate</FormActions>
         </Stack>
       </form>
     </Modal>

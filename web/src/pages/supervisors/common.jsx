@@ -63,6 +63,34 @@ export function Messages({ messages, empty }) {
   );
 }
 
+// InstallsTable lists installs of Supervisor Services (one service on one Supervisor), from either
+// side: `first` heads the column that names the other side, name(i) fills it; then the install's
+// status and its current and desired versions.
+export function InstallsTable({ label, first, installs, rowKey, name, statusLabel }) {
+  return (
+    <Table aria-label={label}>
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>{first}</Table.Th>
+          <Table.Th>Status</Table.Th>
+          <Table.Th>Current version</Table.Th>
+          <Table.Th>Desired version</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {installs.map((i) => (
+          <Table.Tr key={rowKey(i)}>
+            <Table.Td>{name(i)}</Table.Td>
+            <Table.Td><StatusBadge value={i.config_status} label={statusLabel(i)} /></Table.Td>
+            <Table.Td><Text size="sm">{i.current_version}</Text></Table.Td>
+            <Table.Td><Text size="sm">{i.desired_version}</Text></Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
 // conditionColor tells a condition still in progress (blue) from one that failed (red).
 function conditionColor(c) {
   if (c.status === 'TRUE') return 'green';
