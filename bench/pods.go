@@ -49,8 +49,8 @@ func runPods(out string) error {
 	}
 	var b strings.Builder
 	b.WriteString("## vSphere Pods\n\n")
-	fmt.Fprintf(&b, "`go run ./bench -scenarios pods` on %s, %d cores (%s, %s), load average %s when it began, nothing else running.\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAverage())
+	fmt.Fprintf(&b, "`go run ./bench -scenarios pods` on %s, %d cores (%s, %s), load average %s when it began (other work shares the machine).\n",
+		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAverages())
 	b.WriteString("A wcpd of its own (`--task-duration 1ms`) with a Supervisor on Cluster-A (3 hosts). Pods are created\n")
 	b.WriteString("through client-go as the administrator, BestEffort (one container, no requests); \"Running\" is when\n")
 	b.WriteString("the pod's status says Running with an address, which the Spherelet writes once the pod VM is powered on.\n")
@@ -71,15 +71,6 @@ func runPods(out string) error {
 		return werr
 	}
 	return err
-}
-
-// loadAverage is the 1-minute load average, or "unknown".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Fields(string(b))[0]
 }
 
 func podRows(bin, dir string) ([]string, error) {
