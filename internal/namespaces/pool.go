@@ -7,9 +7,7 @@ import (
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
-	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/wcpd/wcpd/internal/inventory"
@@ -62,8 +60,8 @@ func allocationDiffers(have inventory.Allocation, want types.ResourceAllocationI
 // findChildPool finds the pool named name directly under parent; nil when there is none. The
 // search index looks the name up in the inventory, so the cost does not grow with the number of
 // namespaces (reading every child's configuration would, and every namespace's reconcile asks).
-func findChildPool(ctx context.Context, c *vim25.Client, parent, name string) (*inventory.TreePool, error) {
-	ref, err := object.NewSearchIndex(c).FindChild(ctx, poolRef(parent), name)
+func findChildPool(ctx context.Context, inv *inventory.Inventory, parent, name string) (*inventory.TreePool, error) {
+	ref, err := object.NewSearchIndex(inv.Client()).FindChild(ctx, poolRef(parent), name)
 	switch {
 	case fault.Is(err, &types.ManagedObjectNotFound{}):
 		return nil, errParentGone
@@ -72,14 +70,10 @@ func findChildPool(ctx context.Context, c *vim25.Client, parent, name string) (*
 	case ref == nil || ref.Reference().Type != "ResourcePool":
 		return nil, nil // none, or a VM of that name
 	}
-	var p mo.ResourcePool
-	if err := property.DefaultCollector(c).RetrieveOne(ctx, ref.Reference(), []string{"name", "parent", "config"}, &p); err != nil {
-		if fault.Is(err, &types.ManagedObjectNotFound{}) {
-			return nil, nil // removed since it was found
-		}
-		return nil, fmt.Errorf("reading resource pool %s under %s: %w", name, parent, err)
+	found, ok := inv.ReadPool(ref.Reference().Value)
+	if !ok {
+		return nil, nil // removed since it was found
 	}
-	found := inventory.TreePoolOf(&p)
 	return &found, nil
 }
 
@@ -118,7 +112,7 @@ func ensurePool(ctx context.Context, inv *inventory.Inventory, parent, name stri
 	existing := knownChildPool(inv, parent, name, known)
 	if existing == nil {
 		var err error
-		if existing, err = findChildPool(ctx, c, parent, name); err != nil {
+		if existing, err = findChildPool(ctx, inv, parent, name); err != nil {
 			return "", err
 		}
 	}
@@ -148,8 +142,9 @@ func createPool(ctx context.Context, c *vim25.Client, parent, name string, want 
 }
 
 // removePool destroys the namespace's pool under parent, if it is there. Only that pool goes.
-func removePool(ctx context.Context, c *vim25.Client, parent, name string) error {
-	existing, err := findChildPool(ctx, c, parent, name)
+func removePool(ctx context.Context, inv *inventory.Inventory, parent, name string) error {
+	c := inv.Client()
+	existing, err := findChildPool(ctx, inv, parent, name)
 	if errors.Is(err, errParentGone) || (err == nil && existing == nil) {
 		return nil
 	}

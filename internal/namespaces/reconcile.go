@@ -100,7 +100,7 @@ func (f *Family) finishRemoval(ctx context.Context, r *record, sup platform.Supe
 		return controller.Result{}, nil
 	}
 	if supOK && sup.NamespacesPool != "" {
-		if err := removePool(ctx, f.deps.Inventory.Client(), sup.NamespacesPool, r.Name); err != nil {
+		if err := removePool(ctx, f.deps.Inventory, sup.NamespacesPool, r.Name); err != nil {
 			return controller.Result{}, err
 		}
 	}

@@ -262,7 +262,7 @@ func (f *Family) checkRegistrable(ctx context.Context, ns *record, id string) (*
 	if vm.template {
 		return nil, nil, bad("it is a template, not a virtual machine")
 	}
-	pool, err := findChildPool(ctx, c, sup.NamespacesPool, ns.Name)
+	pool, err := findChildPool(ctx, f.deps.Inventory, sup.NamespacesPool, ns.Name)
 	if err != nil && !errors.Is(err, errParentGone) {
 		return nil, nil, err
 	}
