@@ -151,7 +151,7 @@ func kubernetesRows(bin, dir string, many int) ([]string, error) {
 func kubernetesSection(rows []string, load string) string {
 	var b strings.Builder
 	b.WriteString("\n## The Supervisor's Kubernetes API\n\n")
-	b.WriteString("Load average when this section began: " + load + ".\n\n")
+	b.WriteString(sectionStamp(load))
 	b.WriteString("A wcpd of its own (`--task-duration 1ms`), after the servers above stopped. The namespaces carry a\n")
 	b.WriteString("pod-count limit and an access entry, so each is a Namespace, a ResourceQuota and RoleBindings in\n")
 	b.WriteString("Kubernetes; \"realised\" is when the administrator's client-go reads all three. RSS is resident memory\n")

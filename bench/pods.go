@@ -67,7 +67,7 @@ func runPods(out string) error {
 	if out == "" {
 		return err
 	}
-	if werr := replaceSection(out, "## vSphere Pods\n", report); werr != nil {
+	if werr := writeReport(out, report); werr != nil {
 		return werr
 	}
 	return err
@@ -230,22 +230,4 @@ func podRows(bin, dir string) ([]string, error) {
 		total, w.rssMB(), anonOf(pid), childMB(pid, "kube-apiserver", rssOf), childMB(pid, "kube-apiserver", anonOf),
 		childMB(pid, "kube-scheduler", rssOf), childMB(pid, "kube-scheduler", anonOf)))
 	return rows, nil
-}
-
-// replaceSection puts report in place of the section that starts with heading in the file out
-// (up to the next "## "), or at its end; the rest stays as it was.
-func replaceSection(out, heading, report string) error {
-	old, _ := os.ReadFile(out)
-	doc := string(old)
-	if i := strings.Index(doc, heading); i >= 0 {
-		rest := doc[i+len(heading):]
-		if j := strings.Index(rest, "\n## "); j >= 0 {
-			doc = doc[:i] + report + rest[j+1:]
-		} else {
-			doc = doc[:i] + report
-		}
-	} else {
-		doc = strings.TrimRight(doc, "\n") + "\n\n" + report
-	}
-	return os.WriteFile(out, []byte(doc), 0o644)
 }

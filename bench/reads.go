@@ -373,7 +373,7 @@ func cleanupNamespaces(c *http.Client, base, tok, prefix string) {
 func readsSection(rows []readRow, load string, clients int, d time.Duration) string {
 	var b strings.Builder
 	b.WriteString("\n## Every read operation\n\n")
-	fmt.Fprintf(&b, "Load average when this section began: %s.\n\n", load)
+	b.WriteString(sectionStamp(load))
 	b.WriteString("Every GET of the reference (vcenter-api-8.0U2.json), served by the wcpd above on a Supervisor with 101\n")
 	b.WriteString("namespaces, one of them with an access entry, storage, a quota, VM classes and a content library, an\n")
 	b.WriteString("installed Supervisor Service, an identity provider and an active self-service template. `ceiling` is\n")

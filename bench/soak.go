@@ -530,7 +530,7 @@ func writeSoakReport(out string, duration time.Duration, samples []soakSample, s
 		return nil
 	}
 	// The soak replaces its own section of the report and leaves the rest as it was.
-	return replaceSection(out, "## Soak\n", report)
+	return writeReport(out, report)
 }
 
 // clusterBEnableSpec enables Cluster-B beside Cluster-A's Supervisor, on address ranges of its own.
