@@ -186,7 +186,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.healthz(w, r)
 			return
 		}
-		if vapi.HasDotOrEmptySegment(r.URL.Path) || vapi.HasDotOrEmptySegment(r.URL.EscapedPath()) {
+		// The escaped form differs in its segments only where the client escaped what it need not
+		// have (RawPath is then set): "%2e%2e" is ".." once decoded, "a%2F%2Fb" keeps "//".
+		if vapi.HasDotOrEmptySegment(r.URL.Path) || (r.URL.RawPath != "" && vapi.HasDotOrEmptySegment(r.URL.EscapedPath())) {
 			vapi.WriteError(w, vapi.DotSegment(r.URL.EscapedPath()))
 			return
 		}

@@ -130,6 +130,12 @@ type exchange struct {
 	// 200 all the same).
 	rpc       bool
 	vapiError string
+
+	// Storage for what every request needs, allocated with the exchange rather than one by one:
+	// the request id's header value, the call and its path parameters.
+	requestID [1]string
+	call      Call
+	params    [4]PathParam
 }
 
 // requestIDHeader is X-Request-ID in the canonical form the server keeps headers in.
@@ -138,12 +144,13 @@ const requestIDHeader = "X-Request-Id"
 // ServeHTTP serves every request under /api/ and /rest/.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	reqID := r.Header.Get(requestIDHeader)
+	reqID := headerValue(r.Header, requestIDHeader)
 	if reqID == "" {
 		reqID = a.requestID()
 	}
 	x := &exchange{w: statusRecorder{ResponseWriter: w}, r: r}
-	w.Header()[requestIDHeader] = []string{reqID}
+	x.requestID[0] = reqID
+	w.Header()[requestIDHeader] = x.requestID[:] // net/http copies header values before it writes them
 	defer func() {
 		if p := recover(); p != nil {
 			a.Logger.Error("panic serving request", "request_id", reqID, "operation", x.opID, "panic", p, "stack", string(debug.Stack()))
@@ -219,7 +226,7 @@ func (a *API) serve(x *exchange) {
 			action = a
 		}
 	}
-	op, params, err := a.Registry.Resolve(r.Method, rel, action)
+	op, params, err := a.Registry.Resolve(r.Method, rel, action, x.params[:0])
 	for _, d := range a.delegates {
 		if err == nil {
 			break // a registry operation comes first, also below a delegated prefix
@@ -246,7 +253,8 @@ func (a *API) serve(x *exchange) {
 		return
 	}
 	x.opID = op.ID()
-	call := &Call{Ctx: r.Context(), Op: op, Legacy: x.legacy, Request: r, params: params, query: query}
+	call := &x.call
+	*call = Call{Ctx: r.Context(), Op: op, Legacy: x.legacy, Request: r, params: params, query: query}
 	if !op.Public {
 		sess, err := a.authenticate(x)
 		if err != nil {
@@ -352,6 +360,25 @@ func (a *API) runHandler(op *Operation, call *Call) (any, error) {
 	return result, err
 }
 
+// sessionOpIDs are the session operations' ids, for the log line and the metrics.
+var sessionOpIDs = map[string]string{"create": "com.vmware.cis.session.create", "get": "com.vmware.cis.session.get",
+	"delete": "com.vmware.cis.session.delete"}
+
+// useHeaderAuthnKey is the header with which a /rest login asks for no cookie, in canonical form.
+var useHeaderAuthnKey = http.CanonicalHeaderKey("vmware-use-header-authn")
+
+// legacySessionCookie is the Set-Cookie value of a /rest login, as http.Cookie would write it for
+// the session id (32 hex digits, nothing to quote or drop) without the allocations of its checks.
+func legacySessionCookie(id string) string {
+	return SessionHeader + "=" + id + "; Path=/rest; HttpOnly; Secure"
+}
+
+// tokenJSON is a session id as a JSON string: a session id is hex digits, with nothing to escape.
+func tokenJSON(id string) Raw {
+	b := make(Raw, 0, len(id)+2)
+	return append(append(append(b, '"'), id...), '"')
+}
+
 // sessionOps names the session operation each method of a session resource is.
 var sessionOps = map[string]string{http.MethodPost: "create", http.MethodGet: "get", http.MethodDelete: "delete"}
 
@@ -373,7 +400,7 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 		op = sessionOps[r.Method]
 	case x.legacy && rel == "/com/vmware/cis/session":
 		switch {
-		case r.Method == http.MethodPost && r.URL.Query().Get("~action") == "get",
+		case r.Method == http.MethodPost && r.URL.RawQuery != "" && r.URL.Query().Get("~action") == "get",
 			r.Method == http.MethodGet: // clients such as govmomi's rest.Client.Session use GET
 			op = "get"
 		case r.Method == http.MethodPost:
@@ -388,7 +415,7 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 		a.refuseSessionMethod(x)
 		return true
 	}
-	x.opID = "com.vmware.cis.session." + op
+	x.opID = sessionOpIDs[op]
 	switch op {
 	case "create":
 		sess, err := a.login(x)
@@ -396,14 +423,14 @@ func (a *API) serveSession(x *exchange, rel string) bool {
 			a.writeError(x, err)
 			return true
 		}
-		if x.legacy && !strings.EqualFold(r.Header.Get("vmware-use-header-authn"), "true") {
-			http.SetCookie(&x.w, &http.Cookie{Name: SessionHeader, Value: sess.ID, Path: "/rest", Secure: true, HttpOnly: true})
+		if x.legacy && !strings.EqualFold(headerValue(r.Header, useHeaderAuthnKey), "true") {
+			x.w.Header()["Set-Cookie"] = []string{legacySessionCookie(sess.ID)}
 		}
 		status := http.StatusCreated
 		if x.legacy {
 			status = http.StatusOK
 		}
-		a.writeResult(x, status, sess.ID)
+		a.writeResult(x, status, tokenJSON(sess.ID))
 	case "get":
 		sess, err := a.authenticate(x)
 		if err != nil {
@@ -498,11 +525,19 @@ func (a *API) writeResult(x *exchange, status int, result any) {
 	}
 	h := x.w.Header()
 	h["Content-Type"] = jsonContentType
-	// With the length known the server sends the body as it is rather than in chunks.
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	// With the length known the server sends the body as it is rather than in chunks. net/http
+	// works it out itself, without allocating, for a body written at once that fits the buffer it
+	// keeps before it would start chunking; only a longer one needs the header.
+	if len(body) > netHTTPUnchunkedBody {
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	x.w.WriteHeader(status)
 	_, _ = x.w.Write(body)
 }
+
+// netHTTPUnchunkedBody is the most a handler can write before net/http's HTTP/1.1 server starts
+// sending chunks (bufferBeforeChunkingSize); its HTTP/2 server buffers more.
+const netHTTPUnchunkedBody = 2048
 
 // legacyError is the /rest error shape: {"type": "com.vmware.vapi.std.errors.x", "value": {...}}.
 type legacyError struct {

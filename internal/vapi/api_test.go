@@ -425,3 +425,17 @@ func TestSessionTableHoldsNoPointers(t *testing.T) {
 		}
 	}
 }
+
+// The /rest login's cookie and answer are written without net/http's and encoding/json's general
+// paths; they must be what those would write.
+func TestLoginCookieAndTokenAreWhatTheLibrariesWrite(t *testing.T) {
+	id := NewSessions(clock.NewFake(time.Now()), time.Hour).Create(auth.Principal{Name: "u", Domain: auth.Domain}).ID
+	want := (&http.Cookie{Name: SessionHeader, Value: id, Path: "/rest", Secure: true, HttpOnly: true}).String()
+	if got := legacySessionCookie(id); got != want {
+		t.Fatalf("cookie %q, want %q", got, want)
+	}
+	quoted, _ := json.Marshal(id)
+	if got := tokenJSON(id); string(got) != string(quoted) {
+		t.Fatalf("token %s, want %s", got, quoted)
+	}
+}

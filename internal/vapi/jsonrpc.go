@@ -194,11 +194,11 @@ func rpcCall(x *exchange, op *Operation, mop *idl.Operation, input any, meta *id
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	call := &Call{Ctx: x.r.Context(), Op: op, Request: x.r, params: map[string]string{}, inputs: map[string]json.RawMessage{}}
+	call := &Call{Ctx: x.r.Context(), Op: op, Request: x.r, inputs: map[string]json.RawMessage{}}
 	byParam := map[string]bool{}
 	for variable, param := range mop.PathVars {
 		byParam[param] = true
-		call.params[variable] = scalarString(plainInputs[param])
+		call.params = append(call.params, PathParam{Name: variable, Value: scalarString(plainInputs[param])})
 	}
 	for key, param := range mop.Query {
 		byParam[param] = true

@@ -1,7 +1,9 @@
 package vapi
 
 import (
+	"encoding/binary"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/wcpd/wcpd/internal/auth"
@@ -31,6 +33,10 @@ type KeptInputs struct {
 	Inventory uint64 // inventory.Inventory.Generation
 	Identity  uint64 // auth.Directory.Changes: roles and permissions decide what a caller may see
 }
+
+// KeptVersion identifies the state outside the store, the inventory and the directory that a
+// read kept with KeepVersioned is derived from.
+type KeptVersion [2]uint64
 
 // keepMode says whether and how an operation's answers are kept.
 type keepMode uint8
@@ -91,10 +97,11 @@ func (r *Registry) KeepPerCaller(service string, names ...string) {
 
 // KeepVersioned is Keep for a read also derived from something outside the store, the inventory
 // and the directory: the state a family holds in memory (a sampler's latest samples), or the
-// clock. version appends what identifies that state, and must append something else whenever
-// the answer could differ; it is read before the handler runs, so the family changes its state
-// first and then what version appends.
-func (r *Registry) KeepVersioned(service, name string, version func(b []byte) []byte) {
+// clock. version returns numbers that identify that state, and must return others whenever the
+// answer could differ; it is read before the handler runs, so the family changes its state first
+// and then what version returns. (Numbers rather than bytes appended to a buffer: a buffer passed
+// to a function value escapes, and every kept read would then allocate its key.)
+func (r *Registry) KeepVersioned(service, name string, version func() KeptVersion) {
 	r.keep(kept, service, []string{name})
 	b := Binding{Service: service, Name: name}
 	r.byID[b.ID()].keptVersion = version
@@ -161,7 +168,7 @@ func keptKey(b []byte, op *Operation, call *Call) []byte {
 	if call.Legacy {
 		b = append(b, "\x00rest"...)
 	}
-	b = appendSorted(b, call.params)
+	b = appendParams(b, call.params)
 	b = append(b, 0)
 	if call.inputs != nil { // JSON-RPC: the query and body inputs were taken from the request's input
 		b = append(b, "rpc\x00"...)
@@ -179,7 +186,9 @@ func keptKey(b []byte, op *Operation, call *Call) []byte {
 	}
 	if op.keptVersion != nil {
 		b = append(b, "\x00version\x00"...)
-		b = op.keptVersion(b)
+		for _, n := range op.keptVersion() {
+			b = binary.BigEndian.AppendUint64(b, n)
+		}
 	}
 	return b
 }
@@ -200,6 +209,21 @@ func appendSorted[V ~string | ~[]byte](b []byte, m map[string]V) []byte {
 		b = append(b, name...)
 		b = append(b, '=')
 		b = append(b, m[name]...)
+	}
+	return b
+}
+
+// appendParams appends a call's path parameters as name=value, each after a NUL, in the order of
+// their names (a JSON-RPC call names them in no particular order).
+func appendParams(b []byte, params PathParams) []byte {
+	var few [8]PathParam // paths name a few parameters: no allocation for them
+	sorted := append(few[:0], params...)
+	slices.SortFunc(sorted, func(a, b PathParam) int { return strings.Compare(a.Name, b.Name) })
+	for _, p := range sorted {
+		b = append(b, 0)
+		b = append(b, p.Name...)
+		b = append(b, '=')
+		b = append(b, p.Value...)
 	}
 	return b
 }

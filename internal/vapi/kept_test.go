@@ -173,8 +173,8 @@ func TestKeptVersionedAnswersFollowTheFamilysState(t *testing.T) {
 	reg.Handle("namespace_management.stats.time_series", "get", func(c *Call) (any, error) {
 		return map[string]any{"run": runs.Add(1)}, nil
 	})
-	reg.KeepVersioned("namespace_management.stats.time_series", "get", func(b []byte) []byte {
-		return append(b, byte(version.Load()))
+	reg.KeepVersioned("namespace_management.stats.time_series", "get", func() KeptVersion {
+		return KeptVersion{version.Load()}
 	})
 	api := &API{
 		Registry: reg, Sessions: NewSessions(clock.NewFake(time.Now()), time.Hour), Identity: roleIdentity{},

@@ -62,8 +62,9 @@ type Operation struct {
 
 	id   string   // Binding.ID, made once: every request logs and counts it
 	keep keepMode // whether the API keeps its encoded answers (kept.go)
-	// keptVersion appends to a kept answer's key what else its answer is derived from (KeepVersioned).
-	keptVersion func(b []byte) []byte
+	// keptVersion identifies, in a kept answer's key, what else its answer is derived from
+	// (KeepVersioned).
+	keptVersion func() KeptVersion
 }
 
 // ID is the operation id used in logs and metrics (Binding.ID).
@@ -135,15 +136,15 @@ func (r *Registry) Lookup(id string) (*Operation, bool) {
 }
 
 // Resolve finds the operation a request addresses: path below /api (or /rest), method and the action
-// query value. It returns the path parameters, or an error saying why nothing matched (404 for an
+// query value. It returns the path parameters appended to into (a caller's buffer), or an error saying why nothing matched (404 for an
 // unknown path, 405 for a known path with another method, OPERATION_NOT_FOUND for an unknown action).
-func (r *Registry) Resolve(method, path, action string) (*Operation, map[string]string, error) {
+func (r *Registry) Resolve(method, path, action string, into PathParams) (*Operation, PathParams, error) {
 	rt := r.router.Load()
 	if rt == nil {
 		rt = newRouter(r.ops)
 		r.router.Store(rt)
 	}
-	return rt.resolve(method, path, action)
+	return rt.resolve(method, path, action, into)
 }
 
 // CoverageTable renders which operations are implemented, one line each, for the coverage command.

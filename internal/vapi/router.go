@@ -104,7 +104,7 @@ func (n *node) collect(segs []string, depth int, paramAt uint64, out []match) []
 	return out
 }
 
-func (r *router) resolve(method, rawPath, action string) (*Operation, map[string]string, error) {
+func (r *router) resolve(method, rawPath, action string, into PathParams) (*Operation, PathParams, error) {
 	// A request path keeps its empty segments ("a//b", a trailing "/"), which match nothing: a
 	// trailing slash must not turn an item operation into the collection's.
 	var buf [16]string // most paths have fewer segments: no allocation for them
@@ -112,9 +112,12 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 	for seg := range strings.SplitSeq(strings.TrimPrefix(rawPath, "/"), "/") {
 		segs = append(segs, seg)
 	}
+	escaped := strings.IndexByte(rawPath, '%') >= 0 // most paths have no escape: spare the scans
 	for i, s := range segs {
-		if u, err := url.PathUnescape(s); err == nil {
-			segs[i] = u
+		if escaped {
+			if u, err := url.PathUnescape(s); err == nil {
+				segs[i] = u
+			}
 		}
 		if segs[i] == "." || segs[i] == ".." {
 			return nil, nil, DotSegment(rawPath)
@@ -129,7 +132,7 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 	for _, m := range matches {
 		for _, op := range m.node.ops {
 			if op.Method == method && op.Action == action {
-				return op, r.bind(m, segs, op), nil
+				return op, r.bind(m, segs, op, into), nil
 			}
 		}
 	}
@@ -143,7 +146,7 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 				continue
 			}
 			if op.Action == action {
-				return op, r.bind(m, segs, op), nil
+				return op, r.bind(m, segs, op, into), nil
 			}
 			if op.Action != "" {
 				actions = append(actions, op.Action)
@@ -177,20 +180,19 @@ func (r *router) resolve(method, rawPath, action string) (*Operation, map[string
 }
 
 // bind names the captured segments after the operation's own template.
-func (r *router) bind(m match, segs []string, op *Operation) map[string]string {
+func (r *router) bind(m match, segs []string, op *Operation, into PathParams) PathParams {
 	if m.paramAt == 0 {
-		return nil
+		return into
 	}
 	names := m.node.names[op]
-	out := make(map[string]string, len(names))
 	i := 0
 	for pos, seg := range segs {
 		if m.paramAt&(1<<pos) != 0 {
-			out[names[i]] = seg
+			into = append(into, PathParam{Name: names[i], Value: seg})
 			i++
 		}
 	}
-	return out
+	return into
 }
 
 // DotSegment is the error for a path with an empty, "." or ".." segment: wcpd routes paths as they are

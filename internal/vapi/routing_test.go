@@ -155,7 +155,7 @@ func TestLaterOperationsRoute(t *testing.T) {
 		Params map[string]string `json:"params"`
 	}
 	for _, op := range reg.Operations() {
-		op.Handler = func(c *Call) (any, error) { return echo{c.Op.ID(), c.params}, nil }
+		op.Handler = func(c *Call) (any, error) { return echo{c.Op.ID(), paramMap(c.params)}, nil }
 		op.Status = http.StatusOK
 	}
 	srv := httptest.NewServer(testAPI(reg, allowAll{}))
@@ -244,7 +244,7 @@ func TestEveryReferenceOperationRoutes(t *testing.T) {
 		Params map[string]string `json:"params"`
 	}
 	for _, op := range reg.Operations() {
-		op.Handler = func(c *Call) (any, error) { return echo{c.Op.ID(), c.params}, nil }
+		op.Handler = func(c *Call) (any, error) { return echo{c.Op.ID(), paramMap(c.params)}, nil }
 		op.Status = http.StatusOK
 	}
 	api := testAPI(reg, allowAll{})
@@ -300,4 +300,13 @@ func TestEveryReferenceOperationRoutes(t *testing.T) {
 	if n != 202 {
 		t.Errorf("%d of 202 requests routed", n)
 	}
+}
+
+// paramMap is a call's path parameters by name, as the routing tests compare them.
+func paramMap(params PathParams) map[string]string {
+	m := map[string]string{}
+	for _, p := range params {
+		m[p.Name] = p.Value
+	}
+	return m
 }
