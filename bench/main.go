@@ -40,7 +40,7 @@ const adminPassword = "Bench-Pw-1!"
 func main() {
 	clients := flag.Int("clients", 32, "keep-alive connections wrk keeps open (its -c)")
 	duration := flag.Duration("duration", 8*time.Second, "how long wrk loads each target in each HTTP scenario (split into rounds)")
-	readDuration := flag.Duration("read-duration", 2*time.Second, "how long wrk loads each target for each read operation (reads scenario)")
+	readDuration := flag.Duration("read-duration", 4*time.Second, "how long wrk loads each target for each read operation (reads scenario, split into rounds)")
 	bigNamespaces := flag.Int("big-namespaces", 10000, "namespaces stored for the at-size measurements (0 skips them)")
 	bigClasses := flag.Int("big-classes", 1000, "VM classes stored for the at-size measurements")
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown report to write (empty: stdout only)")
@@ -165,9 +165,16 @@ func statusMB(pid int, field string) float64 {
 // start runs bin with args and waits until a line of its stdout satisfies urlOf, then until
 // readyPath answers 200.
 func start(name, bin string, env []string, urlOf func(line string) string, readyPath string, args ...string) (*proc, error) {
+	return startWritingTo(nil, name, bin, env, urlOf, readyPath, args...)
+}
+
+// startWritingTo is start with the process's standard error going to stderr (nil: nowhere).
+func startWritingTo(stderr *os.File, name, bin string, env []string, urlOf func(line string) string, readyPath string, args ...string) (*proc, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = io.Discard
+	if stderr != nil { // a file, not a writer: the process writes to it itself, not through a pipe to this one
+		cmd.Stderr = stderr
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -224,6 +231,20 @@ func newClient(conns int) *http.Client {
 
 // rpcTarget names wcpd's JSON-RPC endpoint among the targets.
 const rpcTarget = "wcpd JSON-RPC"
+
+// loggedTarget names the wcpd that writes a log line for every request.
+const loggedTarget = "wcpd, request lines"
+
+// startLoggedWcpd starts a wcpd of its own in dir at wcpd's default log level, its logs going to a
+// file there.
+func startLoggedWcpd(bin, dir string) (*proc, error) {
+	logs, err := os.Create(filepath.Join(dir, "logged.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logs.Close() // the process has its own descriptor
+	return startWcpdLogging(logs, "info", bin, filepath.Join(dir, "logged"), "--kubernetes=false")
+}
 
 // jsonRPC is one vAPI JSON-RPC invoke on POST /api, as the official SDKs send it. Its answer is HTTP
 // 200 whatever the outcome, so the load counts only answers that carry an output.
@@ -468,9 +489,16 @@ func startWcpd(bin, dataDir string) (*proc, error) {
 // --kubernetes=false: the Supervisors' Kubernetes servers would share the machine with the load
 // (they are measured on their own, kube.go).
 func startWcpdWith(bin, dataDir string, extra ...string) (*proc, error) {
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "error",
+	return startWcpdLogging(nil, "error", bin, dataDir, extra...)
+}
+
+// startWcpdLogging starts `wcpd serve` with its logs at level going to logs (nil: nowhere). The
+// scenarios run at "error", so what they measure does not include the request's log line; the
+// get scenario also measures a wcpd at "info" (wcpd's default) writing it to a file.
+func startWcpdLogging(logs *os.File, level, bin, dataDir string, extra ...string) (*proc, error) {
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", level,
 		"--task-duration", "1ms"}, append(extra, wcpdExtraArgs...)...)
-	p, err := start("wcpd", bin, []string{"WCPD_ADMIN_PASSWORD=" + adminPassword},
+	p, err := startWritingTo(logs, "wcpd", bin, []string{"WCPD_ADMIN_PASSWORD=" + adminPassword},
 		func(line string) string {
 			if u, ok := strings.CutPrefix(line, "wcpd is ready at "); ok {
 				return strings.Fields(u)[0]
@@ -626,7 +654,21 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 		} else {
 			add(result{}, "wcpd", "get one VM class", fmt.Sprintf("not measured: %d %.80s", status, body))
 		}
-		measure("get one VM class", contenders, map[string]string{"ceiling": sameBytes})
+		// The same read from a second wcpd that writes every request's line, as wcpd does by
+		// default, to a file: what the line costs. It runs only for this scenario.
+		logged, err := startLoggedWcpd(wcpdBin, tmp)
+		if err == nil {
+			var lTok string
+			if lTok, err = session(setup, logged.url, "administrator@vsphere.local", adminPassword); err == nil {
+				contenders = append(contenders, fixed(loggedTarget, logged.url, getClass(lTok)))
+			}
+		}
+		if err != nil {
+			add(result{}, loggedTarget, "get one VM class", "not measured: "+err.Error())
+		}
+		measure("get one VM class", contenders, map[string]string{"ceiling": sameBytes,
+			loggedTarget: "`--log-level info` (the default): a line for every request, written to a file"})
+		logged.stop()
 	}
 
 	// 4. Every read operation of the reference against its same-bytes ceiling (reads.go).
@@ -1017,9 +1059,11 @@ func render(results []result, readRows []readRow, loads map[string]string, start
 			}
 			fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f ms | %.2f ms | %d | %d | %s |\n", r.scenario, r.target, r.rps, ms(r.p50), ms(r.p99), r.bytes, r.errors, r.note)
 		}
-		b.WriteString("\n`" + rpcTarget + "` is wcpd answering the same operation as vAPI JSON-RPC on `POST /api`, the official SDKs'\n")
+		b.WriteString("\nwcpd runs at `--log-level error` in every scenario, so no request writes a log line; `" + loggedTarget + "`\n")
+		b.WriteString("is a second wcpd at `--log-level info`, wcpd's default, writing the line of every request to a file.\n")
+		b.WriteString("`" + rpcTarget + "` is wcpd answering the same operation as vAPI JSON-RPC on `POST /api`, the official SDKs'\n")
 		b.WriteString("protocol (docs/jsonrpc.md).\n")
-		b.WriteString("\n| scenario | wcpd / vcsim | wcpd / ceiling | JSON-RPC / REST | wcpd p99 − ceiling p99 |\n|---|---:|---:|---:|---:|\n")
+		b.WriteString("\n| scenario | wcpd / vcsim | wcpd / ceiling | JSON-RPC / REST | with request lines / without | wcpd p99 − ceiling p99 |\n|---|---:|---:|---:|---:|---:|\n")
 		seen := map[string]bool{}
 		for _, r := range results {
 			if seen[r.scenario] {
@@ -1027,6 +1071,7 @@ func render(results []result, readRows []readRow, loads map[string]string, start
 			}
 			seen[r.scenario] = true
 			wr, vr, cr, jr := byKey["wcpd/"+r.scenario], byKey["vcsim/"+r.scenario], byKey["ceiling/"+r.scenario], byKey[rpcTarget+"/"+r.scenario]
+			lr := byKey[loggedTarget+"/"+r.scenario]
 			ratio := func(a, b result) string {
 				if a.rps == 0 || b.rps == 0 {
 					return "–"
@@ -1037,7 +1082,7 @@ func render(results []result, readRows []readRow, loads map[string]string, start
 			if wr.rps > 0 && cr.rps > 0 {
 				p99Gap = fmt.Sprintf("%.2f ms", ms(wr.p99-cr.p99))
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.scenario, ratio(wr, vr), ratio(wr, cr), ratio(jr, wr), p99Gap)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.scenario, ratio(wr, vr), ratio(wr, cr), ratio(jr, wr), ratio(lr, wr), p99Gap)
 		}
 	}
 	if len(readRows) > 0 {
