@@ -17,7 +17,8 @@ import (
 // limited starts a server with short limits, so that the tests see them act.
 func limited(t *testing.T) *servertest.Env {
 	return servertest.New(t, servertest.WithConfig(func(c *server.Config) {
-		c.ReadTimeout, c.IdleTimeout, c.MaxConnsPerClient = 500*time.Millisecond, 500*time.Millisecond, 3
+		c.ReadHeaderTimeout, c.ReadTimeout, c.IdleTimeout = 500*time.Millisecond, 2*time.Second, 500*time.Millisecond
+		c.MaxConnsPerClient = 3
 	}))
 }
 
@@ -49,6 +50,23 @@ func TestABodyThatNeverArrivesIsCutOff(t *testing.T) {
 	}
 	if !closedWithin(t, conn, 10*time.Second) {
 		t.Fatal("the server still holds a connection whose announced body never came")
+	}
+}
+
+// A client that starts a request and never finishes its headers (slowloris) is cut off too.
+func TestHeadersThatNeverEndAreCutOff(t *testing.T) {
+	t.Parallel()
+	env := limited(t)
+	conn, err := dial(t, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: wcpd\r\nX-Slow: "); err != nil {
+		t.Fatal(err)
+	}
+	if !closedWithin(t, conn, 10*time.Second) {
+		t.Fatal("the server still holds a connection whose headers never ended")
 	}
 }
 

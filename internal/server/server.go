@@ -208,7 +208,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	go func() {
 		defer close(s.served)
-		if err := s.http.ServeTLS(limitPerClient(ln, cfg.MaxConnsPerClient), "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		swept := sweepDeadlines(ln, deadlineSweepInterval(cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.IdleTimeout))
+		if err := s.http.ServeTLS(limitPerClient(swept, cfg.MaxConnsPerClient), "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("listener stopped", "error", err)
 		}
 	}()
