@@ -37,37 +37,32 @@ func closedWithin(t *testing.T, conn net.Conn, d time.Duration) bool {
 	return !(errors.As(err, &ne) && ne.Timeout())
 }
 
-func TestABodyThatNeverArrivesIsCutOff(t *testing.T) {
-	t.Parallel()
+// cutOffAfter sends a request that never ends and fails unless the server closes the connection.
+func cutOffAfter(t *testing.T, partial, what string) {
+	t.Helper()
 	env := limited(t)
 	conn, err := dial(t, env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := io.WriteString(conn, "POST /api/session HTTP/1.1\r\nHost: wcpd\r\nContent-Length: 100\r\n\r\n"); err != nil {
+	if _, err := io.WriteString(conn, partial); err != nil {
 		t.Fatal(err)
 	}
 	if !closedWithin(t, conn, 10*time.Second) {
-		t.Fatal("the server still holds a connection whose announced body never came")
+		t.Fatal("the server still holds a connection whose " + what)
 	}
+}
+
+func TestABodyThatNeverArrivesIsCutOff(t *testing.T) {
+	t.Parallel()
+	cutOffAfter(t, "POST /api/session HTTP/1.1\r\nHost: wcpd\r\nContent-Length: 100\r\n\r\n", "announced body never came")
 }
 
 // A client that starts a request and never finishes its headers (slowloris) is cut off too.
 func TestHeadersThatNeverEndAreCutOff(t *testing.T) {
 	t.Parallel()
-	env := limited(t)
-	conn, err := dial(t, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: wcpd\r\nX-Slow: "); err != nil {
-		t.Fatal(err)
-	}
-	if !closedWithin(t, conn, 10*time.Second) {
-		t.Fatal("the server still holds a connection whose headers never ended")
-	}
+	cutOffAfter(t, "GET /healthz HTTP/1.1\r\nHost: wcpd\r\nX-Slow: ", "headers never ended")
 }
 
 func TestIdleKeepAliveConnectionsAreClosed(t *testing.T) {
