@@ -44,10 +44,16 @@ func GovernHeap() *HeapGovernor {
 		g.stopped.Store(true)
 		return g
 	}
-	g.found = debug.SetGCPercent(100)
-	debug.SetGCPercent(g.found)
+	g.found = gcPercent()
 	g.arm()
 	return g
+}
+
+// gcPercent is the collector's GOGC now (the runtime tells it only by setting it, so it is set back).
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
 }
 
 // Percent is the GOGC last set, 0 before the first collection or when not governing.

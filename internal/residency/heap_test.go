@@ -2,7 +2,6 @@ package residency
 
 import (
 	"runtime"
-	"runtime/debug"
 	"testing"
 )
 
@@ -23,17 +22,10 @@ func TestHeadroomIsHalfTheLiveHeapOrTheMinimum(t *testing.T) {
 	}
 }
 
-// currentGCPercent reads GOGC (the runtime only tells it by setting it).
-func currentGCPercent() int {
-	p := debug.SetGCPercent(100)
-	debug.SetGCPercent(p)
-	return p
-}
-
 func TestGovernorFollowsTheLiveHeapAfterEachCollection(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
-	found := currentGCPercent()
+	found := gcPercent()
 	g := GovernHeap()
 	defer g.Stop()
 	kept := make([]byte, 192<<20) // live across the collections below: past twice the minimum
@@ -46,26 +38,26 @@ func TestGovernorFollowsTheLiveHeapAfterEachCollection(t *testing.T) {
 	if got := g.Percent(); got < 50 || got > 60 {
 		t.Fatalf("GOGC %d with %d MiB live: want about 50 (half the live heap)", got, len(kept)>>20)
 	}
-	if got := currentGCPercent(); got != g.Percent() {
+	if got := gcPercent(); got != g.Percent() {
 		t.Fatalf("the runtime's GOGC is %d, the governor says it set %d", got, g.Percent())
 	}
 	runtime.KeepAlive(kept)
 	g.Stop()
-	if got := currentGCPercent(); got != found {
+	if got := gcPercent(); got != found {
 		t.Fatalf("after Stop GOGC is %d, want the %d found", got, found)
 	}
 }
 
 func TestGovernorLeavesAChoiceOfTheEnvironmentAlone(t *testing.T) {
 	t.Setenv("GOGC", "400")
-	found := currentGCPercent()
+	found := gcPercent()
 	g := GovernHeap()
 	defer g.Stop()
 	for range 3 {
 		runtime.GC()
 		runtime.Gosched()
 	}
-	if g.Percent() != 0 || currentGCPercent() != found {
-		t.Fatalf("governed despite GOGC in the environment: set %d, runtime has %d", g.Percent(), currentGCPercent())
+	if g.Percent() != 0 || gcPercent() != found {
+		t.Fatalf("governed despite GOGC in the environment: set %d, runtime has %d", g.Percent(), gcPercent())
 	}
 }

@@ -323,8 +323,7 @@ func amount(cpu, mem, unset int64) *drs.Amount {
 	return a
 }
 
-// orTrue reads an optional flag that vSphere takes as true when unset (a pool's expandable
-// reservation).
+// ceilDiv is a / b rounded up, 0 for what is not positive.
 func ceilDiv(a, b int64) int64 {
 	if a <= 0 {
 		return 0
@@ -473,17 +472,4 @@ func (f *Family) live(c *vapi.Call) (any, error) {
 	}
 	f.remember(s, a)
 	return a.result, nil
-}
-
-// namespacePool finds the pool of namespace among the Namespaces pool's children.
-func (s *snapshot) namespacePool(namespace string) *liveNode {
-	if s.namespaces == nil {
-		return nil
-	}
-	for _, k := range s.namespaces.kids {
-		if k.node.Type == drs.KindResourcePool && k.node.Name == namespace {
-			return k
-		}
-	}
-	return nil
 }

@@ -186,8 +186,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.healthz(w, r)
 			return
 		}
-		// The escaped form differs in its segments only where the client escaped what it need not
-		// have (RawPath is then set): "%2e%2e" is ".." once decoded, "a%2F%2Fb" keeps "//".
+		// Decoding only adds dots and slashes, so the decoded path shows every such segment the
+		// sent one has; the sent form is checked too where it differs (RawPath is then set), and
+		// is what the error names.
 		if vapi.HasDotOrEmptySegment(r.URL.Path) || (r.URL.RawPath != "" && vapi.HasDotOrEmptySegment(r.URL.EscapedPath())) {
 			vapi.WriteError(w, vapi.DotSegment(r.URL.EscapedPath()))
 			return

@@ -2,6 +2,7 @@ package vapi
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -173,7 +174,7 @@ func keptKey(b []byte, op *Operation, call *Call) []byte {
 	if call.inputs != nil { // JSON-RPC: the query and body inputs were taken from the request's input
 		b = append(b, "rpc\x00"...)
 		b = append(b, call.query.Encode()...)
-		b = appendSorted(b, call.inputs)
+		b = appendInputs(b, call.inputs)
 	} else {
 		if call.Request != nil {
 			b = append(b, call.Request.URL.RawQuery...)
@@ -193,12 +194,13 @@ func keptKey(b []byte, op *Operation, call *Call) []byte {
 	return b
 }
 
-// appendSorted appends m's entries as name=value, each after a NUL, in the order of their names.
-func appendSorted[V ~string | ~[]byte](b []byte, m map[string]V) []byte {
+// appendInputs appends a JSON-RPC call's inputs as name=value, each after a NUL, in the order of
+// their names.
+func appendInputs(b []byte, m map[string]json.RawMessage) []byte {
 	if len(m) == 0 {
 		return b
 	}
-	var few [8]string // paths name a few parameters: no allocation for them
+	var few [8]string // operations take a few inputs: no allocation for them
 	names := few[:0]
 	for name := range m {
 		names = append(names, name)

@@ -135,9 +135,10 @@ func (r *Registry) Lookup(id string) (*Operation, bool) {
 	return op, ok
 }
 
-// Resolve finds the operation a request addresses: path below /api (or /rest), method and the action
-// query value. It returns the path parameters appended to into (a caller's buffer), or an error saying why nothing matched (404 for an
-// unknown path, 405 for a known path with another method, OPERATION_NOT_FOUND for an unknown action).
+// Resolve finds the operation a request addresses: path below /api (or /rest), method and the
+// action query value. It returns the path parameters appended to into (a caller's buffer), or an
+// error saying why nothing matched (404 for an unknown path, 405 for a known path with another
+// method, OPERATION_NOT_FOUND for an unknown action).
 func (r *Registry) Resolve(method, path, action string, into PathParams) (*Operation, PathParams, error) {
 	rt := r.router.Load()
 	if rt == nil {

@@ -67,13 +67,6 @@ func NewSessions(c clock.Clock, idle time.Duration) *Sessions {
 	return &Sessions{clock: c, idle: idle, m: map[sessionToken]sessionEntry{}, byPrincipal: map[string]uint32{}}
 }
 
-// identityKey identifies a principal with its groups, as a kept answer's caller view does: a user
-// whose groups changed gets a new one.
-func identityKey(p auth.Principal) string {
-	var buf [128]byte
-	return string(appendCallerView(buf[:0], p))
-}
-
 // Create opens a session for p.
 func (s *Sessions) Create(p auth.Principal) *Session {
 	var tok sessionToken
@@ -88,12 +81,16 @@ func (s *Sessions) Create(p auth.Principal) *Session {
 		s.sweepLocked(at)
 		s.sweptAt, s.sweptSize = now, len(s.m)
 	}
-	key := identityKey(p)
-	idx, ok := s.byPrincipal[key]
+	// A principal is held once per caller view (user and groups, as a kept answer's key has it): a
+	// user whose groups changed gets a new entry. Built on the stack, the key is allocated only
+	// when a principal is new.
+	var buf [128]byte
+	key := appendCallerView(buf[:0], p)
+	idx, ok := s.byPrincipal[string(key)] // no allocation: the conversion is only for the lookup
 	if !ok {
 		idx = uint32(len(s.principals))
 		s.principals = append(s.principals, p)
-		s.byPrincipal[key] = idx
+		s.byPrincipal[string(key)] = idx
 	}
 	s.m[tok] = sessionEntry{principal: idx, created: at, lastAccessed: at}
 	return &Session{ID: hex.EncodeToString(tok[:]), Principal: s.principals[idx], Created: now, LastAccessed: now}
@@ -120,7 +117,7 @@ func (s *Sessions) sweepLocked(at int64) {
 	for i, p := range s.principals {
 		if used[i] {
 			renumber[i] = uint32(len(kept))
-			s.byPrincipal[identityKey(p)] = uint32(len(kept))
+			s.byPrincipal[string(appendCallerView(nil, p))] = uint32(len(kept))
 			kept = append(kept, p)
 		}
 	}
