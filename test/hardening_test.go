@@ -93,6 +93,59 @@ func TestPathsAreRoutedAsSent(t *testing.T) {
 	}
 }
 
+// TestParallelChangesToOneSupervisorAllLand: admins changing different things of one Supervisor at
+// the same time (its settings, its password, an identity provider) all succeed and every change is
+// kept; none of them is refused with CONCURRENT_CHANGE because another wrote the record first.
+func TestParallelChangesToOneSupervisorAllLand(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	admin := env.AdminToken()
+	enableSupervisor(t, env, admin, clusterA, 73)
+	providers := nmPath + "/supervisors/" + clusterA + "/identity/providers"
+	r := env.Do("POST", providers, admin, oktaProvider(testCAPEM(t)))
+	if r.Status != 200 {
+		t.Fatalf("create an identity provider: %d %s", r.Status, r.Body)
+	}
+	var provider string
+	r.JSON(t, &provider)
+	cluster := nmPath + "/clusters/" + clusterA
+	for round := 0; round < 5; round++ {
+		banner, name := fmt.Sprintf("banner %d", round), fmt.Sprintf("Okta %d", round)
+		changes := []func() servertest.Response{
+			func() servertest.Response {
+				return env.Do("PATCH", cluster, admin, map[string]any{"login_banner": banner})
+			},
+			func() servertest.Response { return env.Do("POST", cluster+"?action=rotate_password", admin, nil) },
+			func() servertest.Response {
+				return env.Do("PATCH", providers+"/"+provider, admin, map[string]any{"display_name": name})
+			},
+		}
+		statuses := make(chan string, len(changes))
+		for _, change := range changes {
+			go func() {
+				r := change()
+				statuses <- fmt.Sprintf("%d %s", r.Status, r.Body)
+			}()
+		}
+		for range changes {
+			if s := <-statuses; !strings.HasPrefix(s, "204") {
+				t.Fatalf("round %d: a change failed: %s", round, s)
+			}
+		}
+		var info struct {
+			LoginBanner string `json:"login_banner"`
+		}
+		env.Do("GET", cluster, admin, nil).JSON(t, &info)
+		var idp struct {
+			DisplayName string `json:"display_name"`
+		}
+		env.Do("GET", providers+"/"+provider, admin, nil).JSON(t, &idp)
+		if info.LoginBanner != banner || idp.DisplayName != name {
+			t.Fatalf("round %d: login_banner %q and the provider's display_name %q, want %q and %q", round, info.LoginBanner, idp.DisplayName, banner, name)
+		}
+	}
+}
+
 // TestParallelPatchesOfOneVMClassAllLand: PATCHes that change different fields of one VM class at
 // the same time all succeed and all their changes are kept (they used to fail with
 // CONCURRENT_CHANGE about half the time).

@@ -144,8 +144,8 @@ func (f *Family) changeableOr(ctx context.Context, cluster string, absent vapi.E
 }
 
 // apply validates a changed spec and stores it with a revision check, so a concurrent change is
-// answered with CONCURRENT_CHANGE rather than lost. Running Supervisors are then reconciled (a new
-// size resizes the control plane VMs).
+// never overwritten: the operation is tried again on the newer record (untilSettled). Running
+// Supervisors are then reconciled (a new size resizes the control plane VMs).
 func (f *Family) apply(ctx context.Context, r store.Record[supervisor], spec EnableSpec, p paths, change func(v *supervisor)) error {
 	clusters, err := f.inventoryClusters(ctx, r.Value.Clusters)
 	if err != nil {

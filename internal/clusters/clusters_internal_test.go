@@ -1,6 +1,7 @@
 package clusters
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,34 @@ func TestDeriveName(t *testing.T) {
 		if got := deriveName(in); got != want || !supervisorNamePattern.MatchString(got) {
 			t.Errorf("deriveName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestLostRacesAreTriedAgain: an operation whose write lost a race runs again from its first read
+// and its caller sees the outcome of the attempt that settled; one that keeps losing is answered
+// with CONCURRENT_CHANGE, and other errors are answered at once.
+func TestLostRacesAreTriedAgain(t *testing.T) {
+	attempts := 0
+	err := untilSettled(func() error {
+		if attempts++; attempts < 3 {
+			return concurrentChange("domain-c9")
+		}
+		return nil
+	})
+	if err != nil || attempts != 3 {
+		t.Errorf("two lost races then a write: %v after %d attempts, want success after 3", err, attempts)
+	}
+
+	attempts = 0
+	err = untilSettled(func() error { attempts++; return concurrentChange("domain-c9") })
+	var ve *vapi.Error
+	if !errors.As(err, &ve) || ve.Type != vapi.ErrorConcurrentChange || attempts != settleAttempts {
+		t.Errorf("a record that keeps changing: %v after %d attempts, want CONCURRENT_CHANGE after %d", err, attempts, settleAttempts)
+	}
+
+	attempts = 0
+	refusal := vapi.NotFound("Supervisor on cluster", "domain-c9")
+	if err := untilSettled(func() error { attempts++; return refusal }); err != refusal || attempts != 1 {
+		t.Errorf("a refusal: %v after %d attempts, want it after 1", err, attempts)
 	}
 }

@@ -68,18 +68,20 @@ func New(d *platform.Deps) *Family {
 // on empty Deps.
 func (f *Family) Register(r *vapi.Registry) {
 	h := func(service, op string, fn vapi.HandlerFunc) { r.Handle("namespace_management."+service, op, fn) }
+	// w registers an operation that reads the Supervisor's record and writes it back (see retried).
+	w := func(service, op string, fn vapi.HandlerFunc) { h(service, op, retried(fn)) }
 
-	h("clusters", "enable", f.enable)
-	h("clusters", "disable", f.disable)
+	w("clusters", "enable", f.enable)
+	w("clusters", "disable", f.disable)
 	h("clusters", "get", f.get)
 	h("clusters", "list", f.list)
-	h("clusters", "set", f.set)
-	h("clusters", "update", f.update)
-	h("clusters", "rotate_password", f.rotatePassword)
+	w("clusters", "set", f.set)
+	w("clusters", "update", f.update)
+	w("clusters", "rotate_password", f.rotatePassword)
 	h("clusters.topology", "get", f.clusterTopology)
 
-	h("supervisors", "enable_on_compute_cluster", f.enableOnComputeCluster)
-	h("supervisors", "enable_on_zones", f.enableOnZones)
+	w("supervisors", "enable_on_compute_cluster", f.enableOnComputeCluster)
+	w("supervisors", "enable_on_zones", f.enableOnZones)
 	h("supervisors.summary", "get", f.summaryGet)
 	h("supervisors.summary", "list", f.summaryList)
 	h("supervisors.conditions", "get", f.conditionsGet)
@@ -107,20 +109,20 @@ func (f *Family) Register(r *vapi.Registry) {
 
 	h("load_balancers", "get", f.lbGet)
 	h("load_balancers", "list", f.lbList)
-	h("load_balancers", "set", f.lbSet)
-	h("load_balancers", "update", f.lbUpdate)
+	w("load_balancers", "set", f.lbSet)
+	w("load_balancers", "update", f.lbUpdate)
 
-	h("networks", "create", f.networkCreate)
-	h("networks", "delete", f.networkDelete)
+	w("networks", "create", f.networkCreate)
+	w("networks", "delete", f.networkDelete)
 	h("networks", "get", f.networkGet)
 	h("networks", "list", f.networkList)
-	h("networks", "set", f.networkSet)
-	h("networks", "update", f.networkUpdate)
+	w("networks", "set", f.networkSet)
+	w("networks", "update", f.networkUpdate)
 
 	h("cluster_available_versions", "list", f.availableVersions)
 	h("software.clusters", "get", f.softwareGet)
 	h("software.clusters", "list", f.softwareList)
-	h("software.clusters", "upgrade", f.upgrade)
+	w("software.clusters", "upgrade", f.upgrade)
 	h("software.clusters", "upgrade_multiple", f.upgradeMultiple)
 
 	h("support_bundle", "create", f.supportBundleCreate)

@@ -378,6 +378,39 @@ func concurrentChange(cluster string) error {
 		"The Supervisor on cluster %s changed while the request was being served; read it again and retry.", cluster)
 }
 
+// settleAttempts bounds how often an admin's change is tried again after losing a race.
+const settleAttempts = 8
+
+// untilSettled runs op, which reads the Supervisor's record, checks the request against it and
+// writes it back with a revision check, again from its first read while the write loses the race
+// (CONCURRENT_CHANGE). The Supervisor's controllers write the same record (status, conditions,
+// events) on their own schedule, and an admin's request carries no version of its own, so a race
+// with them is no reason to refuse it. Each attempt runs every check on the newer record, so a
+// change made meanwhile is neither overwritten nor lost; only a record that keeps changing is
+// answered with CONCURRENT_CHANGE.
+func untilSettled(op func() error) error {
+	var err error
+	for range settleAttempts {
+		var ve *vapi.Error
+		if err = op(); !errors.As(err, &ve) || ve.Type != vapi.ErrorConcurrentChange {
+			return err
+		}
+	}
+	return err
+}
+
+// retried is untilSettled for an operation's handler.
+func retried(h vapi.HandlerFunc) vapi.HandlerFunc {
+	return func(c *vapi.Call) (any, error) {
+		var out any
+		err := untilSettled(func() (err error) {
+			out, err = h(c)
+			return err
+		})
+		return out, err
+	}
+}
+
 func (f *Family) upgrade(c *vapi.Call) (any, error) {
 	var spec UpgradeSpec
 	if err := c.Bind("spec", &spec); err != nil {
@@ -399,7 +432,9 @@ func (f *Family) upgradeMultiple(c *vapi.Call) (any, error) {
 	}
 	out := map[string]UpgradeResult{}
 	for _, cluster := range sortedKeys(specs) {
-		err := f.startUpgrade(c.Ctx, cluster, specs[cluster], fmt.Sprintf("specs[%q]", cluster))
+		err := untilSettled(func() error {
+			return f.startUpgrade(c.Ctx, cluster, specs[cluster], fmt.Sprintf("specs[%q]", cluster))
+		})
 		if err == nil {
 			out[cluster] = UpgradeResult{Res: "STARTED"}
 			continue
