@@ -185,7 +185,11 @@ func (c *poolCreator) CreateResourcePool(ctx *simulator.Context, req *types.Crea
 		child := simulator.NewResourcePool(ctx)
 		child.Name = req.Name
 		child.Owner = parent.Owner
-		child.Summary.GetResourcePoolSummary().Name = req.Name
+		// The simulator's template pool hands every new pool the same summary: each gets its own,
+		// or all pools would share (and race on) one name.
+		summary := *child.Summary.GetResourcePoolSummary()
+		summary.Name = req.Name
+		child.Summary = &summary
 		child.Config.CpuAllocation = req.Spec.CpuAllocation
 		child.Config.MemoryAllocation = req.Spec.MemoryAllocation
 		child.Config.Entity = req.Spec.Entity

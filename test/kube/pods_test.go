@@ -406,6 +406,19 @@ func TestPodQuotaDefaultsAndPlacement(t *testing.T) {
 			*cfg.CpuAllocation.Reservation, *cfg.MemoryAllocation.Reservation, *cfg.CpuAllocation.Limit, *cfg.MemoryAllocation.Limit)
 	}
 
+	// The LimitRange and the ResourceQuota are realised one after the other, and quota admission
+	// holds a pod to a quota once the quota controller has written what it allows.
+	eventually(t, "the namespace's quota is in force", func(ctx context.Context) (bool, error) {
+		q, err := devops.kube.CoreV1().ResourceQuotas("pods").Get(ctx, "vsphere-namespace-quota", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		_, counted := q.Status.Hard[corev1.ResourceLimitsMemory]
+		return counted, nil
+	})
 	big := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "too-big", Namespace: "pods"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{container("web", nil, resources("", "8Gi"))}}}
 	_, err := pods.Create(ctx, big, metav1.CreateOptions{})
