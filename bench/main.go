@@ -33,6 +33,7 @@ import (
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 const adminPassword = "Bench-Pw-1!"
@@ -899,6 +900,10 @@ func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	changed, err := listAfterEachChange(c, w.url, tok, "big-00000", 20)
+	if err != nil {
+		return nil, err
+	}
 	rss, anon := w.rssMB(), anonOf(w.cmd.Process.Pid)
 	w.stop()
 
@@ -933,6 +938,8 @@ func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 		fmt.Sprintf("| RSS with %s, once all are RUNNING (anonymous + file-backed) | %.0f MB (%.0f + %.0f) |", size, rss, anon, rss-anon),
 		fmt.Sprintf("| list of %d namespaces, median of 20 | %.1f ms |", namespaces, ms(lat[len(lat)/2])),
 		fmt.Sprintf("| list of %d namespaces, slowest of 20 | %.1f ms |", namespaces, ms(lat[len(lat)-1])),
+		fmt.Sprintf("| the first list after a change to the inventory (one namespace pool's CPU shares, through /sdk), median of 20 (slowest) | %.1f ms (%.1f ms) |",
+			ms(changed[len(changed)/2]), ms(changed[len(changed)-1])),
 		fmt.Sprintf("| after a restart with %s: every namespace's pool back in the inventory | %.1f s |", size, poolsBack.Seconds()),
 		fmt.Sprintf("| after a restart: RSS once the pools are back (anonymous + file-backed) | %.0f MB (%.0f + %.0f) |", rss2, anon2, rss2-anon2),
 		fmt.Sprintf("| after a restart: list of %d namespaces, median of 20 (slowest) | %.1f ms (%.1f ms) |", namespaces,
@@ -967,17 +974,59 @@ func allRunning(c *http.Client, base, tok, prefix string, count int) (bool, erro
 	return running >= count, nil
 }
 
+// sdkClient logs in to wcpd's /sdk as the administrator, as govc would.
+func sdkClient(ctx context.Context, base string) (*govmomi.Client, error) {
+	u, err := soap.ParseURL(base + "/sdk")
+	if err != nil {
+		return nil, err
+	}
+	u.User = url.UserPassword("administrator@vsphere.local", adminPassword)
+	return govmomi.NewClient(ctx, u, true)
+}
+
+// listAfterEachChange changes the CPU shares of namespace's pool through /sdk, then times the
+// first namespace list after the change, rounds times.
+func listAfterEachChange(c *http.Client, base, tok, namespace string, rounds int) ([]time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	vc, err := sdkClient(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = vc.Logout(ctx) }()
+	pool, err := find.NewFinder(vc.Client).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources/Namespaces/"+namespace)
+	if err != nil {
+		return nil, err
+	}
+	var p mo.ResourcePool
+	if err := pool.Properties(ctx, pool.Reference(), []string{"config"}, &p); err != nil {
+		return nil, err
+	}
+	levels := []types.SharesLevel{types.SharesLevelHigh, types.SharesLevelNormal}
+	var lat []time.Duration
+	for i := range rounds {
+		spec := p.Config
+		spec.CpuAllocation.Shares = &types.SharesInfo{Level: levels[i%2]}
+		if err := pool.UpdateConfig(ctx, "", &spec); err != nil {
+			return nil, fmt.Errorf("changing %s's shares: %w", namespace, err)
+		}
+		t0 := time.Now()
+		status, _, err := do(c, base, request{method: "GET", path: "/api/vcenter/namespaces/instances", header: withSession(tok)})
+		if err != nil || status != 200 {
+			return nil, fmt.Errorf("list after a change: %d %v", status, err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat, nil
+}
+
 // namespacePools counts the pools under Cluster-A's Namespaces pool, through wcpd's /sdk as govc
 // would see them (0 while that pool is not there yet).
 func namespacePools(base string) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	u, err := soap.ParseURL(base + "/sdk")
-	if err != nil {
-		return 0, err
-	}
-	u.User = url.UserPassword("administrator@vsphere.local", adminPassword)
-	c, err := govmomi.NewClient(ctx, u, true)
+	c, err := sdkClient(ctx, base)
 	if err != nil {
 		return 0, err
 	}

@@ -61,13 +61,26 @@ func changesTopology(obj mo.Reference) bool {
 	return !workloadTypes[ref.Type]
 }
 
-// generations are the counts of changes: to anything, and to the compute topology.
+// generations are the counts of changes: to anything, and to the compute topology, with the log of
+// the objects each change touched (changes.go).
 type generations struct {
 	all, topology *atomic.Uint64
+	log           *changeLog
 }
 
-func (g generations) moved(topology bool) {
-	g.all.Add(1)
+// moved moves the counts for a change that touched refs. The count and the log move together, so
+// a reader that loads the count and later asks the log what changed since cannot miss an entry.
+func (g generations) moved(topology bool, refs ...types.ManagedObjectReference) {
+	if len(refs) == 0 {
+		g.all.Add(1)
+	} else {
+		g.log.mu.Lock()
+		n := g.all.Add(1)
+		for _, ref := range refs {
+			g.log.add(n, ref)
+		}
+		g.log.mu.Unlock()
+	}
 	if topology {
 		g.topology.Add(1)
 	}
@@ -110,7 +123,7 @@ func setOf(names ...string) map[string]bool {
 // to the simulator, or serves itself, to their handler (instantclone.go, poolcreate.go).
 func (inv *Inventory) countChanges(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 	if !readOnlyMethods[method.Name] {
-		inv.counts().moved(!workloadTypes[method.This.Type])
+		inv.counts().moved(!workloadTypes[method.This.Type], changedByMethod(method)...)
 	}
 	if h, fault := refuseUncheckedLogins(ctx, method); h != nil || fault != nil {
 		return h, fault
@@ -121,7 +134,7 @@ func (inv *Inventory) countChanges(ctx *simulator.Context, method *simulator.Met
 }
 
 func (inv *Inventory) counts() generations {
-	return generations{all: &inv.generation, topology: &inv.topology}
+	return generations{all: &inv.generation, topology: &inv.topology, log: &inv.changes}
 }
 
 // changeListener hears the simulator's registry announce every change.
@@ -133,15 +146,19 @@ func (l changeListener) Reference() types.ManagedObjectReference {
 }
 
 func (l changeListener) PutObject(_ *simulator.Context, obj mo.Reference) {
-	l.moved(changesTopology(obj))
+	l.moved(changesTopology(obj), announcedRefs(obj)...)
 }
 
 func (l changeListener) UpdateObject(_ *simulator.Context, obj mo.Reference, _ []types.PropertyChange) {
-	l.moved(changesTopology(obj))
+	l.moved(changesTopology(obj), announcedRefs(obj)...)
 }
 
 func (l changeListener) RemoveObject(_ *simulator.Context, ref types.ManagedObjectReference) {
-	l.moved(!workloadTypes[ref.Type] && ref.Type != "Task") // a finished task going changes nothing
+	if ref.Type == "Task" {
+		l.moved(false) // a finished task going changes nothing
+		return
+	}
+	l.moved(!workloadTypes[ref.Type], ref)
 }
 
 // afterChanges runs fn and moves each count once more if it moved while fn ran (see Generation:

@@ -99,6 +99,7 @@ type Inventory struct {
 	// generation and topology count the inventory's changes (see Generation).
 	generation atomic.Uint64
 	topology   atomic.Uint64
+	changes    changeLog
 	// clusters keeps what Clusters read until the inventory changes.
 	clusters keptClusters
 	// treeSizes holds, per root pool, how many pools and VMs ReadPoolTree last found below it.

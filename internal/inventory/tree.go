@@ -181,3 +181,50 @@ func (inv *Inventory) ReadPool(id string) (TreePool, bool) {
 	m.WithLock(&simulator.Context{Context: context.Background(), Map: m}, ref, func() { out = TreePoolOf(&obj.ResourcePool) })
 	return out, true
 }
+
+// PoolChildren reads the children of the resource pool id in process: its pools (and vApps), then
+// its VMs; false when the inventory has no resource pool of that id.
+func (inv *Inventory) PoolChildren(id string) ([]types.ManagedObjectReference, bool) {
+	m := inv.svc.Context.Map
+	ref := types.ManagedObjectReference{Type: "ResourcePool", Value: id}
+	obj, ok := m.Get(ref).(*simulator.ResourcePool)
+	if !ok {
+		return nil, false
+	}
+	var out []types.ManagedObjectReference
+	m.WithLock(&simulator.Context{Context: context.Background(), Map: m}, ref, func() { out = childrenOf(&obj.ResourcePool) })
+	return out, true
+}
+
+// ChildOnPath reports which child of the resource pool ancestor holds the pool or VM ref as the
+// inventory has it now: ref itself when it is a child of ancestor, else the child whose subtree
+// holds it. False when ref no longer exists or is not below ancestor.
+func (inv *Inventory) ChildOnPath(ref types.ManagedObjectReference, ancestor string) (types.ManagedObjectReference, bool) {
+	m := inv.svc.Context.Map
+	lock := &simulator.Context{Context: context.Background(), Map: m}
+	cur := ref
+	for range maxPoolDepth {
+		var parent *types.ManagedObjectReference
+		switch obj := m.Get(cur).(type) {
+		case *simulator.ResourcePool:
+			m.WithLock(lock, cur, func() { parent = obj.Parent })
+		case *simulator.VirtualApp:
+			m.WithLock(lock, cur, func() { parent = obj.Parent })
+		case *simulator.VirtualMachine:
+			m.WithLock(lock, cur, func() { parent = obj.ResourcePool })
+		default:
+			return types.ManagedObjectReference{}, false
+		}
+		if parent == nil {
+			return types.ManagedObjectReference{}, false
+		}
+		if parent.Type == "ResourcePool" && parent.Value == ancestor {
+			return cur, true
+		}
+		cur = *parent
+	}
+	return types.ManagedObjectReference{}, false
+}
+
+// maxPoolDepth bounds the walk up a pool tree (vSphere allows 8 levels of pools below a cluster's).
+const maxPoolDepth = 16

@@ -52,6 +52,9 @@ type Family struct {
 	readings      uint64 // numbers the readings of figures
 	clusterUsages map[string]keptUsage
 	readMu        sync.Mutex
+	// fullReadings and followedReadings count how figures were brought up to date: by reading the
+	// cluster's whole tree, or only what changed (tests tell the two apart by them).
+	fullReadings, followedReadings atomic.Uint64
 	// trees keeps each cluster's pool tree until the inventory changes (live.go).
 	trees map[string]*keptTree
 }

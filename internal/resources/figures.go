@@ -2,8 +2,14 @@ package resources
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/wcpd/wcpd/internal/drs"
+	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/platform"
 )
 
@@ -12,16 +18,51 @@ import (
 // list of namespaces is asked far more often than the inventory changes. The inventory's
 // Generation says when it changed: figures are stored with the generation read before they were
 // computed and are used only while the generation is still that one, so an answer never reflects
-// the inventory as it was before a change whose caller has already been told it is done.
+// the inventory as it was before a change whose caller has already been told it is done. After a
+// change, the namespaces' figures are brought up to date from the inventory's log of what each
+// change touched (Inventory.ChangedSince), reading only the namespaces it names.
 
-// clusterFigures are what a Supervisor cluster's namespaces use, read in one pass.
+// clusterFigures are what a Supervisor cluster's namespaces use. They are read in one pass over the
+// cluster's tree, then followed: after a change to the inventory only the namespaces the change
+// touched are read again (followChanges).
 type clusterFigures struct {
 	generation uint64 // the inventory's generation before they were read
+	topology   uint64 // its topology generation then: the hosts' speeds below are that topology's
 	pool       string // the Supervisor's Namespaces pool they were read under
 	figures    platform.NamespaceFigures
 	// limits holds each namespace pool's CPU (MHz) and memory (MB) limits, -1 for none, read in
 	// the same pass: with them a get of one namespace needs no read of its own (NamespaceUsage).
 	limits map[string][2]int64
+
+	// What following changes needs: each namespace by its pool's MoRef value, the namespace
+	// holding each pool and VM below a namespace pool, and what a VM's usage is computed from.
+	namespaces map[string]*namespaceReading
+	where      map[string]string
+	mhzPerVCPU int64
+	hostMHz    map[string]int64
+}
+
+// namespaceReading is one namespace pool's figures as last read.
+type namespaceReading struct {
+	name    string
+	usage   platform.Usage
+	limits  [2]int64
+	members []string // the MoRef values of the pools and VMs below it
+}
+
+func readingOf(ns *liveNode) *namespaceReading {
+	cpu, mem, storage := consumed(ns.kids)
+	r := &namespaceReading{name: ns.node.Name, limits: poolLimits(ns),
+		usage: platform.Usage{CPUUsedMHz: cpu, MemoryUsedMB: mem, StorageUsedMB: storage}}
+	var walk func(nodes []*liveNode)
+	walk = func(nodes []*liveNode) {
+		for _, n := range nodes {
+			r.members = append(r.members, n.id)
+			walk(n.kids)
+		}
+	}
+	walk(ns.kids)
+	return r
 }
 
 // keptUsage is a cluster's own usage as last read.
@@ -31,11 +72,12 @@ type keptUsage struct {
 }
 
 // NamespaceConsumption reports the used figures of NamespaceUsage for every namespace with a pool on
-// cluster, reading the cluster's tree once (namespaces without a pool are absent and use nothing).
-// It runs no resource model: what a namespace uses is what its VMs and pods use, and the model is
-// needed only for the capacities, which a list does not show (at 10,000 namespaces the model was
-// half of the first list after a change). An unknown cluster, or one without a Supervisor, is a
-// NOT_FOUND vAPI error.
+// cluster (namespaces without a pool are absent and use nothing). The first call reads the
+// cluster's tree once; after a change to the inventory, only the namespaces the change touched are
+// read again. It runs no resource model: what a namespace uses is what its VMs and pods use, and
+// the model is needed only for the capacities, which a list does not show (at 10,000 namespaces the
+// model was half of the first list after a change). An unknown cluster, or one without a
+// Supervisor, is a NOT_FOUND vAPI error.
 func (f *Family) NamespaceConsumption(ctx context.Context, cluster string) (platform.NamespaceFigures, error) {
 	sup, err := f.supervisorOf(ctx, cluster)
 	if err != nil || sup.NamespacesPool == "" {
@@ -51,31 +93,221 @@ func (f *Family) NamespaceConsumption(ctx context.Context, cluster string) (plat
 	if fig, ok := f.currentFigures(cluster, sup.NamespacesPool); ok {
 		return fig.figures, nil
 	}
-	generation := f.deps.Inventory.Generation()
-	s, err := f.readCluster(ctx, cluster)
-	if err != nil {
-		return platform.NamespaceFigures{}, err
-	}
-	byName := map[string]platform.Usage{}
-	limits := map[string][2]int64{}
-	if s.namespaces != nil {
-		for _, ns := range s.namespaces.kids {
-			if ns.node.Type != drs.KindResourcePool {
-				continue
+	inv := f.deps.Inventory
+	generation, topology := inv.Generation(), inv.TopologyGeneration()
+	f.mu.Lock()
+	kept := f.figures[cluster]
+	f.mu.Unlock()
+	var fig *clusterFigures
+	if kept != nil && kept.pool == sup.NamespacesPool {
+		same := kept.topology == topology
+		if !same {
+			// A VM made in a folder moves the topology generation too; what the figures take
+			// from the topology is the hosts' speeds.
+			if same, err = f.sameSpeeds(ctx, cluster, kept); err != nil {
+				return platform.NamespaceFigures{}, err
 			}
-			cpu, mem, storage := consumed(ns.kids)
-			byName[ns.node.Name] = platform.Usage{CPUUsedMHz: cpu, MemoryUsedMB: mem, StorageUsedMB: storage}
-			limits[ns.node.Name] = poolLimits(ns)
+		}
+		if same {
+			if fig, err = f.followChanges(ctx, cluster, kept); err != nil {
+				return platform.NamespaceFigures{}, err
+			}
 		}
 	}
+	if fig == nil {
+		if fig, err = f.readFigures(ctx, cluster, sup.NamespacesPool); err != nil {
+			return platform.NamespaceFigures{}, err
+		}
+	}
+	fig.generation, fig.topology = generation, topology
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.readings++
-	fig := &clusterFigures{generation: generation, pool: sup.NamespacesPool, limits: limits,
-		figures: platform.NamespaceFigures{Read: f.readings, ByName: byName}}
+	fig.figures.Read = f.readings
 	f.figures[cluster] = fig
 	return fig.figures, nil
 }
+
+// readFigures reads the figures of every namespace under pool from the cluster's whole tree.
+func (f *Family) readFigures(ctx context.Context, cluster, pool string) (*clusterFigures, error) {
+	s, err := f.readCluster(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	f.fullReadings.Add(1)
+	fig := &clusterFigures{pool: pool, namespaces: map[string]*namespaceReading{}, where: map[string]string{},
+		mhzPerVCPU: s.capacity.CPUMHzPerVCPU, hostMHz: hostSpeeds(s.cluster),
+		figures: platform.NamespaceFigures{ByName: map[string]platform.Usage{}}, limits: map[string][2]int64{}}
+	if s.namespaces != nil {
+		for _, ns := range s.namespaces.kids {
+			if ns.node.Type == drs.KindResourcePool {
+				fig.add(ns.id, readingOf(ns))
+			}
+		}
+	}
+	return fig, nil
+}
+
+// sameSpeeds says whether cluster's hosts have the speeds kept was read with.
+func (f *Family) sameSpeeds(ctx context.Context, cluster string, kept *clusterFigures) (bool, error) {
+	cl, err := f.deps.Inventory.Cluster(ctx, cluster)
+	if errors.Is(err, inventory.ErrNotFound) {
+		return false, nil // a full reading answers NOT_FOUND
+	}
+	if err != nil {
+		return false, err
+	}
+	return clusterCapacity(cl).CPUMHzPerVCPU == kept.mhzPerVCPU && maps.Equal(hostSpeeds(cl), kept.hostMHz), nil
+}
+
+// add enters namespace pool id's reading into fig.
+func (fig *clusterFigures) add(id string, r *namespaceReading) {
+	fig.namespaces[id] = r
+	for _, m := range r.members {
+		fig.where[m] = id
+	}
+	fig.figures.ByName[r.name] = r.usage
+	fig.limits[r.name] = r.limits
+}
+
+// remove takes namespace pool id out of fig.
+func (fig *clusterFigures) remove(id string) {
+	r := fig.namespaces[id]
+	if r == nil {
+		return
+	}
+	delete(fig.namespaces, id)
+	for _, m := range r.members {
+		if fig.where[m] == id {
+			delete(fig.where, m)
+		}
+	}
+	delete(fig.figures.ByName, r.name)
+	delete(fig.limits, r.name)
+}
+
+// followChanges brings kept up to date by reading again only the namespaces that the inventory's
+// changes since it was read touched: those that held a changed pool or VM when kept was read, and
+// those that hold it now. A change to the Namespaces pool itself, or a namespace pool that is no
+// longer one of its children, also reads the Namespaces pool's list of children, which finds the
+// namespaces made or destroyed. It answers nil (read everything) when the inventory's log no
+// longer reaches back to kept, when a vApp changed (a tree read walks through vApps without
+// listing them), or when so many namespaces were touched that one pass over the tree costs less.
+//
+// The answer shares kept's index of namespaces and members, which it changes: kept must not be
+// used again, and on an error it is dropped.
+func (f *Family) followChanges(ctx context.Context, cluster string, kept *clusterFigures) (*clusterFigures, error) {
+	inv := f.deps.Inventory
+	changed, ok := inv.ChangedSince(kept.generation)
+	if !ok {
+		return nil, nil
+	}
+	affected := map[string]bool{}
+	listAgain := false
+	for _, ref := range changed {
+		switch ref.Type {
+		case "ResourcePool", "VirtualMachine":
+		case "VirtualApp":
+			return nil, nil
+		default:
+			// Neither a pool nor a VM: no namespace's figures. The hosts' speeds were checked
+			// by the caller.
+			continue
+		}
+		if ref.Value == kept.pool {
+			listAgain = true
+			continue
+		}
+		if ns, ok := kept.where[ref.Value]; ok {
+			affected[ns] = true
+		}
+		// A VM directly under the Namespaces pool (a control plane VM) is in no namespace.
+		child, below := inv.ChildOnPath(ref, kept.pool)
+		below = below && child.Type == "ResourcePool"
+		if below {
+			affected[child.Value] = true
+		}
+		if _, isNamespace := kept.namespaces[ref.Value]; isNamespace {
+			affected[ref.Value] = true
+			// Destroyed or moved: its pools may have become the Namespaces pool's children.
+			listAgain = listAgain || !below || child != ref
+		} else if below && kept.namespaces[child.Value] == nil {
+			listAgain = true // a new child of the Namespaces pool
+		}
+	}
+	// gone holds the namespaces that are no longer children of the Namespaces pool.
+	gone := map[string]bool{}
+	if listAgain {
+		kids, ok := inv.PoolChildren(kept.pool)
+		if !ok {
+			return nil, nil
+		}
+		known := 0
+		for _, k := range kids {
+			switch {
+			case k.Type == "VirtualApp":
+				return nil, nil
+			case k.Type != "ResourcePool":
+			case kept.namespaces[k.Value] != nil:
+				known++
+			default:
+				affected[k.Value] = true
+			}
+		}
+		if known < len(kept.namespaces) {
+			current := make(map[string]bool, len(kids))
+			for _, k := range kids {
+				current[k.Value] = true
+			}
+			for id := range kept.namespaces {
+				if !current[id] {
+					gone[id] = true
+				}
+			}
+		}
+	}
+	if len(affected) > maxFollowedNamespaces+len(kept.namespaces)/8 {
+		return nil, nil
+	}
+
+	fig := &clusterFigures{pool: kept.pool, mhzPerVCPU: kept.mhzPerVCPU, hostMHz: kept.hostMHz,
+		namespaces: kept.namespaces, where: kept.where,
+		// The figures and limits are handed out: changed on copies.
+		figures: platform.NamespaceFigures{ByName: maps.Clone(kept.figures.ByName)}, limits: maps.Clone(kept.limits)}
+	for id := range gone {
+		fig.remove(id)
+	}
+	for id := range affected {
+		fig.remove(id)
+	}
+	for id := range affected {
+		if gone[id] {
+			continue
+		}
+		if c, ok := inv.ChildOnPath(types.ManagedObjectReference{Type: "ResourcePool", Value: id}, kept.pool); !ok || c.Value != id {
+			continue // no longer a child of the Namespaces pool (moved or destroyed)
+		}
+		t, err := inv.ReadPoolTree(ctx, id)
+		if errors.Is(err, inventory.ErrNotFound) {
+			continue // destroyed since; the change that did it is logged
+		}
+		if err != nil {
+			f.mu.Lock()
+			delete(f.figures, cluster)
+			f.mu.Unlock()
+			return nil, fmt.Errorf("reading the pools of namespace pool %s: %w", id, err)
+		}
+		ns := &liveNode{id: id, node: poolNode(t.Root)}
+		attach(map[string]*liveNode{id: ns}, t.Pools, t.VMs, kept.mhzPerVCPU, kept.hostMHz)
+		fig.add(id, readingOf(ns))
+	}
+	f.followedReadings.Add(1)
+	return fig, nil
+}
+
+// maxFollowedNamespaces is how many namespaces (plus an eighth of all) followChanges reads again
+// before one pass over the whole tree is the cheaper way.
+const maxFollowedNamespaces = 64
 
 // currentFigures returns the namespace usages of cluster if they were read under pool and the
 // inventory has not changed since.

@@ -100,20 +100,33 @@ func (f *Family) readTree(ctx context.Context, cluster string) (*snapshot, map[s
 	}
 	s.scale = t.Root.ScaleDescendantsShares == string(types.ResourceConfigSpecScaleSharesBehaviorScaleCpuAndMemoryShares)
 	pools, vms := t.Pools, t.VMs
-	hostMHz := map[string]int64{}
-	for _, h := range cl.Hosts {
-		hostMHz[h.ID] = int64(h.CPUMHz)
-	}
-
 	byRef := make(map[string]*liveNode, 1+len(pools)+len(vms))
 	byRef[cl.ResourcePool] = &liveNode{}
+	attach(byRef, pools, vms, s.capacity.CPUMHzPerVCPU, hostSpeeds(cl))
+	s.roots = byRef[cl.ResourcePool].kids
+	return s, byRef, nil
+}
+
+// hostSpeeds gives the core speed (MHz) of each host of cl by its MoRef value.
+func hostSpeeds(cl inventory.Cluster) map[string]int64 {
+	out := make(map[string]int64, len(cl.Hosts))
+	for _, h := range cl.Hosts {
+		out[h.ID] = int64(h.CPUMHz)
+	}
+	return out
+}
+
+// attach places pools and VMs read from the inventory under the nodes of byRef, which holds the
+// root they were read under, adding the pools to byRef; what has no parent there is left out.
+// hostMHz gives the core speed of the hosts, mhzPerVCPU the cluster's for one vCPU.
+func attach(byRef map[string]*liveNode, pools []inventory.TreePool, vms []inventory.TreeVM, mhzPerVCPU int64, hostMHz map[string]int64) {
 	type placed struct {
 		parent string
 		node   *liveNode
 	}
 	all := make([]placed, 0, len(pools)+len(vms))
 	for _, p := range pools {
-		if p.Parent == "" || p.ID == cl.ResourcePool {
+		if p.Parent == "" || byRef[p.ID] != nil {
 			continue
 		}
 		n := &liveNode{id: p.ID, node: poolNode(p)}
@@ -124,8 +137,7 @@ func (f *Family) readTree(ctx context.Context, cluster string) (*snapshot, map[s
 		if vm.Pool == "" || !vm.Configured {
 			continue // a VM being created has no configuration yet
 		}
-		n := vmNode(vm, s.capacity.CPUMHzPerVCPU, hostMHz)
-		all = append(all, placed{vm.Pool, n})
+		all = append(all, placed{vm.Pool, vmNode(vm, mhzPerVCPU, hostMHz)})
 	}
 	for _, p := range all {
 		if parent, ok := byRef[p.parent]; ok {
@@ -135,8 +147,6 @@ func (f *Family) readTree(ctx context.Context, cluster string) (*snapshot, map[s
 	for _, n := range byRef {
 		sortKids(n)
 	}
-	s.roots = byRef[cl.ResourcePool].kids
-	return s, byRef, nil
 }
 
 // sortKids orders a pool's children as vSphere's client lists them: VMs and pods first, then

@@ -17,9 +17,10 @@ import (
 
 // BenchmarkFirstReadAfterAChange measures what the first request after an inventory change
 // pays: every op changes one namespace pool's shares through SOAP (not timed), then reads the
-// namespaces' figures (what a list of namespaces asks) or runs the live analysis. The trees are
-// a Supervisor's Namespaces pool with 10,000 namespace pools, and one with 1,000 powered-on pod
-// VMs in 10 namespaces.
+// namespaces' figures (what a list of namespaces asks; only the changed namespace is read again)
+// or runs the live analysis (the whole cluster is read again). The trees are a Supervisor's
+// Namespaces pool with 10,000 namespace pools, and one with 1,000 powered-on pod VMs in 10
+// namespaces.
 func BenchmarkFirstReadAfterAChange(b *testing.B) {
 	for _, size := range []struct {
 		name             string
