@@ -122,7 +122,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	defer logs.Close()
 	switch logFormat {
 	case "text":
-		cfg.Logger = slog.New(slog.NewTextHandler(logs, opts))
+		cfg.Logger = slog.New(logsink.NewTextHandler(logs, opts))
 	case "json":
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, opts))
 	default:

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/wcpd/wcpd/internal/auth"
+	"github.com/wcpd/wcpd/internal/logsink"
 )
 
 // Identity is what the wire layer needs of the identity source.
@@ -173,21 +174,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if x.hasUser {
 				user = x.user.String()
 			}
-			// Typed attributes in an array on the stack: no boxing, no slice on the heap.
-			attrs := [8]slog.Attr{slog.String("request_id", reqID), slog.String("operation", x.opID),
-				slog.String("user", user), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", x.w.status), slog.Duration("duration", d)}
-			n := 7
-			if x.vapiError != "" {
-				attrs[n] = slog.String("error", x.vapiError)
-				n++
+			line := logsink.RequestLine{Time: start.Add(d), RequestID: reqID, Operation: x.opID, User: user,
+				Method: r.Method, Path: r.URL.Path, Status: x.w.status, Duration: d, Error: x.vapiError}
+			// wcpd's own text handler writes the line directly; any other goes through slog. The
+			// record goes to the handler directly: Logger.LogAttrs would first walk the stack for
+			// the caller's position, which a request line does not show.
+			if h, ok := a.Logger.Handler().(*logsink.TextHandler); ok {
+				h.LogRequest(&line)
+			} else {
+				_ = a.Logger.Handler().Handle(r.Context(), line.Record())
 			}
-			// The record goes to the handler directly: Logger.LogAttrs would first walk the stack
-			// for the caller's position, which a request line does not show and which cost about as
-			// much as formatting the line.
-			rec := slog.NewRecord(start.Add(d), slog.LevelInfo, "request", 0)
-			rec.AddAttrs(attrs[:n]...)
-			_ = a.Logger.Handler().Handle(r.Context(), rec)
 		}
 	}()
 	a.serve(x)

@@ -142,7 +142,7 @@ func BenchmarkKeptRead(b *testing.B) {
 			if logged {
 				sink := logsink.New(io.Discard)
 				defer sink.Close()
-				logger = slog.New(slog.NewTextHandler(sink, nil))
+				logger = slog.New(logsink.NewTextHandler(sink, nil))
 			}
 			api := &API{
 				Registry: reg, Sessions: NewSessions(clock.NewFake(time.Now()), time.Hour), Identity: roleIdentity{},

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wcpd/wcpd/internal/clock"
+	"github.com/wcpd/wcpd/internal/logsink"
 	"github.com/wcpd/wcpd/internal/syncbuf"
 )
 
@@ -32,7 +33,7 @@ func newUIFixture(t *testing.T) *uiFixture {
 	reg.Handle("namespace_management.clusters", "enable", func(c *Call) (any, error) { return nil, nil })
 	api := &API{
 		Registry: reg, Sessions: NewSessions(f.clock, 30*time.Minute), Identity: roleIdentity{},
-		Logger: slog.New(slog.NewTextHandler(f.log, nil)), Metrics: NewMetrics(prometheus.NewRegistry()),
+		Logger: slog.New(logsink.NewTextHandler(f.log, nil)).With("component", "api"), Metrics: NewMetrics(prometheus.NewRegistry()),
 	}
 	f.srv = httptest.NewServer(api)
 	t.Cleanup(f.srv.Close)
@@ -98,7 +99,8 @@ func TestUISessionLoginCookieAndLogout(t *testing.T) {
 		t.Fatalf("the UI session as a session header: %d %s", r.status, r.body)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(f.log.String(), "operation=com.wcpd.ui.session.create user=admin@vsphere.local") {
+	for !strings.Contains(f.log.String(), "msg=request component=api request_id=") ||
+		!strings.Contains(f.log.String(), "operation=com.wcpd.ui.session.create user=admin@vsphere.local method=POST") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no request log line for the UI login:\n%s", f.log.String())
 		}
