@@ -93,6 +93,23 @@ func TestPathsAreRoutedAsSent(t *testing.T) {
 	}
 }
 
+// allSucceedAtOnce sends requests at the same time and fails the test unless every one answers 204.
+func allSucceedAtOnce(t *testing.T, round int, requests []func() servertest.Response) {
+	t.Helper()
+	statuses := make(chan string, len(requests))
+	for _, request := range requests {
+		go func() {
+			r := request()
+			statuses <- fmt.Sprintf("%d %s", r.Status, r.Body)
+		}()
+	}
+	for range requests {
+		if s := <-statuses; !strings.HasPrefix(s, "204") {
+			t.Fatalf("round %d: a request failed: %s", round, s)
+		}
+	}
+}
+
 // TestParallelChangesToOneSupervisorAllLand: admins changing different things of one Supervisor at
 // the same time (its settings, its password, an identity provider) all succeed and every change is
 // kept; none of them is refused with CONCURRENT_CHANGE because another wrote the record first.
@@ -120,18 +137,7 @@ func TestParallelChangesToOneSupervisorAllLand(t *testing.T) {
 				return env.Do("PATCH", providers+"/"+provider, admin, map[string]any{"display_name": name})
 			},
 		}
-		statuses := make(chan string, len(changes))
-		for _, change := range changes {
-			go func() {
-				r := change()
-				statuses <- fmt.Sprintf("%d %s", r.Status, r.Body)
-			}()
-		}
-		for range changes {
-			if s := <-statuses; !strings.HasPrefix(s, "204") {
-				t.Fatalf("round %d: a change failed: %s", round, s)
-			}
-		}
+		allSucceedAtOnce(t, round, changes)
 		var info struct {
 			LoginBanner string `json:"login_banner"`
 		}
@@ -158,18 +164,11 @@ func TestParallelPatchesOfOneVMClassAllLand(t *testing.T) {
 	}
 	patches := []string{`{"description": "described"}`, `{"cpu_reservation": 50}`, `{"memory_reservation": 25}`, `{"cpu_count": 4}`}
 	for round := 0; round < 5; round++ {
-		statuses := make(chan string, len(patches))
+		var requests []func() servertest.Response
 		for _, p := range patches {
-			go func() {
-				r := env.Do("PATCH", vmClassesPath+"/contended", admin, p)
-				statuses <- fmt.Sprintf("%d %s", r.Status, r.Body)
-			}()
+			requests = append(requests, func() servertest.Response { return env.Do("PATCH", vmClassesPath+"/contended", admin, p) })
 		}
-		for range patches {
-			if s := <-statuses; !strings.HasPrefix(s, "204") {
-				t.Fatalf("round %d: a PATCH failed: %s", round, s)
-			}
-		}
+		allSucceedAtOnce(t, round, requests)
 	}
 	var got struct {
 		Description       string `json:"description"`
