@@ -171,29 +171,28 @@ func childrenOf(p *mo.ResourcePool) []types.ManagedObjectReference {
 // inventory has no resource pool of that id. A controller checking a pool it knows by id (every
 // namespace's, after a restart) spares a SOAP round trip.
 func (inv *Inventory) ReadPool(id string) (TreePool, bool) {
+	var out TreePool
+	ok := inv.withPool(id, func(p *mo.ResourcePool) { out = TreePoolOf(p) })
+	return out, ok
+}
+
+// withPool runs read on the resource pool id under its lock; false when there is no such pool.
+func (inv *Inventory) withPool(id string, read func(*mo.ResourcePool)) bool {
 	m := inv.svc.Context.Map
 	ref := types.ManagedObjectReference{Type: "ResourcePool", Value: id}
 	obj, ok := m.Get(ref).(*simulator.ResourcePool)
-	if !ok {
-		return TreePool{}, false
+	if ok {
+		m.WithLock(&simulator.Context{Context: context.Background(), Map: m}, ref, func() { read(&obj.ResourcePool) })
 	}
-	var out TreePool
-	m.WithLock(&simulator.Context{Context: context.Background(), Map: m}, ref, func() { out = TreePoolOf(&obj.ResourcePool) })
-	return out, true
+	return ok
 }
 
 // PoolChildren reads the children of the resource pool id in process: its pools (and vApps), then
 // its VMs; false when the inventory has no resource pool of that id.
 func (inv *Inventory) PoolChildren(id string) ([]types.ManagedObjectReference, bool) {
-	m := inv.svc.Context.Map
-	ref := types.ManagedObjectReference{Type: "ResourcePool", Value: id}
-	obj, ok := m.Get(ref).(*simulator.ResourcePool)
-	if !ok {
-		return nil, false
-	}
 	var out []types.ManagedObjectReference
-	m.WithLock(&simulator.Context{Context: context.Background(), Map: m}, ref, func() { out = childrenOf(&obj.ResourcePool) })
-	return out, true
+	ok := inv.withPool(id, func(p *mo.ResourcePool) { out = childrenOf(p) })
+	return out, ok
 }
 
 // ChildOnPath reports which child of the resource pool ancestor holds the pool or VM ref as the

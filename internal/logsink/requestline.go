@@ -23,8 +23,7 @@ type TextHandler struct {
 	w io.Writer
 	// mu, shared with the handlers derived by WithAttrs, lets one line at a time reach w; nil
 	// when w is a Writer, which takes each line whole.
-	mu    *sync.Mutex
-	level slog.Leveler
+	mu *sync.Mutex
 	// attrs are the attributes added by WithAttrs, as slog writes them (" key=value" each).
 	attrs string
 }
@@ -37,11 +36,7 @@ func NewTextHandler(w io.Writer, opts *slog.HandlerOptions) slog.Handler {
 	if opts != nil && (opts.AddSource || opts.ReplaceAttr != nil) {
 		return h
 	}
-	var level slog.Leveler = slog.LevelInfo
-	if opts != nil && opts.Level != nil {
-		level = opts.Level
-	}
-	th := &TextHandler{Handler: h, w: w, level: level}
+	th := &TextHandler{Handler: h, w: w}
 	if _, ours := w.(*Writer); !ours {
 		th.mu = &sync.Mutex{} // a Writer takes each line whole; another writer may not
 	}
@@ -129,11 +124,6 @@ func (h *TextHandler) LogRequest(l *RequestLine) {
 	_, _ = h.w.Write(b) // a log destination that fails has nowhere to report it
 	*bp = b
 	lineBuffers.Put(bp)
-}
-
-// Enabled is the level check of slog's handler, without its context.
-func (h *TextHandler) Enabled(_ context.Context, level slog.Level) bool {
-	return level >= h.level.Level()
 }
 
 // appendRFC3339Millis is slog's time format: RFC 3339 with exactly three digits of milliseconds.

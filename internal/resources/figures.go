@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/vmware/govmomi/vim25/types"
-
 	"github.com/wcpd/wcpd/internal/drs"
 	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/platform"
@@ -27,7 +25,6 @@ import (
 // touched are read again (followChanges).
 type clusterFigures struct {
 	generation uint64 // the inventory's generation before they were read
-	topology   uint64 // its topology generation then: the hosts' speeds below are that topology's
 	pool       string // the Supervisor's Namespaces pool they were read under
 	figures    platform.NamespaceFigures
 	// limits holds each namespace pool's CPU (MHz) and memory (MB) limits, -1 for none, read in
@@ -93,20 +90,17 @@ func (f *Family) NamespaceConsumption(ctx context.Context, cluster string) (plat
 	if fig, ok := f.currentFigures(cluster, sup.NamespacesPool); ok {
 		return fig.figures, nil
 	}
-	inv := f.deps.Inventory
-	generation, topology := inv.Generation(), inv.TopologyGeneration()
+	generation := f.deps.Inventory.Generation()
 	f.mu.Lock()
 	kept := f.figures[cluster]
 	f.mu.Unlock()
 	var fig *clusterFigures
 	if kept != nil && kept.pool == sup.NamespacesPool {
-		same := kept.topology == topology
-		if !same {
-			// A VM made in a folder moves the topology generation too; what the figures take
-			// from the topology is the hosts' speeds.
-			if same, err = f.sameSpeeds(ctx, cluster, kept); err != nil {
-				return platform.NamespaceFigures{}, err
-			}
+		// What the figures take from the cluster's topology is its hosts' speeds (a VM's usage is
+		// computed from them); the inventory keeps the topology, so asking is cheap.
+		same, err := f.sameSpeeds(ctx, cluster, kept)
+		if err != nil {
+			return platform.NamespaceFigures{}, err
 		}
 		if same {
 			if fig, err = f.followChanges(ctx, cluster, kept); err != nil {
@@ -119,7 +113,7 @@ func (f *Family) NamespaceConsumption(ctx context.Context, cluster string) (plat
 			return platform.NamespaceFigures{}, err
 		}
 	}
-	fig.generation, fig.topology = generation, topology
+	fig.generation = generation
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.readings++
@@ -188,11 +182,13 @@ func (fig *clusterFigures) remove(id string) {
 
 // followChanges brings kept up to date by reading again only the namespaces that the inventory's
 // changes since it was read touched: those that held a changed pool or VM when kept was read, and
-// those that hold it now. A change to the Namespaces pool itself, or a namespace pool that is no
-// longer one of its children, also reads the Namespaces pool's list of children, which finds the
-// namespaces made or destroyed. It answers nil (read everything) when the inventory's log no
-// longer reaches back to kept, when a vApp changed (a tree read walks through vApps without
-// listing them), or when so many namespaces were touched that one pass over the tree costs less.
+// those that hold it now. A namespace that was destroyed is among them (its own change is logged)
+// and is found gone when it is read. A change to the Namespaces pool itself, or to a namespace
+// pool that is no longer one of its children, also reads the Namespaces pool's list of children:
+// a pool or VM made there names only the Namespaces pool, and the pools of a destroyed namespace
+// move up into it unannounced. It answers nil (read everything) when the inventory's log no longer
+// reaches back to kept, when a vApp changed (a tree read walks through vApps without listing
+// them), or when so many namespaces were touched that one pass over the tree costs less.
 //
 // The answer shares kept's index of namespaces and members, which it changes: kept must not be
 // used again, and on an error it is dropped.
@@ -229,40 +225,20 @@ func (f *Family) followChanges(ctx context.Context, cluster string, kept *cluste
 		}
 		if _, isNamespace := kept.namespaces[ref.Value]; isNamespace {
 			affected[ref.Value] = true
-			// Destroyed or moved: its pools may have become the Namespaces pool's children.
 			listAgain = listAgain || !below || child != ref
-		} else if below && kept.namespaces[child.Value] == nil {
-			listAgain = true // a new child of the Namespaces pool
 		}
 	}
-	// gone holds the namespaces that are no longer children of the Namespaces pool.
-	gone := map[string]bool{}
 	if listAgain {
 		kids, ok := inv.PoolChildren(kept.pool)
 		if !ok {
 			return nil, nil
 		}
-		known := 0
 		for _, k := range kids {
 			switch {
 			case k.Type == "VirtualApp":
 				return nil, nil
-			case k.Type != "ResourcePool":
-			case kept.namespaces[k.Value] != nil:
-				known++
-			default:
+			case k.Type == "ResourcePool" && kept.namespaces[k.Value] == nil:
 				affected[k.Value] = true
-			}
-		}
-		if known < len(kept.namespaces) {
-			current := make(map[string]bool, len(kids))
-			for _, k := range kids {
-				current[k.Value] = true
-			}
-			for id := range kept.namespaces {
-				if !current[id] {
-					gone[id] = true
-				}
 			}
 		}
 	}
@@ -274,28 +250,24 @@ func (f *Family) followChanges(ctx context.Context, cluster string, kept *cluste
 		namespaces: kept.namespaces, where: kept.where,
 		// The figures and limits are handed out: changed on copies.
 		figures: platform.NamespaceFigures{ByName: maps.Clone(kept.figures.ByName)}, limits: maps.Clone(kept.limits)}
-	for id := range gone {
-		fig.remove(id)
-	}
 	for id := range affected {
 		fig.remove(id)
 	}
 	for id := range affected {
-		if gone[id] {
-			continue
-		}
-		if c, ok := inv.ChildOnPath(types.ManagedObjectReference{Type: "ResourcePool", Value: id}, kept.pool); !ok || c.Value != id {
-			continue // no longer a child of the Namespaces pool (moved or destroyed)
-		}
 		t, err := inv.ReadPoolTree(ctx, id)
 		if errors.Is(err, inventory.ErrNotFound) {
-			continue // destroyed since; the change that did it is logged
+			continue // destroyed
 		}
 		if err != nil {
 			f.mu.Lock()
 			delete(f.figures, cluster)
 			f.mu.Unlock()
 			return nil, fmt.Errorf("reading the pools of namespace pool %s: %w", id, err)
+		}
+		if t.Root.Parent != kept.pool {
+			// Moved elsewhere. The simulator does not move pools today; the check keeps what
+			// is read here to children of the Namespaces pool if it ever does.
+			continue
 		}
 		ns := &liveNode{id: id, node: poolNode(t.Root)}
 		attach(map[string]*liveNode{id: ns}, t.Pools, t.VMs, kept.mhzPerVCPU, kept.hostMHz)

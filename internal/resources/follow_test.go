@@ -14,9 +14,10 @@ import (
 
 // TestNamespaceFiguresFollowChangesWithoutReadingTheCluster: after each kind of change to the
 // inventory (VMs made, cloned, powered off and destroyed, a limit and a name set in place, pools
-// made and destroyed inside a namespace, namespaces made and destroyed, work outside the
-// Namespaces pool), the namespaces' figures are those a reading of the whole cluster gives, and
-// they were brought up to date without reading the whole cluster again.
+// made and destroyed inside a namespace, namespaces made and destroyed, one with a pool that moves
+// up and becomes a namespace, work outside the Namespaces pool), the namespaces' figures are those
+// a reading of the whole cluster gives, and they were brought up to date without reading the whole
+// cluster again.
 func TestNamespaceFiguresFollowChangesWithoutReadingTheCluster(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -137,6 +138,17 @@ func TestNamespaceFiguresFollowChangesWithoutReadingTheCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	matches("ns-0 destroyed")
+
+	b.vm(b.pool(ns("ns-2"), "kept"), "cache", 1, 2048, "otherGuest64", false)
+	matches("a pool and a VM made inside ns-2")
+	task, err = ns("ns-2").Destroy(h.ctx)
+	if err == nil {
+		err = task.Wait(h.ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	matches("ns-2 destroyed with a pool inside (the pool moves up and is a namespace of its own)", "kept")
 
 	b.vm(b.pool(nsPool, "ns-6"), "api", 1, 1024, podGuestID, false)
 	matches("ns-6 made with a pod", "ns-6")
