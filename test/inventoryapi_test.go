@@ -338,20 +338,48 @@ func TestVMLifecycleAPI(t *testing.T) {
 	}
 
 	// Move the running clone to Cluster-B's host and the datastore only Cluster-B mounts.
+	vim := cfVimLogin(t, env)
+	placedOn := func(ref types.ManagedObjectReference) mo.VirtualMachine {
+		var vm mo.VirtualMachine
+		if err := property.DefaultCollector(vim).RetrieveOne(ctx, ref, []string{"runtime.host", "datastore", "resourcePool"}, &vm); err != nil {
+			t.Fatal(err)
+		}
+		return vm
+	}
+	cloneRef := types.ManagedObjectReference{Type: "VirtualMachine", Value: clone}
+	was := placedOn(cloneRef)
 	if r := env.Do("POST", "/api/vcenter/vm/"+clone+"?action=relocate", admin, map[string]any{"spec": map[string]any{
 		"placement": map[string]any{"host": hostB, "datastore": archive}}}); r.Status != 204 {
 		t.Fatalf("relocate: %d %s", r.Status, r.Body)
 	}
-	var moved mo.VirtualMachine
-	vim := cfVimLogin(t, env)
-	if err := property.DefaultCollector(vim).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: clone},
-		[]string{"runtime.host", "datastore", "resourcePool"}, &moved); err != nil {
-		t.Fatal(err)
-	}
+	moved := placedOn(cloneRef)
 	var clB map[string]string
 	env.Do("GET", "/api/vcenter/cluster/"+clusterB, admin, nil).JSON(t, &clB)
 	if moved.Runtime.Host.Value != hostB || len(moved.Datastore) != 1 || moved.Datastore[0].Value != archive || moved.ResourcePool.Value != clB["resource_pool"] {
 		t.Fatalf("after relocate: host %v, datastores %v, pool %v", moved.Runtime.Host, moved.Datastore, moved.ResourcePool)
+	}
+	// The pool, host and datastore it left no longer list it; the ones it moved to do.
+	lists := func(holder types.ManagedObjectReference) bool {
+		var content []types.ObjectContent
+		if err := property.DefaultCollector(vim).RetrieveOne(ctx, holder, []string{"vm"}, &content); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range content[0].PropSet {
+			if vms, ok := p.Val.(types.ArrayOfManagedObjectReference); ok {
+				return slices.Contains(vms.ManagedObjectReference, cloneRef)
+			}
+		}
+		return false
+	}
+	for _, left := range []types.ManagedObjectReference{*was.ResourcePool, *was.Runtime.Host, was.Datastore[0]} {
+		if lists(left) {
+			t.Errorf("%s still lists the VM relocated away from it", left)
+		}
+	}
+	for _, joined := range []types.ManagedObjectReference{*moved.ResourcePool, *moved.Runtime.Host, moved.Datastore[0]} {
+		if !lists(joined) {
+			t.Errorf("%s does not list the VM relocated to it", joined)
+		}
 	}
 	if got := get(clone); got.PowerState != "POWERED_ON" || got.Name != "web-02" {
 		t.Fatalf("the relocated clone: %+v", got)

@@ -706,25 +706,6 @@ func linkChildren(m *simulator.Registry) {
 		}
 		return nil
 	}
-	vms := func(x any) *[]types.ManagedObjectReference {
-		switch p := x.(type) {
-		case *mo.ResourcePool:
-			return &p.Vm
-		case *mo.VirtualApp:
-			return &p.ResourcePool.Vm
-		case *mo.HostSystem:
-			return &p.Vm
-		case *mo.Datastore:
-			return &p.Vm
-		case *mo.Network:
-			return &p.Vm
-		case *mo.OpaqueNetwork:
-			return &p.Vm
-		case *mo.DistributedVirtualPortgroup:
-			return &p.Vm
-		}
-		return nil
-	}
 	// A compute resource's root pool has it as its parent. The store may hold the pool as it was in
 	// the instant between its creation and the simulator setting that parent (the writer reads
 	// objects after they change, and setting the parent is not a change it hears of): restore it.
@@ -757,16 +738,37 @@ func linkChildren(m *simulator.Registry) {
 			add(parent, ref, pools)
 		}
 		if vm, ok := x.(*mo.VirtualMachine); ok {
-			add(vm.ResourcePool, ref, vms)
-			add(vm.Runtime.Host, ref, vms)
+			add(vm.ResourcePool, ref, vmList)
+			add(vm.Runtime.Host, ref, vmList)
 			for _, ds := range vm.Datastore {
-				add(&ds, ref, vms)
+				add(&ds, ref, vmList)
 			}
 			for _, n := range vm.Network {
-				add(&n, ref, vms)
+				add(&n, ref, vmList)
 			}
 		}
 	}
+}
+
+// vmList is the list of the VMs in, on or using x (a pointer to an mo value), or nil if x has none.
+func vmList(x any) *[]types.ManagedObjectReference {
+	switch p := x.(type) {
+	case *mo.ResourcePool:
+		return &p.Vm
+	case *mo.VirtualApp:
+		return &p.ResourcePool.Vm
+	case *mo.HostSystem:
+		return &p.Vm
+	case *mo.Datastore:
+		return &p.Vm
+	case *mo.Network:
+		return &p.Vm
+	case *mo.OpaqueNetwork:
+		return &p.Vm
+	case *mo.DistributedVirtualPortgroup:
+		return &p.Vm
+	}
+	return nil
 }
 
 // compareIDs orders references by the number the simulator gave them: it numbers the objects

@@ -3,6 +3,7 @@ package inventory
 import (
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -21,18 +22,28 @@ import (
 // instantClonerRef names the session's instantCloner.
 var instantClonerRef = types.ManagedObjectReference{Type: "WcpdInstantCloner", Value: "instant-cloner"}
 
-// addedMethods sends the methods the inventory adds to the simulator to their handler.
+// addedMethods sends the VM methods the inventory adds to the simulator, or serves in its stead
+// (relocate.go), to their handler in the caller's session.
 func addedMethods(ctx *simulator.Context, method *simulator.Method) {
-	if method.Name != "InstantClone_Task" || ctx.Session == nil {
+	var handler mo.Reference
+	switch method.Name {
+	case "InstantClone_Task":
+		handler = &instantCloner{Self: instantClonerRef}
+	case "RelocateVM_Task":
+		handler = &vmRelocator{Self: vmRelocatorRef}
+	default:
+		return
+	}
+	if ctx.Session == nil {
 		return
 	}
 	if _, isVM := ctx.Map.Get(method.This).(*simulator.VirtualMachine); !isVM {
 		return
 	}
-	if ctx.Session.Registry.Get(instantClonerRef) == nil {
-		ctx.Session.Put(&instantCloner{Self: instantClonerRef})
+	if ctx.Session.Registry.Get(handler.Reference()) == nil {
+		ctx.Session.Put(handler)
 	}
-	method.This = instantClonerRef
+	method.This = handler.Reference()
 }
 
 // instantCloner serves InstantClone_Task for the VM its request names.

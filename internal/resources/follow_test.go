@@ -13,7 +13,7 @@ import (
 )
 
 // TestNamespaceFiguresFollowChangesWithoutReadingTheCluster: after each kind of change to the
-// inventory (VMs made, cloned, powered off and destroyed, a limit and a name set in place, pools
+// inventory (VMs made, cloned, relocated, powered off and destroyed, a limit and a name set in place, pools
 // made and destroyed inside a namespace, namespaces made and destroyed, one with a pool that moves
 // up and becomes a namespace, work outside the Namespaces pool), the namespaces' figures are those
 // a reading of the whole cluster gives, and they were brought up to date without reading the whole
@@ -111,15 +111,27 @@ func TestNamespaceFiguresFollowChangesWithoutReadingTheCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := ns("ns-4").Reference()
-	clone, err := vm.Clone(h.ctx, folders, "web-copy", types.VirtualMachineCloneSpec{
+	cloning, err := vm.Clone(h.ctx, folders, "web-copy", types.VirtualMachineCloneSpec{
 		Location: types.VirtualMachineRelocateSpec{Pool: &target}, PowerOn: true})
+	var cloned *types.TaskInfo
 	if err == nil {
-		_, err = clone.WaitForResult(h.ctx)
+		cloned, err = cloning.WaitForResult(h.ctx)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	matches("the VM of ns-1 cloned into ns-4")
+
+	clone := object.NewVirtualMachine(vm.Client(), cloned.Result.(types.ManagedObjectReference))
+	to := ns("ns-3").Reference()
+	task, err = clone.Relocate(h.ctx, types.VirtualMachineRelocateSpec{Pool: &to}, types.VirtualMachineMovePriorityDefaultPriority)
+	if err == nil {
+		err = task.Wait(h.ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	matches("the clone, running, relocated from ns-4 to ns-3")
 
 	task, err = vm.Destroy(h.ctx)
 	if err == nil {

@@ -214,7 +214,7 @@ func (e *Env) do(req *http.Request) Response {
 // as the JSON-RPC endpoint types it and decoded strictly, as the official SDKs decode it. So every
 // REST test also proves its answers would reach an SDK over JSON-RPC.
 func (e *Env) checkTyped(req *http.Request, res Response) {
-	path := req.URL.Path
+	path := req.URL.EscapedPath()
 	if !strings.HasPrefix(path, "/api/vcenter/") {
 		return
 	}

@@ -195,12 +195,15 @@ func (a *API) serve(x *exchange) {
 		a.serveJSONRPC(x)
 		return
 	}
+	// The router splits the path as sent and unescapes each segment once: r.URL.Path is already
+	// unescaped, so an escaped slash would split a segment and an escaped percent sign be read twice.
+	escapedPath := r.URL.EscapedPath()
 	var rel string
 	switch {
-	case strings.HasPrefix(r.URL.Path, "/api/"):
-		rel = strings.TrimPrefix(r.URL.Path, "/api")
-	case strings.HasPrefix(r.URL.Path, "/rest/"):
-		rel, x.legacy = strings.TrimPrefix(r.URL.Path, "/rest"), true
+	case strings.HasPrefix(escapedPath, "/api/"):
+		rel = strings.TrimPrefix(escapedPath, "/api")
+	case strings.HasPrefix(escapedPath, "/rest/"):
+		rel, x.legacy = strings.TrimPrefix(escapedPath, "/rest"), true
 	default:
 		a.writeError(x, NewError(ErrorNotFound, "wcpd.path.not_found", "No operation is served at "+r.URL.Path+".", r.URL.Path))
 		return

@@ -310,3 +310,36 @@ func paramMap(params PathParams) map[string]string {
 	}
 	return m
 }
+
+// A path parameter is the request's segment unescaped once: an escaped percent sign stays a
+// percent sign, and an escaped slash stays inside its segment.
+func TestPathParametersAreUnescapedOnce(t *testing.T) {
+	t.Parallel()
+	reg := NewRegistry()
+	for _, op := range reg.Operations() {
+		op.Handler = func(c *Call) (any, error) { return paramMap(c.params), nil }
+		op.Status = http.StatusOK
+	}
+	srv := httptest.NewServer(testAPI(reg, allowAll{}))
+	defer srv.Close()
+	token := login(t, srv.URL, "u", "pw")
+	for escaped, want := range map[string]string{
+		"ns-1":      "ns-1",
+		"a%2541":    "a%41",
+		"a%2Fb":     "a/b",
+		"caf%C3%A9": "café",
+	} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/vcenter/namespaces/instances/"+escaped, nil)
+		req.Header.Set(SessionHeader, token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var got map[string]string
+		if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &got) != nil || got["namespace"] != want {
+			t.Errorf("GET .../instances/%s: status %d, body %s; want the namespace parameter %q", escaped, res.StatusCode, raw, want)
+		}
+	}
+}
