@@ -210,7 +210,7 @@ func (f *Family) softwareList(c *vapi.Call) (any, error) {
 		s := r.Value
 		for _, cl := range s.Clusters {
 			sum := SoftwareSummary{Cluster: cl, ClusterName: names[cl], CurrentVersion: s.Version,
-				AvailableVersions: availableVersions(s.Version), LastUpgradedDate: lastUpgraded(s), State: softwareState(s)}
+				AvailableVersions: availableVersions(s.Version), LastUpgradedDate: lastUpgraded(*s), State: softwareState(*s)}
 			if s.Upgrade != nil {
 				d := s.Upgrade.DesiredVersion
 				sum.DesiredVersion = &d

@@ -24,10 +24,10 @@ import (
 type listings struct {
 	mu sync.Mutex
 	// rev is the revision of the namespace records that recs were taken at; recs are sorted by
-	// name and their values shared with the store's cache (read-only), ptrs point at them, and
-	// clusters are the clusters they are on, sorted.
+	// name and their values shared with the store's cache (read-only), ptrs are those values (as
+	// the stats take them), and clusters are the clusters they are on, sorted.
 	rev      int64
-	recs     []store.Record[record]
+	recs     []store.Record[*record]
 	ptrs     []*record
 	clusters []string
 	v1       listing // list
@@ -67,7 +67,7 @@ type listPart struct {
 
 // records returns the namespace records sorted by name and the clusters they are on, taking them
 // from the store again only when they changed.
-func (l *listings) records(c *store.Collection[record]) (int64, []store.Record[record], []*record, []string) {
+func (l *listings) records(c *store.Collection[record]) (int64, []store.Record[*record], []*record, []string) {
 	rev := c.Revision() // read first: records taken after it are at least as new
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -76,7 +76,7 @@ func (l *listings) records(c *store.Collection[record]) (int64, []store.Record[r
 		ptrs := make([]*record, len(recs))
 		var clusters []string
 		for i := range recs {
-			ptrs[i] = &recs[i].Value
+			ptrs[i] = recs[i].Value
 			if !slices.Contains(clusters, recs[i].Value.Cluster) {
 				clusters = append(clusters, recs[i].Value.Cluster)
 			}
@@ -172,7 +172,7 @@ func (f *Family) listAnswer(ctx context.Context, v2 bool) (vapi.Raw, error) {
 		if !ok || p.rev != r.Revision || p.stats != stats[i] || p.supervisor != sup {
 			p = listPart{rev: r.Revision, stats: stats[i], supervisor: sup}
 			var err error
-			if p.json, err = encodeSummary(&r.Value, stats[i], v2, sup); err != nil {
+			if p.json, err = encodeSummary(r.Value, stats[i], v2, sup); err != nil {
 				ans.inOrder = nil // partly filled
 				return nil, err
 			}

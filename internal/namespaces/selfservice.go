@@ -261,7 +261,7 @@ func (q quotaField) unitWord() string {
 func (f *Family) selfServiceNamespaces(p auth.Principal, cluster string) []*record {
 	var out []*record
 	for _, rec := range f.records.ListShared() {
-		r := &rec.Value
+		r := rec.Value
 		if r.SelfService && r.Cluster == cluster && !r.removing() && r.Creator != nil &&
 			strings.EqualFold(r.Creator.Subject, p.Name) && strings.EqualFold(r.Creator.Domain, p.Domain) {
 			out = append(out, r)

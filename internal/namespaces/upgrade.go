@@ -44,7 +44,7 @@ func firstUpgradePending(r *record) bool {
 func (f *Family) reconcileFirstUpgrades(ctx context.Context, _ string) (controller.Result, error) {
 	poll := controller.Result{RequeueAfter: supervisorPoll}
 	for _, rec := range f.records.ListShared() {
-		r := &rec.Value
+		r := rec.Value
 		if !firstUpgradePending(r) {
 			continue
 		}

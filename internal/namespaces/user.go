@@ -35,7 +35,7 @@ func (f *Family) userList(c *vapi.Call) (any, error) {
 	everything := f.deps.Identity.HasPrivilege(who, auth.NamespacesManage)
 	out := []UserSummary{}
 	for _, rec := range f.records.ListShared() {
-		r := &rec.Value
+		r := rec.Value
 		if r.removing() {
 			continue
 		}

@@ -166,7 +166,7 @@ func (t *template) names(name, domain string, inGroup func(string) bool) bool {
 // nameTakenElsewhere returns the cluster whose live template is called name, other than cluster.
 func (f *Family) nameTakenElsewhere(name, cluster string) (string, bool) {
 	for _, rec := range f.records.ListShared() {
-		r := &rec.Value
+		r := rec.Value
 		if r.Cluster == cluster || r.Template == nil || r.Template.Name != name {
 			continue
 		}

@@ -171,7 +171,7 @@ func (f *Family) Grants(p auth.Principal) []platform.SelfServiceGrant {
 	}
 	var out []platform.SelfServiceGrant
 	for _, rec := range f.records.ListShared() {
-		r := &rec.Value
+		r := rec.Value
 		if !r.Active || r.Template == nil || !r.Template.names(p.Name, p.Domain, p.InGroup) {
 			continue
 		}

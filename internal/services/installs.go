@@ -587,11 +587,11 @@ func (f *Family) poll(ctx context.Context) {
 			if _, ok := f.installs.Get(key); ok {
 				continue
 			}
-			versions := activatedVersions(&svc)
+			versions := activatedVersions(svc)
 			if len(versions) == 0 {
 				continue
 			}
-			rec := f.newInstall(sup.Cluster, svc, versions[len(versions)-1], true)
+			rec := f.newInstall(sup.Cluster, *svc, versions[len(versions)-1], true)
 			if _, err := f.installs.Create(ctx, key, rec); err != nil && !errors.Is(err, store.ErrExists) {
 				f.log.Warn("installing a Supervisor Service every Supervisor runs", "install", key, "error", err)
 				continue

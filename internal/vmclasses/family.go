@@ -311,7 +311,7 @@ func (f *Family) list(c *vapi.Call) (any, error) {
 		vms, namespaces := usage[r.Key], f.offeringNamespaces(r.Key)
 		body, ok := f.answers.lookup(r.Key, rev, vms, namespaces)
 		if !ok {
-			if body, err = json.Marshal(f.info(r.Value, vms, namespaces)); err != nil {
+			if body, err = json.Marshal(f.info(*r.Value, vms, namespaces)); err != nil {
 				return nil, fmt.Errorf("encoding VM class %s: %w", r.Key, err)
 			}
 			f.answers.keep(r.Key, rev, vms, namespaces, body)
