@@ -97,6 +97,14 @@ type PermissionEntry struct {
 	Role  string `json:"role"`
 }
 
+// verifiedPassword is a password bcrypt accepted: its salted digest, and the hash it was checked
+// against. It stands only for that hash: a login whose check began before the password changed
+// may remember its password after the change, and that must not let the old password in.
+type verifiedPassword struct {
+	hash   string
+	digest [32]byte
+}
+
 // Directory is the loaded identity source. It is safe for concurrent use.
 type Directory struct {
 	path string
@@ -106,7 +114,7 @@ type Directory struct {
 	users    map[string]*UserEntry
 	groups   map[string]*GroupEntry
 	roles    map[string]map[Privilege]bool
-	verified map[string][32]byte // user -> salted digest of the last password that passed bcrypt
+	verified map[string]verifiedPassword // user -> the last password that passed bcrypt
 	// memberOf memoises groupsOf per user until the directory changes (adopt): every login and
 	// every check of a caller asks it. memberMu guards it, as readers hold d.mu only for reading.
 	memberMu sync.Mutex
@@ -131,7 +139,7 @@ type OpenResult struct {
 // Open loads dataDir/identity.yaml, creating it on first start. adminPassword (from
 // WCPD_ADMIN_PASSWORD) replaces the stored administrator password when set.
 func Open(dataDir, adminPassword string) (*Directory, OpenResult, error) {
-	d := &Directory{path: filepath.Join(dataDir, FileName), verified: map[string][32]byte{}}
+	d := &Directory{path: filepath.Join(dataDir, FileName), verified: map[string]verifiedPassword{}}
 	if _, err := rand.Read(d.salt[:]); err != nil {
 		return nil, OpenResult{}, err
 	}
@@ -362,22 +370,27 @@ func (d *Directory) Login(user, password string) (Principal, error) {
 	}
 	digest := d.digest(name, password)
 	// bcrypt is deliberately slow; remember the last password that passed so repeated logins stay cheap.
-	if !memo || subtle.ConstantTimeCompare(prev[:], digest[:]) != 1 {
+	if !memo || prev.hash != hash || subtle.ConstantTimeCompare(prev.digest[:], digest[:]) != 1 {
 		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 			if d.lock != nil {
 				d.lock.failed(name)
 			}
 			return Principal{}, ErrBadCredentials
 		}
-		d.mu.Lock()
-		d.verified[name] = digest
-		d.mu.Unlock()
+		d.remember(name, verifiedPassword{hash: hash, digest: digest})
 	}
 	if d.lock != nil {
 		d.lock.succeeded(name)
 	}
 	p, _ := d.Principal(name)
 	return p, nil
+}
+
+// remember keeps the password bcrypt just accepted for name.
+func (d *Directory) remember(name string, v verifiedPassword) {
+	d.mu.Lock()
+	d.verified[name] = v
+	d.mu.Unlock()
 }
 
 func (d *Directory) digest(name, password string) [32]byte {
@@ -551,7 +564,7 @@ func (next *Directory) commit() error {
 // adopt takes the file and indexes of next; callers hold d.mu.
 func (d *Directory) adopt(next *Directory) {
 	d.file, d.users, d.groups, d.roles, d.raw = next.file, next.users, next.groups, next.roles, next.raw
-	d.verified = map[string][32]byte{}
+	d.verified = map[string]verifiedPassword{}
 	d.memberMu.Lock()
 	d.memberOf = nil
 	d.memberMu.Unlock()

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -242,5 +243,40 @@ func TestGroupsFollowAnEditAfterTheyWereAsked(t *testing.T) {
 	}
 	if !slices.Equal(before.Groups, []string{"devops"}) {
 		t.Fatalf("the groups handed out before the edit changed: %v", before.Groups)
+	}
+}
+
+// TestAPasswordCheckedBeforeAChangeIsNotRememberedAfterIt: a login whose bcrypt check of the old
+// password began before the password changed, and that remembers the password after the change,
+// does not let the old password in again.
+func TestAPasswordCheckedBeforeAChangeIsNotRememberedAfterIt(t *testing.T) {
+	t.Parallel()
+	d, _, err := Open(t.TempDir(), "Admin-pw-1!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(func(f *File) error { f.AddUser("devops", "Old-pw-1!", ""); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	d.mu.RLock()
+	oldHash := d.users["devops"].PasswordHash
+	d.mu.RUnlock()
+	if err := d.Update(func(f *File) error {
+		for i := range f.Users {
+			if f.Users[i].Name == "devops" {
+				f.Users[i].Password, f.Users[i].PasswordHash = "New-pw-1!", ""
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The login that checked the old password against the old hash finishes now.
+	d.remember("devops", verifiedPassword{hash: oldHash, digest: d.digest("devops", "Old-pw-1!")})
+	if _, err := d.Login("devops", "Old-pw-1!"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("the old password after the change: %v, want ErrBadCredentials", err)
+	}
+	if _, err := d.Login("devops", "New-pw-1!"); err != nil {
+		t.Fatalf("the new password: %v", err)
 	}
 }
