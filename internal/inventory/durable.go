@@ -706,9 +706,11 @@ func linkChildren(m *simulator.Registry) {
 		}
 		return nil
 	}
-	// A compute resource's root pool has it as its parent. The store may hold the pool as it was in
-	// the instant between its creation and the simulator setting that parent (the writer reads
-	// objects after they change, and setting the parent is not a change it hears of): restore it.
+	// A compute resource's root pool has it as its parent and owner. The simulator makes the pool
+	// with a parent that points at the compute resource's reference before the compute resource
+	// has one, and sets the owner after: the store may hold the pool as it was in that instant,
+	// with no parent or an empty one and no owner (the writer reads objects after they change, and
+	// neither is a change it hears of). Restore both.
 	for _, obj := range objs {
 		var root *types.ManagedObjectReference
 		switch c := mos[obj.Reference()].(type) {
@@ -720,9 +722,16 @@ func linkChildren(m *simulator.Registry) {
 		if root == nil {
 			continue
 		}
-		if p, ok := mos[*root].(*mo.ResourcePool); ok && p.Parent == nil {
-			owner := obj.Reference()
+		p, ok := mos[*root].(*mo.ResourcePool)
+		if !ok {
+			continue
+		}
+		owner := obj.Reference()
+		if p.Parent == nil || *p.Parent == (types.ManagedObjectReference{}) {
 			p.Parent = &owner
+		}
+		if p.Owner == (types.ManagedObjectReference{}) {
+			p.Owner = owner
 		}
 	}
 	for _, obj := range objs {

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -199,4 +200,74 @@ func createAndDestroyPool(ctx context.Context, t *testing.T, pool *object.Resour
 		t.Fatal(err)
 	}
 	return task
+}
+
+// TestARootPoolStoredBeforeItsClusterComesBackUnderIt: the simulator makes a new cluster's root
+// pool with a parent that points at the cluster's reference before the cluster has one, so the
+// writer, running between the two, may store the pool with an empty parent and owner. After a
+// restart the pool is still the cluster's, at the cluster's path.
+func TestARootPoolStoredBeforeItsClusterComesBackUnderIt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Config{DataDir: filepath.Join(dir, "store")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := Config{Store: st, Dir: filepath.Join(dir, "inventory")}
+	inv, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder := find.NewFinder(inv.Client())
+	hosts, err := finder.Folder(ctx, "/Datacenter/host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := hosts.CreateCluster(ctx, "Cluster-New", types.ClusterConfigSpecEx{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := finder.ResourcePool(ctx, "/Datacenter/host/Cluster-New/Resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.Close()
+
+	// Store the pool as the writer saw it in that instant.
+	key := durableObjectsKey + "ResourcePool/" + root.Reference().Value
+	stored, err := st.ReadPrefix(ctx, key)
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("the stored root pool: %v %v", stored, err)
+	}
+	var pool mo.ResourcePool
+	if err := types.NewJSONDecoder(bytes.NewReader(stored[0].Value)).Decode(&pool); err != nil {
+		t.Fatal(err)
+	}
+	pool.Parent, pool.Owner = &types.ManagedObjectReference{}, types.ManagedObjectReference{}
+	raw, err := encodeObject(&simulator.ResourcePool{ResourcePool: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Apply(ctx, []store.KeyValue{{Key: key, Value: raw}}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	inv, err = Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	again, err := find.NewFinder(inv.Client()).ResourcePool(ctx, "/Datacenter/host/Cluster-New/Resources")
+	if err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	var got mo.ResourcePool
+	if err := property.DefaultCollector(inv.Client()).RetrieveOne(ctx, again.Reference(), []string{"parent", "owner"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if again.Reference() != root.Reference() || got.Parent == nil || *got.Parent != cluster.Reference() || got.Owner != cluster.Reference() {
+		t.Errorf("the root pool after the restart: %v, parent %v, owner %v; want %v under %v", again.Reference(), got.Parent, got.Owner,
+			root.Reference(), cluster.Reference())
+	}
 }
