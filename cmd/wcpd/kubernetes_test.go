@@ -39,18 +39,26 @@ import (
 
 // wcpdProcess is `wcpd serve` running as a child of the test.
 type wcpdProcess struct {
-	cmd *exec.Cmd
-	url string
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer // whole once the process has exited
 }
 
 // startServe runs `wcpd serve` on dataDir with the Kubernetes side on, and waits for its banner.
 // env is added to the process's environment (a later value of a variable wins).
 func startServe(t *testing.T, dataDir string, env ...string) *wcpdProcess {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--task-duration", "200ms", "--log-level", "warn")
+	return serveWith(t, []string{"--data-dir", dataDir, "--task-duration", "200ms", "--log-level", "warn"}, env...)
+}
+
+// serveWith runs `wcpd serve` on a port of its own with args and the administrator's password of
+// servertest, and waits for its banner.
+func serveWith(t *testing.T, args []string, env ...string) *wcpdProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(append(os.Environ(), "WCPD_TEST_AS_COMMAND=1", "WCPD_ADMIN_PASSWORD="+servertest.AdminPassword), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +72,7 @@ func startServe(t *testing.T, dataDir string, env ...string) *wcpdProcess {
 		t.Fatalf("no banner: %q; stderr: %s", lines.Text(), stderr.String())
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return &wcpdProcess{cmd: cmd, url: strings.Fields(strings.TrimPrefix(lines.Text(), "wcpd is ready at "))[0]}
+	return &wcpdProcess{cmd: cmd, url: strings.Fields(strings.TrimPrefix(lines.Text(), "wcpd is ready at "))[0], stderr: stderr}
 }
 
 var insecureHTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}

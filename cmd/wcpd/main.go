@@ -124,7 +124,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	case "text":
 		cfg.Logger = slog.New(logsink.NewTextHandler(logs, opts))
 	case "json":
-		cfg.Logger = slog.New(slog.NewJSONHandler(logs, opts))
+		cfg.Logger = slog.New(logsink.NewJSONHandler(logs, opts))
 	default:
 		fmt.Fprintf(stderr, "wcpd: --log-format must be text or json, not %q\n", logFormat)
 		return 2

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -93,6 +94,41 @@ func TestServeStartsPrintsBannerAndStopsOnSIGTERM(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "shutting down") {
 		t.Fatalf("no shutdown log line:\n%s", stderr.String())
+	}
+}
+
+// TestJSONLogsWriteEveryRequestAsJSON: with --log-format json, the line of every request is a JSON
+// object with the request's operation, method, status and duration, as slog's JSON handler writes.
+func TestJSONLogsWriteEveryRequestAsJSON(t *testing.T) {
+	t.Parallel()
+	w := serveWith(t, []string{"--data-dir", t.TempDir(), "--log-format", "json", "--kubernetes=false"})
+	status, _ := w.call(t, "GET", "/api/vcenter/namespaces/instances", w.adminSession(t), nil)
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cmd.Wait(); err != nil { // the lines are all written once wcpd has exited
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, w.stderr)
+	}
+	var found bool
+	for _, line := range strings.Split(strings.TrimSpace(w.stderr.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("a log line is not JSON: %v\n%s", err, line)
+		}
+		if entry["msg"] != "request" || entry["path"] != "/api/vcenter/namespaces/instances" {
+			continue
+		}
+		found = true
+		if entry["operation"] != "com.vmware.vcenter.namespaces.instances.list" || entry["status"] != float64(status) ||
+			entry["method"] != "GET" || entry["level"] != "INFO" || entry["user"] == "" {
+			t.Errorf("request line %s, want the list's operation, GET, its user and status %d", line, status)
+		}
+		if d, ok := entry["duration"].(float64); !ok || d <= 0 {
+			t.Errorf("request line %s: the duration is not a positive number of nanoseconds", line)
+		}
+	}
+	if !found {
+		t.Fatalf("no request line for the list:\n%s", w.stderr)
 	}
 }
 

@@ -179,7 +179,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// wcpd's own text handler writes the line directly; any other goes through slog. The
 			// record goes to the handler directly: Logger.LogAttrs would first walk the stack for
 			// the caller's position, which a request line does not show.
-			if h, ok := a.Logger.Handler().(*logsink.TextHandler); ok {
+			if h, ok := a.Logger.Handler().(*logsink.Handler); ok {
 				h.LogRequest(&line)
 			} else {
 				_ = a.Logger.Handler().Handle(r.Context(), line.Record())
