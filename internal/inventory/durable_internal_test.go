@@ -74,19 +74,27 @@ func TestFinishedTasksGoAfterTheirRetention(t *testing.T) {
 	}
 }
 
+// startDurable starts an inventory kept in a store of its own, and returns the configuration that
+// starts it again on the same store.
+func startDurable(t *testing.T) (*Inventory, *store.Store, Config) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), store.Config{DataDir: filepath.Join(dir, "store")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := Config{Store: st, Dir: filepath.Join(dir, "inventory")}
+	inv, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv, st, cfg
+}
+
 func TestARestartNumbersPastEveryIDGivenBefore(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, store.Config{DataDir: filepath.Join(dir, "store")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cfg := Config{Store: st, Dir: filepath.Join(dir, "inventory")}
-	inv, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, _, cfg := startDurable(t)
 	pool, err := find.NewFinder(inv.Client()).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources")
 	if err != nil {
 		t.Fatal(err)
@@ -208,17 +216,7 @@ func createAndDestroyPool(ctx context.Context, t *testing.T, pool *object.Resour
 // restart the pool is still the cluster's, at the cluster's path.
 func TestARootPoolStoredBeforeItsClusterComesBackUnderIt(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, store.Config{DataDir: filepath.Join(dir, "store")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cfg := Config{Store: st, Dir: filepath.Join(dir, "inventory")}
-	inv, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, st, cfg := startDurable(t)
 	finder := find.NewFinder(inv.Client())
 	hosts, err := finder.Folder(ctx, "/Datacenter/host")
 	if err != nil {

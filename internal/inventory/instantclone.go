@@ -84,15 +84,20 @@ func (c *instantCloner) InstantCloneTask(ctx *simulator.Context, req *types.Inst
 		if !ok || res.Res == nil {
 			return nil, &types.RuntimeFault{}
 		}
-		t, ok := ctx.Map.Get(res.Res.Returnval).(*simulator.Task)
-		if !ok {
-			return nil, &types.RuntimeFault{}
-		}
-		t.Wait()
-		if t.Info.Error != nil {
-			return nil, t.Info.Error.Fault
-		}
-		return t.Info.Result, nil
+		return awaitTask(ctx, res.Res.Returnval)
 	})
 	return &methods.InstantClone_TaskBody{Res: &types.InstantClone_TaskResponse{Returnval: task.Run(ctx)}}
+}
+
+// awaitTask waits for the simulator's task ref to end and answers its result or its fault.
+func awaitTask(ctx *simulator.Context, ref types.ManagedObjectReference) (types.AnyType, types.BaseMethodFault) {
+	t, ok := ctx.Map.Get(ref).(*simulator.Task)
+	if !ok {
+		return nil, &types.RuntimeFault{}
+	}
+	t.Wait()
+	if t.Info.Error != nil {
+		return nil, t.Info.Error.Fault
+	}
+	return t.Info.Result, nil
 }

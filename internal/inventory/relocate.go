@@ -41,13 +41,8 @@ func (r *vmRelocator) RelocateVMTask(ctx *simulator.Context, req *types.Relocate
 		if !ok || res.Res == nil {
 			return nil, &types.RuntimeFault{}
 		}
-		t, ok := ctx.Map.Get(res.Res.Returnval).(*simulator.Task)
-		if !ok {
-			return nil, &types.RuntimeFault{}
-		}
-		t.Wait()
-		if t.Info.Error != nil {
-			return nil, t.Info.Error.Fault
+		if _, fault := awaitTask(ctx, res.Res.Returnval); fault != nil {
+			return nil, fault
 		}
 		after := placementOf(vm)
 		for _, left := range before.except(after) {

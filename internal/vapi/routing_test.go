@@ -320,26 +320,19 @@ func TestPathParametersAreUnescapedOnce(t *testing.T) {
 		op.Handler = func(c *Call) (any, error) { return paramMap(c.params), nil }
 		op.Status = http.StatusOK
 	}
-	srv := httptest.NewServer(testAPI(reg, allowAll{}))
-	defer srv.Close()
-	token := login(t, srv.URL, "u", "pw")
+	f := &fixture{srv: httptest.NewServer(testAPI(reg, allowAll{}))}
+	defer f.srv.Close()
+	token := login(t, f.srv.URL, "u", "pw")
 	for escaped, want := range map[string]string{
 		"ns-1":      "ns-1",
 		"a%2541":    "a%41",
 		"a%2Fb":     "a/b",
 		"caf%C3%A9": "café",
 	} {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/vcenter/namespaces/instances/"+escaped, nil)
-		req.Header.Set(SessionHeader, token)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		r := f.do(t, http.MethodGet, "/api/vcenter/namespaces/instances/"+escaped, token, "")
 		var got map[string]string
-		if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &got) != nil || got["namespace"] != want {
-			t.Errorf("GET .../instances/%s: status %d, body %s; want the namespace parameter %q", escaped, res.StatusCode, raw, want)
+		if r.status != http.StatusOK || json.Unmarshal(r.body, &got) != nil || got["namespace"] != want {
+			t.Errorf("GET .../instances/%s: status %d, body %s; want the namespace parameter %q", escaped, r.status, r.body, want)
 		}
 	}
 }
