@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/singleflight"
 	"sigs.k8s.io/yaml"
 )
 
@@ -126,6 +127,14 @@ type Directory struct {
 	raw []byte
 	// changes counts the users, groups, roles and permissions adopted since Open (Changes).
 	changes atomic.Uint64
+	// checks runs one bcrypt check at a time per user, hash and password: clients logging in at
+	// once with a password not yet remembered (every client of a restarted server) wait for the
+	// first check instead of each paying bcrypt's cost.
+	checks singleflight.Group
+	// Tests' hooks: compareHash replaces bcrypt's comparison, unremembered is told of every login
+	// whose password is not remembered, before its check. Nil in wcpd.
+	compareHash  func(hash, password []byte) error
+	unremembered func()
 }
 
 // OpenResult tells the caller where the administrator password came from.
@@ -368,22 +377,50 @@ func (d *Directory) Login(user, password string) (Principal, error) {
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return Principal{}, ErrBadCredentials
 	}
-	digest := d.digest(name, password)
 	// bcrypt is deliberately slow; remember the last password that passed so repeated logins stay cheap.
-	if !memo || prev.hash != hash || subtle.ConstantTimeCompare(prev.digest[:], digest[:]) != 1 {
-		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+	v := verifiedPassword{hash: hash, digest: d.digest(name, password)}
+	if !memo || !prev.is(v) {
+		if d.unremembered != nil {
+			d.unremembered()
+		}
+		_, err, _ := d.checks.Do(name+"\x00"+hash+"\x00"+string(v.digest[:]), func() (any, error) {
+			d.mu.RLock()
+			prev, memo := d.verified[name]
+			d.mu.RUnlock()
+			if memo && prev.is(v) {
+				return nil, nil // remembered by a check that ended after this login began
+			}
+			if err := d.compare([]byte(hash), []byte(password)); err != nil {
+				return nil, err
+			}
+			d.remember(name, v)
+			return nil, nil
+		})
+		if err != nil {
 			if d.lock != nil {
 				d.lock.failed(name)
 			}
 			return Principal{}, ErrBadCredentials
 		}
-		d.remember(name, verifiedPassword{hash: hash, digest: digest})
 	}
 	if d.lock != nil {
 		d.lock.succeeded(name)
 	}
 	p, _ := d.Principal(name)
 	return p, nil
+}
+
+// is reports whether v is the same password checked against the same hash.
+func (p verifiedPassword) is(v verifiedPassword) bool {
+	return p.hash == v.hash && subtle.ConstantTimeCompare(p.digest[:], v.digest[:]) == 1
+}
+
+// compare is bcrypt's comparison of a password with a hash (or the tests' stand-in).
+func (d *Directory) compare(hash, password []byte) error {
+	if d.compareHash != nil {
+		return d.compareHash(hash, password)
+	}
+	return bcrypt.CompareHashAndPassword(hash, password)
 }
 
 // remember keeps the password bcrypt just accepted for name.

@@ -6,7 +6,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestFirstStartGeneratesAdminPasswordStoredHashed(t *testing.T) {
@@ -278,5 +282,48 @@ func TestAPasswordCheckedBeforeAChangeIsNotRememberedAfterIt(t *testing.T) {
 	}
 	if _, err := d.Login("devops", "New-pw-1!"); err != nil {
 		t.Fatalf("the new password: %v", err)
+	}
+}
+
+// TestLoginsAtOnceCheckThePasswordOnce: clients logging in at once with a password not yet
+// remembered (every client of a restarted server) wait for one bcrypt check of it rather than
+// each running their own; with a wrong password each still fails and counts as a failure.
+func TestLoginsAtOnceCheckThePasswordOnce(t *testing.T) {
+	t.Parallel()
+	d, _, _ := lockoutDirectory(t)
+	const clients = 8
+	for _, tc := range []struct {
+		password string
+		want     error
+	}{{"Devops-pw-1!", nil}, {"wrong", ErrBadCredentials}} {
+		// Each check waits until every client has found the password not remembered: a client
+		// that then runs a check of its own is one that did not wait for the first.
+		var unremembered sync.WaitGroup
+		unremembered.Add(clients)
+		var checks atomic.Int32
+		d.unremembered = unremembered.Done
+		d.compareHash = func(hash, password []byte) error {
+			checks.Add(1)
+			unremembered.Wait()
+			return bcrypt.CompareHashAndPassword(hash, password)
+		}
+		errs := make(chan error, clients)
+		for range clients {
+			go func() {
+				_, err := d.Login("devops", tc.password)
+				errs <- err
+			}()
+		}
+		for range clients {
+			if err := <-errs; !errors.Is(err, tc.want) && err != tc.want {
+				t.Errorf("password %q: a login answered %v, want %v", tc.password, err, tc.want)
+			}
+		}
+		if n := checks.Load(); n != 1 {
+			t.Errorf("password %q: %d logins at once ran bcrypt %d times, want once", tc.password, clients, n)
+		}
+	}
+	if _, locked := d.LockedUntil("devops"); !locked {
+		t.Errorf("%d failed logins at once did not lock the user (5 do)", clients)
 	}
 }
