@@ -117,17 +117,6 @@ func (f *Family) edgeList() []edgeCluster {
 	return out
 }
 
-// compatibleEdges lists the edge clusters that can serve a Supervisor on sw.
-func (f *Family) compatibleEdges(sw inventory.DistributedSwitch) []edgeCluster {
-	var out []edgeCluster
-	for _, e := range f.edgeList() {
-		if len(edgeReasons(e, sw)) == 0 {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // The /api/wcpd/nsx extension. Reading needs System.Read; changing the NSX model changes what
 // every compatibility check answers, so it needs Global.Settings (administrators).
 var (

@@ -7,7 +7,6 @@ package faults
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -218,14 +217,6 @@ func (f *Faults) Take(operation, target string) (platform.Fault, bool) {
 		return platform.Fault{}, false
 	}
 	return platform.Fault{Mode: r.Value.Mode, Message: r.Value.Message}, true
-}
-
-// Describe renders a fault for logs and messages.
-func Describe(fault platform.Fault) string {
-	if fault.Mode == ModeStall {
-		return "stall"
-	}
-	return fmt.Sprintf("error %q", fault.Message)
 }
 
 // Restore re-arms a fault that was taken by an operation that then failed to start, so the fault

@@ -93,8 +93,6 @@ func (b *builder) runTask(ref types.ManagedObjectReference) (types.AnyType, erro
 	return task.Info.Result, nil
 }
 
-func (b *builder) get(ref types.ManagedObjectReference) any { return b.m.Get(ref) }
-
 func (b *builder) datacenter() error {
 	si := b.m.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
 	root := b.m.Get(si.Content.RootFolder).(*simulator.Folder)

@@ -435,8 +435,6 @@ func (h *harness) rest(user, password string) *rest.Client {
 	return c
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func (s *fakeSupervisors) WatchChanges(context.Context, func(string)) {}
 func (s *fakeSupervisors) KubernetesChanged(string)                   {}
 func (f fakeVMClasses) WatchChanges(context.Context, func(string))    {}

@@ -54,9 +54,6 @@ type Option func(*server.Config)
 // WithDataDir keeps state in dir (for restart tests).
 func WithDataDir(dir string) Option { return func(c *server.Config) { c.DataDir = dir } }
 
-// WithLogger sends the server's log to l (default: discarded unless WCPD_TEST_LOG=1).
-func WithLogger(l *slog.Logger) Option { return func(c *server.Config) { c.Logger = l } }
-
 // WithKubernetes runs the Supervisors' Kubernetes API servers as children of the test binary, whose
 // TestMain must call kubeproc.RunIfChild before anything else.
 func WithKubernetes() Option {

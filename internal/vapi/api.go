@@ -84,14 +84,6 @@ func (a *API) Delegate(name string, prefixes []string, h http.Handler) {
 	a.delegates = append(a.delegates, delegate{prefixes: prefixes, handler: h, name: name})
 }
 
-type principalKey struct{}
-
-// PrincipalFrom returns the caller that the API authenticated for a delegated request.
-func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(auth.Principal)
-	return p, ok
-}
-
 // statusRecorder remembers the status written, for logs and metrics.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -233,13 +225,11 @@ func (a *API) serve(x *exchange) {
 		for _, p := range d.prefixes {
 			if strings.HasPrefix(r.URL.Path, p) || r.URL.Path == strings.TrimSuffix(p, "/") {
 				x.opID = d.name
-				sess, err := a.authenticate(x)
-				if err != nil {
+				if _, err := a.authenticate(x); err != nil {
 					a.writeError(x, err)
 					return
 				}
-				d.handler.ServeHTTP(&jsonNotFound{statusRecorder: &x.w, path: r.URL.Path, legacy: x.legacy},
-					r.WithContext(context.WithValue(r.Context(), principalKey{}, sess.Principal)))
+				d.handler.ServeHTTP(&jsonNotFound{statusRecorder: &x.w, path: r.URL.Path, legacy: x.legacy}, r)
 				return
 			}
 		}
