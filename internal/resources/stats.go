@@ -108,9 +108,9 @@ func (s *series) firstAtOrAfter(t int64) int {
 	return sort.Search(s.samples(), func(i int) bool { return s.stamp(i) >= t })
 }
 
-// add appends a sample. The rows grow to room for most rows at most before they would have to
-// double again (what the realtime window holds at the sample interval), so a series that has
-// filled its window holds no spare capacity.
+// add appends a sample. When the rows must grow they double, but to no more than room for most
+// rows (what the realtime window holds at the sample interval) when that suffices: a series whose
+// window is full holds no spare capacity.
 func (s *series) add(at int64, values []int64, most int) {
 	row := s.counters + 1
 	if len(s.rows)+row > cap(s.rows) {
