@@ -255,13 +255,7 @@ func TestGroupsFollowAnEditAfterTheyWereAsked(t *testing.T) {
 // does not let the old password in again.
 func TestAPasswordCheckedBeforeAChangeIsNotRememberedAfterIt(t *testing.T) {
 	t.Parallel()
-	d, _, err := Open(t.TempDir(), "Admin-pw-1!")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Update(func(f *File) error { f.AddUser("devops", "Old-pw-1!", ""); return nil }); err != nil {
-		t.Fatal(err)
-	}
+	d, _, _ := lockoutDirectory(t) // devops's password is Devops-pw-1!
 	d.mu.RLock()
 	oldHash := d.users["devops"].PasswordHash
 	d.mu.RUnlock()
@@ -276,8 +270,8 @@ func TestAPasswordCheckedBeforeAChangeIsNotRememberedAfterIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The login that checked the old password against the old hash finishes now.
-	d.remember("devops", verifiedPassword{hash: oldHash, digest: d.digest("devops", "Old-pw-1!")})
-	if _, err := d.Login("devops", "Old-pw-1!"); !errors.Is(err, ErrBadCredentials) {
+	d.remember("devops", verifiedPassword{hash: oldHash, digest: d.digest("devops", "Devops-pw-1!")})
+	if _, err := d.Login("devops", "Devops-pw-1!"); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("the old password after the change: %v, want ErrBadCredentials", err)
 	}
 	if _, err := d.Login("devops", "New-pw-1!"); err != nil {
