@@ -87,13 +87,7 @@ func TestNamespaceFiguresFollowChangesWithoutReadingTheCluster(t *testing.T) {
 	b.vm(inner, "db", 4, 8192, "otherGuest64", false)
 	matches("a pool and a VM made inside ns-3")
 
-	task, err := inner.Destroy(h.ctx)
-	if err == nil {
-		err = task.Wait(h.ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.done(inner.Destroy(h.ctx))
 	matches("the pool inside ns-3 destroyed (its VM moves up to ns-3)")
 
 	powerOff(t, h, vm)
@@ -124,42 +118,18 @@ func TestNamespaceFiguresFollowChangesWithoutReadingTheCluster(t *testing.T) {
 
 	clone := object.NewVirtualMachine(vm.Client(), cloned.Result.(types.ManagedObjectReference))
 	to := ns("ns-3").Reference()
-	task, err = clone.Relocate(h.ctx, types.VirtualMachineRelocateSpec{Pool: &to}, types.VirtualMachineMovePriorityDefaultPriority)
-	if err == nil {
-		err = task.Wait(h.ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.done(clone.Relocate(h.ctx, types.VirtualMachineRelocateSpec{Pool: &to}, types.VirtualMachineMovePriorityDefaultPriority))
 	matches("the clone, running, relocated from ns-4 to ns-3")
 
-	task, err = vm.Destroy(h.ctx)
-	if err == nil {
-		err = task.Wait(h.ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.done(vm.Destroy(h.ctx))
 	matches("the VM of ns-1 destroyed")
 
-	task, err = ns("ns-0").Destroy(h.ctx)
-	if err == nil {
-		err = task.Wait(h.ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.done(ns("ns-0").Destroy(h.ctx))
 	matches("ns-0 destroyed")
 
 	b.vm(b.pool(ns("ns-2"), "kept"), "cache", 1, 2048, "otherGuest64", false)
 	matches("a pool and a VM made inside ns-2")
-	task, err = ns("ns-2").Destroy(h.ctx)
-	if err == nil {
-		err = task.Wait(h.ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.done(ns("ns-2").Destroy(h.ctx))
 	matches("ns-2 destroyed with a pool inside (the pool moves up and is a namespace of its own)", "kept")
 
 	b.vm(b.pool(nsPool, "ns-6"), "api", 1, 1024, podGuestID, false)

@@ -70,6 +70,17 @@ type harness struct {
 	ctls  *controller.Group
 }
 
+// done waits for the task a call started, failing the test if the call or the task failed.
+func (h *harness) done(task *object.Task, err error) {
+	h.t.Helper()
+	if err == nil {
+		err = task.Wait(h.ctx)
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

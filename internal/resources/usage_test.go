@@ -120,13 +120,7 @@ func TestClusterAndNamespaceUsageFollowTheInventory(t *testing.T) {
 
 func powerOff(t *testing.T, h *harness, vm *object.VirtualMachine) {
 	t.Helper()
-	task, err := vm.PowerOff(h.ctx)
-	if err == nil {
-		err = task.Wait(h.ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.done(vm.PowerOff(h.ctx))
 }
 
 // TestNamespaceConsumptionIsNamespaceUsageForAllAndFollowsTheInventory: the figures a list asks for are

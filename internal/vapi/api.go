@@ -168,9 +168,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			line := logsink.RequestLine{Time: start.Add(d), RequestID: reqID, Operation: x.opID, User: user,
 				Method: r.Method, Path: r.URL.Path, Status: x.w.status, Duration: d, Error: x.vapiError}
-			// wcpd's own text handler writes the line directly; any other goes through slog. The
-			// record goes to the handler directly: Logger.LogAttrs would first walk the stack for
-			// the caller's position, which a request line does not show.
+			// wcpd's own handler (text or JSON) writes the line directly; any other goes through
+			// slog. The record goes to the handler directly: Logger.LogAttrs would first walk the
+			// stack for the caller's position, which a request line does not show.
 			if h, ok := a.Logger.Handler().(*logsink.Handler); ok {
 				h.LogRequest(&line)
 			} else {
