@@ -261,12 +261,20 @@ func TestJSONRPCWire(t *testing.T) {
 		{"NotARequest", `{"method":"invoke","params":{},"id":"3"}`, -32600, nil},
 		{"UnknownMethod", `{"jsonrpc":"2.0","method":"call","params":{},"id":"4"}`, -32601, "4"},
 		{"NoServiceID", `{"jsonrpc":"2.0","method":"invoke","params":{"operationId":"list"},"id":"5"}`, -32602, "5"},
+		{"TrailingData", `{"jsonrpc":"2.0","method":"invoke","params":{},"id":"6"} {}`, -32700, nil},
+		{"MethodNotAString", `{"jsonrpc":"2.0","method":7,"params":{},"id":"7"}`, -32600, nil},
+		{"ParamsNotAnObject", `{"jsonrpc":"2.0","method":"invoke","params":[],"id":"8"}`, -32602, "8"},
+		{"SessionIDNotAString", `{"jsonrpc":"2.0","method":"invoke","id":"9","params":{"serviceId":"com.vmware.cis.session","operationId":"get",` +
+			`"input":{"STRUCTURE":{"operation-input":{}}},"ctx":{"securityCtx":{"schemeId":"com.vmware.vapi.std.security.session_id","sessionId":9}}}}`, -32602, "9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, out := post("/api", tc.body)
 			e, _ := out["error"].(map[string]any)
 			if status != 200 || e["code"] != tc.code || out["id"] != tc.id || e["message"] == "" {
 				t.Fatalf("%s: %d %v", tc.body, status, out)
+			}
+			if tc.name == "SessionIDNotAString" && !strings.Contains(e["message"].(string), "params.ctx.securityCtx.sessionId") {
+				t.Fatalf("the message does not name the field: %v", e["message"])
 			}
 		})
 	}

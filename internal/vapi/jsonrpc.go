@@ -42,18 +42,31 @@ const (
 // sessions every other operation authenticates with.
 const sessionService = "com.vmware.cis.session"
 
+// rpcRequest is the JSON-RPC envelope, decoded in one pass with its params: only the operation's
+// input stays untyped (the operation's metadata types it), so the security context costs no maps.
 type rpcRequest struct {
 	JSONRPC string          `json:"jsonrpc"`
 	Method  string          `json:"method"`
-	Params  json.RawMessage `json:"params"`
+	Params  *rpcParams      `json:"params"`
 	ID      json.RawMessage `json:"id"`
 }
 
 type rpcParams struct {
-	ServiceID   string         `json:"serviceId"`
-	OperationID string         `json:"operationId"`
-	Input       any            `json:"input"`
-	Ctx         map[string]any `json:"ctx"`
+	ServiceID   string `json:"serviceId"`
+	OperationID string `json:"operationId"`
+	Input       any    `json:"input"`
+	Ctx         struct {
+		SecurityCtx rpcSecurity `json:"securityCtx"`
+	} `json:"ctx"`
+}
+
+// rpcSecurity is the fields of a security context wcpd reads; a scheme's others (a SAML token's)
+// are not decoded.
+type rpcSecurity struct {
+	SchemeID  string `json:"schemeId"`
+	SessionID string `json:"sessionId"`
+	UserName  string `json:"userName"`
+	Password  string `json:"password"`
 }
 
 // isJSONRPC reports whether r is addressed to the JSON-RPC endpoint: a POST to /api itself.
@@ -69,11 +82,27 @@ func (a *API) serveJSONRPC(x *exchange) {
 		return
 	}
 	var req rpcRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // the input's numbers stay exact for its metadata to type
+	err = dec.Decode(&req)
+	if err == nil {
+		if _, end := dec.Token(); end != io.EOF {
+			err = errors.New("more follows the request's object")
+		}
+	}
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && !strings.HasPrefix(typeErr.Field, "params"):
+		a.writeRPCProtocolError(x, nil, rpcInvalidRequest, "The request's "+typeErr.Field+" cannot be a JSON "+typeErr.Value+".")
+		return
+	case errors.As(err, &typeErr):
+		a.writeRPCProtocolError(x, req.ID, rpcInvalidParams, typeErr.Field+" cannot be a JSON "+typeErr.Value+".")
+		return
+	case err != nil:
 		a.writeRPCProtocolError(x, nil, rpcParseError, "The request is not JSON: "+err.Error())
 		return
 	}
-	if req.JSONRPC != "2.0" || req.Method == "" || len(req.Params) == 0 {
+	if req.JSONRPC != "2.0" || req.Method == "" || req.Params == nil {
 		a.writeRPCProtocolError(x, nil, rpcInvalidRequest, `A JSON-RPC request needs "jsonrpc": "2.0", a method and params.`)
 		return
 	}
@@ -81,14 +110,12 @@ func (a *API) serveJSONRPC(x *exchange) {
 		a.writeRPCProtocolError(x, req.ID, rpcMethodNotFound, fmt.Sprintf("The method %q is not served; vAPI uses \"invoke\".", req.Method))
 		return
 	}
-	dec := json.NewDecoder(bytes.NewReader(req.Params))
-	dec.UseNumber()
-	var params rpcParams
-	if err := dec.Decode(&params); err != nil || params.ServiceID == "" || params.OperationID == "" {
+	params := req.Params
+	if params.ServiceID == "" || params.OperationID == "" {
 		a.writeRPCProtocolError(x, req.ID, rpcInvalidParams, "params must hold serviceId, operationId, input and ctx.")
 		return
 	}
-	output, err := a.invokeRPC(x, &params)
+	output, err := a.invokeRPC(x, params)
 	if err != nil {
 		a.writeRPCError(x, req.ID, err)
 		return
@@ -120,7 +147,7 @@ func (a *API) invokeRPC(x *exchange, params *rpcParams) (any, error) {
 	}
 	var p auth.Principal
 	if !op.Public {
-		sess, err := a.rpcAuthenticate(x, params.Ctx)
+		sess, err := a.rpcAuthenticate(x, params.Ctx.SecurityCtx)
 		if err != nil {
 			return nil, err
 		}
@@ -294,19 +321,14 @@ func plainJSON(result any) (any, error) {
 
 // rpcAuthenticate finds the caller from the request's security context: a session (with its id)
 // for session_id, a principal alone for user_pass.
-func (a *API) rpcAuthenticate(x *exchange, ctx map[string]any) (Session, error) {
-	sc, _ := ctx["securityCtx"].(map[string]any)
-	scheme, _ := sc["schemeId"].(string)
-	switch scheme {
+func (a *API) rpcAuthenticate(x *exchange, sc rpcSecurity) (Session, error) {
+	switch sc.SchemeID {
 	case SchemeSessionID:
-		id, _ := sc["sessionId"].(string)
-		return a.session(x, id)
+		return a.session(x, sc.SessionID)
 	case SchemeUserPass:
-		user, _ := sc["userName"].(string)
-		pass, _ := sc["password"].(string)
-		p, err := a.Identity.Login(user, pass)
+		p, err := a.Identity.Login(sc.UserName, sc.Password)
 		if err != nil {
-			return Session{}, LoginError(user, err)
+			return Session{}, LoginError(sc.UserName, err)
 		}
 		x.user, x.hasUser = p, true
 		return Session{Principal: p}, nil
@@ -315,23 +337,21 @@ func (a *API) rpcAuthenticate(x *exchange, ctx map[string]any) (Session, error) 
 			"This operation requires a security context: "+SchemeUserPass+" or "+SchemeSessionID+".")
 	}
 	return Session{}, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.scheme",
-		"The security scheme "+strconv.Quote(scheme)+" is not supported; use "+SchemeUserPass+" or "+SchemeSessionID+".", scheme)
+		"The security scheme "+strconv.Quote(sc.SchemeID)+" is not supported; use "+SchemeUserPass+" or "+SchemeSessionID+".", sc.SchemeID)
 }
 
 // rpcSession serves the CIS session service: create (user_pass) answers the new session's id as a
 // SECRET; get and delete act on the session_id context's session.
 func (a *API) rpcSession(x *exchange, params *rpcParams, mop *idl.Operation) (any, error) {
-	sc, _ := params.Ctx["securityCtx"].(map[string]any)
-	scheme, _ := sc["schemeId"].(string)
 	want := SchemeSessionID
 	if params.OperationID == "create" {
 		want = SchemeUserPass
 	}
-	if scheme != want {
+	if params.Ctx.SecurityCtx.SchemeID != want {
 		return nil, NewError(ErrorUnauthenticated, "wcpd.unauthenticated.scheme",
 			params.OperationID+" of "+sessionService+" needs the "+want+" security context.", want)
 	}
-	sess, err := a.rpcAuthenticate(x, params.Ctx)
+	sess, err := a.rpcAuthenticate(x, params.Ctx.SecurityCtx)
 	if err != nil {
 		return nil, err
 	}
