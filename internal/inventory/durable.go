@@ -37,7 +37,7 @@ import (
 //
 //	inventory/seed                   the Spec the data dir was first built from (JSON)
 //	inventory/counter                the highest number the simulator gave an object (tasks too)
-//	inventory/objects/<Type>/<id>    one managed object: its vSphere properties (VMOMI JSON)
+//	inventory/objects/<Type>/<id>    one managed object: its vSphere properties (VMOMI JSON, deflated: packed.go)
 //	inventory/vapi/<map>/<key>       one entry of the vAPI simulator's state (JSON)
 //	inventory/pbm/<position>         one storage policy (PBM XML), in the order PBM lists them
 //
@@ -324,6 +324,9 @@ func (d *durable) sync(ctx context.Context) error {
 			continue
 		}
 		hashes[key] = sum
+		if strings.HasPrefix(key, durableObjectsKey) {
+			value = packObject(value)
+		}
 		puts = append(puts, store.KeyValue{Key: key, Value: value})
 	}
 	if err := d.st.Apply(ctx, puts, deletes); err != nil {
@@ -502,7 +505,12 @@ func (d *durable) restore(ctx context.Context) error {
 				return fmt.Errorf("stored inventory key %q: no object id", e.Key)
 			}
 			ref := types.ManagedObjectReference{Type: kind, Value: id}
-			if err := d.restoreObject(ref, e.Value); err != nil {
+			data, err := unpackObject(e.Value)
+			if err != nil {
+				return fmt.Errorf("stored object %s: %w", ref, err)
+			}
+			d.written[e.Key] = sha256.Sum256(data) // writes compare the JSON, not what the store holds
+			if err := d.restoreObject(ref, data); err != nil {
 				return fmt.Errorf("stored object %s: %w", ref, err)
 			}
 			kept[ref] = true

@@ -213,7 +213,8 @@ func createAndDestroyPool(ctx context.Context, t *testing.T, pool *object.Resour
 // TestARootPoolStoredBeforeItsClusterComesBackUnderIt: the simulator makes a new cluster's root
 // pool with a parent that points at the cluster's reference before the cluster has one, so the
 // writer, running between the two, may store the pool with an empty parent and owner. After a
-// restart the pool is still the cluster's, at the cluster's path.
+// restart the pool is still the cluster's, at the cluster's path. (The pool is stored deflated,
+// and put back as plain JSON, as wcpd stored objects before: both are read.)
 func TestARootPoolStoredBeforeItsClusterComesBackUnderIt(t *testing.T) {
 	ctx := context.Background()
 	inv, st, cfg := startDurable(t)
@@ -238,8 +239,15 @@ func TestARootPoolStoredBeforeItsClusterComesBackUnderIt(t *testing.T) {
 	if err != nil || len(stored) != 1 {
 		t.Fatalf("the stored root pool: %v %v", stored, err)
 	}
+	data, err := unpackObject(stored[0].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) <= len(stored[0].Value) {
+		t.Errorf("the pool is stored in %d bytes, its JSON is %d: not deflated", len(stored[0].Value), len(data))
+	}
 	var pool mo.ResourcePool
-	if err := types.NewJSONDecoder(bytes.NewReader(stored[0].Value)).Decode(&pool); err != nil {
+	if err := types.NewJSONDecoder(bytes.NewReader(data)).Decode(&pool); err != nil {
 		t.Fatal(err)
 	}
 	pool.Parent, pool.Owner = &types.ManagedObjectReference{}, types.ManagedObjectReference{}
@@ -247,6 +255,7 @@ func TestARootPoolStoredBeforeItsClusterComesBackUnderIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Stored as JSON, as wcpd stored objects before it deflated them: read as it is.
 	if err := st.Apply(ctx, []store.KeyValue{{Key: key, Value: raw}}, nil); err != nil {
 		t.Fatal(err)
 	}

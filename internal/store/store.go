@@ -18,8 +18,11 @@ import (
 )
 
 // SchemaVersion is the layout version this build reads and writes. Open
-// stores it on first use and refuses data written by a newer layout.
-const SchemaVersion = 1
+// stores it on first use, moves older data up to it and refuses data written
+// by a newer layout.
+//
+// Version 2 stores the inventory's objects deflated (package inventory).
+const SchemaVersion = 2
 
 // DefaultPrefix is the key prefix used when Config.Prefix is empty.
 const DefaultPrefix = "/wcpd/"
@@ -195,7 +198,23 @@ func (s *Store) initSchema(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("%w: data under %q has version %d, this build knows up to %d; run a newer wcpd",
 			ErrSchemaTooNew, s.prefix, stored, SchemaVersion)
 	}
-	// Older layouts would be migrated here; version 1 is the first.
+	if stored < SchemaVersion {
+		// Version 2 reads version 1's plain JSON objects as they are, so moving up rewrites
+		// nothing: it records the new version, which keeps a build that knows only version 1
+		// from misreading the deflated objects this one writes.
+		resp, err := s.client.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", kvs[0].ModRevision)).
+			Then(clientv3.OpPut(key, strconv.Itoa(SchemaVersion))).
+			Commit()
+		if err != nil {
+			return 0, fmt.Errorf("store: recording schema version %d over %d: %w", SchemaVersion, stored, err)
+		}
+		if !resp.Succeeded { // another wcpd on the same etcd moved it meanwhile: check again
+			return s.initSchema(ctx)
+		}
+		s.logger.Info("store: schema version moved up", "prefix", s.prefix, "from", stored, "to", SchemaVersion)
+		stored = SchemaVersion
+	}
 	return stored, nil
 }
 

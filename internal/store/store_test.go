@@ -37,6 +37,20 @@ func TestSchemaVersionIsWrittenAndChecked(t *testing.T) {
 	if err != nil || len(resp.Kvs) != 1 || string(resp.Kvs[0].Value) != strconv.Itoa(SchemaVersion) {
 		t.Fatalf("schema version key = %v, %v; want %q", resp, err, strconv.Itoa(SchemaVersion))
 	}
+	// As if an older wcpd had written the data: the version moves up.
+	if _, err := s.client.Put(ctx, "/wcpd/meta/schema-version", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(ctx, Config{DataDir: dir, Logger: testLogger(t)}); err != nil {
+		t.Fatalf("Open on version 1 data: %v", err)
+	}
+	resp, err = s.client.Get(ctx, "/wcpd/meta/schema-version")
+	if err != nil || len(resp.Kvs) != 1 || string(resp.Kvs[0].Value) != strconv.Itoa(SchemaVersion) || s.SchemaVersion() != SchemaVersion {
+		t.Fatalf("after opening version 1 data: key %v, %v, version %d; want %d", resp, err, s.SchemaVersion(), SchemaVersion)
+	}
 	// As if a newer wcpd had migrated the data.
 	if _, err := s.client.Put(ctx, "/wcpd/meta/schema-version", strconv.Itoa(SchemaVersion+1)); err != nil {
 		t.Fatal(err)
