@@ -42,7 +42,6 @@ func TestServeStartsPrintsBannerAndStopsOnSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +70,6 @@ func TestServeStartsPrintsBannerAndStopsOnSIGTERM(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("healthz: %d", res.StatusCode)
-	}
-	// The 2 s readiness target is the benchmark's to measure; this only guards against gross regressions.
-	if d := time.Since(started); d > 10*time.Second {
-		t.Fatalf("ready after %v", d)
 	}
 	if _, err := os.Stat(filepath.Join(cmd.Dir, "wcpd-data", "identity.yaml")); err != nil {
 		t.Fatalf("default data dir not used: %v", err)
