@@ -19,10 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/wcpd/wcpd/internal/govctest"
 	"github.com/wcpd/wcpd/internal/inventory"
@@ -707,5 +709,41 @@ func TestItemImageReadsTheDescriptor(t *testing.T) {
 	}
 	if _, err := s.inv.ItemImage(ctx, lib, "no-such-item"); !errors.Is(err, inventory.ErrNotFound) {
 		t.Errorf("an item that does not exist: %v, want ErrNotFound", err)
+	}
+}
+
+// TestTasksNameWhoStartedThem: a task started in a user's session names that user as its
+// initiator (the simulator names every task's "vcsim"), and govc tasks lists it under the user; one
+// wcpd starts through its internal account, or the inventory's build, is the system's.
+func TestTasksNameWhoStartedThem(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	s := startTestServer(t, inventory.Config{})
+	host := "/Datacenter/host/Cluster-A/esx-01.wcpd.local"
+	s.mustGovc(t, "host.maintenance.enter", host)
+
+	tasks := s.mustGovc(t, "tasks", "-n", "50")
+	var lines []string
+	for _, line := range strings.Split(strings.TrimSpace(tasks), "\n")[1:] {
+		lines = append(lines, strings.Join(strings.Fields(line)[:3], " "))
+	}
+	if want := []string{"EnterMaintenanceMode esx-01.wcpd.local " + testUser}; !slices.Equal(lines, want) {
+		t.Errorf("govc tasks (task, target, initiator) = %q, want %q (the build's tasks are the system's)", lines, want)
+	}
+
+	ref, err := find.NewFinder(s.inv.Client()).HostSystem(ctx, host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := ref.ExitMaintenanceMode(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := task.WaitForResult(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := info.Reason.(*types.TaskReasonSystem); !ok {
+		t.Errorf("a task of wcpd's internal client has reason %#v, want the system's", info.Reason)
 	}
 }

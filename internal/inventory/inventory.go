@@ -195,6 +195,7 @@ func (inv *Inventory) start(ctx context.Context, cfg Config, restoring bool) err
 	svc := simulator.New(simCtx, instance)
 	inv.svc = svc
 	m := simCtx.Map
+	nameTaskInitiators(m)
 	privateSettings(m.OptionManager(), inv.dir)
 	presentAsVCenter8(instance)
 

@@ -3,10 +3,12 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -169,4 +171,56 @@ func (inv *Inventory) sweepTasksEvery(stop <-chan struct{}) {
 			pruneSessionLocks(inv.svc.Context.Map)
 		}
 	}
+}
+
+// taskInitiators stands in for the simulator's TaskManager among the registry's handlers (it
+// takes its place under the manager's reference) to name who started each task: the simulator
+// names every task's initiator "vcsim". A task started in a user's session is that user's (govc
+// tasks shows the name, the property collector info.reason); one started without a session or by
+// wcpd itself (building the inventory, its controllers through the internal account) is the
+// system's, as vCenter's own tasks are, which govc tasks leaves out. The task's entity is named
+// by its name, not its id, as vCenter names it.
+//
+// The registry tells its handlers of a new object without the session that made it, so the name
+// is given at the task's first change (to running), which the simulator makes in the starting
+// call's context, under the task's lock, before the call answers with the task.
+type taskInitiators struct {
+	*simulator.TaskManager
+}
+
+// nameTaskInitiators puts taskInitiators in front of the registry's TaskManager.
+func nameTaskInitiators(m *simulator.Registry) {
+	content := m.Get(vim25.ServiceInstance).(*simulator.ServiceInstance).Content
+	m.AddHandler(taskInitiators{m.Get(*content.TaskManager).(*simulator.TaskManager)})
+}
+
+// UpdateObject names the initiator of a task that starts running, then hands the change to the
+// TaskManager.
+func (t taskInitiators) UpdateObject(ctx *simulator.Context, obj mo.Reference, changes []types.PropertyChange) {
+	if task, ok := obj.(*mo.Task); ok && task.Info.State == types.TaskInfoStateRunning && task.Info.StartTime != nil &&
+		slices.ContainsFunc(changes, func(c types.PropertyChange) bool { return c.Name == "info.startTime" }) {
+		task.Info.Reason = taskReason(ctx)
+		task.Info.EntityName = entityName(ctx, task.Info)
+	}
+	t.TaskManager.UpdateObject(ctx, obj, changes)
+}
+
+// entityName is the name of the task's entity, which the simulator gives as its id (vCenter, and
+// govc tasks' Target column, show the name).
+func entityName(ctx *simulator.Context, info types.TaskInfo) string {
+	if info.Entity == nil || info.EntityName != info.Entity.Value {
+		return info.EntityName
+	}
+	if e, ok := ctx.Map.Get(*info.Entity).(mo.Entity); ok && e.Entity().Name != "" {
+		return e.Entity().Name
+	}
+	return info.EntityName
+}
+
+// taskReason is who started a task in ctx.
+func taskReason(ctx *simulator.Context) types.BaseTaskReason {
+	if ctx.Session == nil || ctx.Session.UserName == "" || ctx.Session.UserName == internalUser {
+		return &types.TaskReasonSystem{}
+	}
+	return &types.TaskReasonUser{UserName: ctx.Session.UserName}
 }
