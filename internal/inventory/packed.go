@@ -42,17 +42,29 @@ func unpackObject(stored []byte) ([]byte, error) {
 	if !isZlib(stored) {
 		return stored, nil
 	}
-	r, err := zlib.NewReader(bytes.NewReader(stored))
-	if err != nil {
-		return nil, err
+	var r io.ReadCloser
+	if pooled, ok := objectReaders.Get().(io.ReadCloser); ok {
+		if err := pooled.(zlib.Resetter).Reset(bytes.NewReader(stored), nil); err != nil {
+			return nil, err
+		}
+		r = pooled
+	} else {
+		var err error
+		if r, err = zlib.NewReader(bytes.NewReader(stored)); err != nil {
+			return nil, err
+		}
 	}
-	defer r.Close()
+	defer objectReaders.Put(r)
 	out := bytes.NewBuffer(make([]byte, 0, 4*len(stored)))
 	if _, err := io.Copy(out, r); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil
 }
+
+// objectReaders keeps zlib readers for reuse: a restart inflates every stored object, and each
+// reader holds a 32 KB window.
+var objectReaders sync.Pool
 
 // isZlib reports whether b starts with a zlib header (RFC 1950: deflate, and a check value that
 // makes the first two bytes a multiple of 31). JSON starts with a brace, which no header does.
