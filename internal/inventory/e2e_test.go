@@ -23,6 +23,7 @@ import (
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -745,5 +746,40 @@ func TestTasksNameWhoStartedThem(t *testing.T) {
 	}
 	if _, ok := info.Reason.(*types.TaskReasonSystem); !ok {
 		t.Errorf("a task of wcpd's internal client has reason %#v, want the system's", info.Reason)
+	}
+}
+
+// TestARelocationIsOneTask: govc vm.migrate is one RelocateVm task, as on vCenter (the inventory
+// served it around the simulator's own, which showed a second), and the VM is listed by the pool
+// it moved to and no longer by the one it left.
+func TestARelocationIsOneTask(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	s := startTestServer(t, inventory.Config{})
+	s.mustGovc(t, "vm.create", "-on=false", "-net", "VM Network", "-ds", "SharedDatastore",
+		"-pool", "/Datacenter/host/Cluster-A/Resources", "-host", "/Datacenter/host/Cluster-A/esx-01.wcpd.local", "vm1")
+	s.mustGovc(t, "pool.create", "/Datacenter/host/Cluster-A/Resources/moved")
+	s.mustGovc(t, "vm.migrate", "-pool", "/Datacenter/host/Cluster-A/Resources/moved", "vm1")
+
+	if n := strings.Count(s.mustGovc(t, "tasks", "-n", "50"), "RelocateVm "); n != 1 {
+		t.Errorf("govc tasks lists %d RelocateVm tasks for one vm.migrate, want 1", n)
+	}
+	finder := find.NewFinder(s.inv.Client(), true)
+	vm, err := finder.VirtualMachine(ctx, "/Datacenter/vm/vm1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{"/Datacenter/host/Cluster-A/Resources/moved": true, "/Datacenter/host/Cluster-A/Resources": false} {
+		pool, err := finder.ResourcePool(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got mo.ResourcePool
+		if err := pool.Properties(ctx, pool.Reference(), []string{"vm"}, &got); err != nil {
+			t.Fatal(err)
+		}
+		if lists := slices.Contains(got.Vm, vm.Reference()); lists != want {
+			t.Errorf("%s lists the relocated VM: %v, want %v", path, lists, want)
+		}
 	}
 }

@@ -130,6 +130,7 @@ func (inv *Inventory) countChanges(ctx *simulator.Context, method *simulator.Met
 	}
 	addedMethods(ctx, method)
 	inv.poolNames.methodCalled(ctx, method)
+	inv.vmPlacements.methodCalled(ctx, method)
 	return nil, nil
 }
 

@@ -3,7 +3,6 @@ package inventory
 import (
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -22,21 +21,13 @@ import (
 // instantClonerRef names the session's instantCloner.
 var instantClonerRef = types.ManagedObjectReference{Type: "WcpdInstantCloner", Value: "instant-cloner"}
 
-// addedMethods sends the VM methods the inventory adds to the simulator, or serves in its stead
-// (relocate.go), to their handler in the caller's session.
+// addedMethods sends the VM methods the inventory adds to the simulator to their handler in the
+// caller's session.
 func addedMethods(ctx *simulator.Context, method *simulator.Method) {
-	var handler mo.Reference
-	switch method.Name {
-	case "InstantClone_Task":
-		handler = &instantCloner{Self: instantClonerRef}
-	case "RelocateVM_Task":
-		handler = &vmRelocator{Self: vmRelocatorRef}
-	default:
+	if method.Name != "InstantClone_Task" || ctx.Session == nil {
 		return
 	}
-	if ctx.Session == nil {
-		return
-	}
+	handler := &instantCloner{Self: instantClonerRef}
 	if _, isVM := ctx.Map.Get(method.This).(*simulator.VirtualMachine); !isVM {
 		return
 	}

@@ -78,8 +78,10 @@ type Inventory struct {
 	vmWatch *vmWatch
 	// poolNames indexes the names of pools' children for CreateResourcePool (poolcreate.go).
 	poolNames *poolNames
-	spec      *Spec
-	dir       string // the simulator's own scratch files; removed by Close
+	// vmPlacements mends the VM lists of pools, hosts and datastores after a relocation (relocate.go).
+	vmPlacements *vmPlacements
+	spec         *Spec
+	dir          string // the simulator's own scratch files; removed by Close
 	// files holds the datastores: dir for an in-memory inventory, Config.Dir
 	// for a durable one.
 	files string
@@ -224,6 +226,8 @@ func (inv *Inventory) start(ctx context.Context, cfg Config, restoring bool) err
 	m.AddHandler(inv.vmWatch)
 	inv.poolNames = &poolNames{}
 	m.AddHandler(inv.poolNames)
+	inv.vmPlacements = &vmPlacements{was: map[types.ManagedObjectReference]placement{}}
+	m.AddHandler(inv.vmPlacements)
 
 	svc.Listen = &url.URL{Scheme: "http", Host: "127.0.0.1:0", User: internal}
 	inv.server = svc.NewServer()

@@ -2,10 +2,10 @@ package inventory
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/vmware/govmomi/simulator"
-	"github.com/vmware/govmomi/vim25/methods"
-	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -14,52 +14,90 @@ import (
 // and datastores it left still list the VM and the ones it moved to do not (it removes each
 // destination's own reference from that destination's list, which is never there). What reads
 // those lists then sees the VM in two places or none: a pool's VMs in govc, the namespace figures
-// a change is followed into (resources), a host's VMs. The inventory serves RelocateVM_Task by
-// running the simulator's relocation and then moving the VM between the lists; a restart rebuilds
-// the lists from the VMs anyway (linkChildren).
+// a change is followed into (resources), a host's VMs.
+//
+// The relocation stays the simulator's, with its one task. vmPlacements notes where the VM is as
+// the call starts (methodCalled), and moves the VM between the lists when the relocation changes
+// it, before its task ends: the registry tells its handlers of a change once it is made, so where
+// the VM was must be known before. A restart rebuilds the lists from the VMs anyway
+// (linkChildren).
 
-// vmRelocatorRef names the session's vmRelocator (addedMethods).
-var vmRelocatorRef = types.ManagedObjectReference{Type: "WcpdVMRelocator", Value: "vm-relocator"}
-
-// vmRelocator serves RelocateVM_Task for the VM its request names.
-type vmRelocator struct {
-	Self types.ManagedObjectReference
+// vmPlacements is the registry handler that mends the lists when the simulator relocates a VM.
+type vmPlacements struct {
+	mu sync.Mutex
+	// was holds where each VM being relocated was, and where it is once relocated (another
+	// relocation of it may be waiting for its lock).
+	was map[types.ManagedObjectReference]placement
 }
 
-// Reference is the relocator's own reference.
-func (r *vmRelocator) Reference() types.ManagedObjectReference { return r.Self }
+// Reference names the handler in the registry's handler table.
+func (p *vmPlacements) Reference() types.ManagedObjectReference {
+	return types.ManagedObjectReference{Type: "WcpdVMPlacements", Value: "vms"}
+}
 
-// RelocateVMTask serves RelocateVM_Task.
-func (r *vmRelocator) RelocateVMTask(ctx *simulator.Context, req *types.RelocateVM_Task) soap.HasFault {
-	vm, ok := ctx.Map.Get(req.This).(*simulator.VirtualMachine)
-	if !ok {
-		return &methods.RelocateVM_TaskBody{Fault_: simulator.Fault("", &types.ManagedObjectNotFound{Obj: req.This})}
+// methodCalled is told of every SOAP method as it starts (countChanges): for a relocation, it notes
+// where the VM is. It takes the VM's lock to read it, which waits for a relocation of the VM in
+// progress (its task holds the lock until it ends).
+func (p *vmPlacements) methodCalled(ctx *simulator.Context, method *simulator.Method) {
+	if method.Name != "RelocateVM_Task" {
+		return
 	}
-	task := simulator.CreateTask(vm, "relocateVm", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
-		before := placementOf(vm)
-		res, ok := vm.RelocateVMTask(ctx, req).(*methods.RelocateVM_TaskBody)
-		if !ok || res.Res == nil {
-			return nil, &types.RuntimeFault{}
-		}
-		if _, fault := awaitTask(ctx, res.Res.Returnval); fault != nil {
-			return nil, fault
-		}
-		after := placementOf(vm)
-		for _, left := range before.except(after) {
-			moveInList(ctx, left, vm.Self, false)
-		}
-		for _, joined := range after.except(before) {
-			moveInList(ctx, joined, vm.Self, true)
-		}
-		return nil, nil
-	})
-	return &methods.RelocateVM_TaskBody{Res: &types.RelocateVM_TaskResponse{Returnval: task.Run(ctx)}}
+	vm, ok := ctx.Map.Get(method.This).(*simulator.VirtualMachine)
+	if !ok {
+		return
+	}
+	var now placement
+	ctx.WithLock(vm, func() { now = placementOf(&vm.VirtualMachine) })
+	p.mu.Lock()
+	p.was[vm.Self] = now
+	p.mu.Unlock()
+}
+
+func (p *vmPlacements) PutObject(*simulator.Context, mo.Reference) {}
+
+// UpdateObject moves a VM being relocated between the lists once its pool, host or datastores
+// changed.
+func (p *vmPlacements) UpdateObject(ctx *simulator.Context, obj mo.Reference, changes []types.PropertyChange) {
+	vm, ok := obj.(*mo.VirtualMachine)
+	if !ok || !slices.ContainsFunc(changes, movesVM) {
+		return
+	}
+	after := placementOf(vm)
+	p.mu.Lock()
+	before, relocating := p.was[vm.Self]
+	if relocating {
+		p.was[vm.Self] = after
+	}
+	p.mu.Unlock()
+	if !relocating {
+		return
+	}
+	for _, left := range before.except(after) {
+		moveInList(ctx, left, vm.Self, false)
+	}
+	for _, joined := range after.except(before) {
+		moveInList(ctx, joined, vm.Self, true)
+	}
+}
+
+// RemoveObject forgets a removed VM.
+func (p *vmPlacements) RemoveObject(_ *simulator.Context, ref types.ManagedObjectReference) {
+	if ref.Type == "VirtualMachine" {
+		p.mu.Lock()
+		delete(p.was, ref)
+		p.mu.Unlock()
+	}
+}
+
+// movesVM reports whether a change of a VM's property changes what lists it.
+func movesVM(c types.PropertyChange) bool {
+	return c.Name == "resourcePool" || c.Name == "runtime.host" || c.Name == "datastore"
 }
 
 // placement is what lists a VM: its pool, host and datastores.
 type placement []types.ManagedObjectReference
 
-func placementOf(vm *simulator.VirtualMachine) placement {
+func placementOf(vm *mo.VirtualMachine) placement {
 	var p placement
 	if vm.ResourcePool != nil {
 		p = append(p, *vm.ResourcePool)
