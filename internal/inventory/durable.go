@@ -497,20 +497,23 @@ func (d *durable) restore(ctx context.Context) error {
 	kept := map[types.ManagedObjectReference]bool{}
 	vapiEntries, pbmEntries := map[string][]byte{}, map[string][]byte{}
 	for _, e := range entries {
-		d.written[e.Key] = sha256.Sum256(e.Value)
+		isObject := strings.HasPrefix(e.Key, durableObjectsKey)
+		value := e.Value
+		if isObject {
+			var err error
+			if value, err = unpackObject(e.Value); err != nil {
+				return fmt.Errorf("stored inventory key %q: %w", e.Key, err)
+			}
+		}
+		d.written[e.Key] = sha256.Sum256(value) // writes compare the JSON, not what the store holds
 		switch {
-		case strings.HasPrefix(e.Key, durableObjectsKey):
+		case isObject:
 			kind, id, ok := strings.Cut(strings.TrimPrefix(e.Key, durableObjectsKey), "/")
 			if !ok {
 				return fmt.Errorf("stored inventory key %q: no object id", e.Key)
 			}
 			ref := types.ManagedObjectReference{Type: kind, Value: id}
-			data, err := unpackObject(e.Value)
-			if err != nil {
-				return fmt.Errorf("stored object %s: %w", ref, err)
-			}
-			d.written[e.Key] = sha256.Sum256(data) // writes compare the JSON, not what the store holds
-			if err := d.restoreObject(ref, data); err != nil {
+			if err := d.restoreObject(ref, value); err != nil {
 				return fmt.Errorf("stored object %s: %w", ref, err)
 			}
 			kept[ref] = true

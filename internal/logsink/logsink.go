@@ -1,9 +1,9 @@
 // Package logsink owns how wcpd's log lines are made and reach their destination: a writer that
 // hands each line to one goroutine, which writes whatever has gathered since its last write in one
 // call, and a handler (slog's text or JSON one) that formats the line every API request writes
-// directly instead of through slog's generic path (requestline.go). A request then never waits on the terminal or the
-// disk for its log line, and a loaded server writes many lines per system call instead of one each
-// (issue 16: the per-request line cost about a tenth of a small read's time).
+// directly instead of through slog's generic path (requestline.go). A request then never waits on
+// the terminal or the disk for its log line, and a loaded server writes many lines per system call
+// instead of one each (issue 16: the per-request line cost about a tenth of a small read's time).
 //
 // Lines are never dropped: past maxPending bytes waiting, Write waits for the writer to catch up.
 // The goroutine writes as soon as something is pending, so at low load every line is out within

@@ -24,11 +24,10 @@ import (
 type listings struct {
 	mu sync.Mutex
 	// rev is the revision of the namespace records that recs were taken at; recs are sorted by
-	// name and their values shared with the store's cache (read-only), ptrs are those values (as
-	// the stats take them), and clusters are the clusters they are on, sorted.
+	// name and their values shared with the store's cache (read-only), and clusters are the
+	// clusters they are on, sorted.
 	rev      int64
 	recs     []store.Record[*record]
-	ptrs     []*record
 	clusters []string
 	v1       listing // list
 	v2       listing // list_v2
@@ -67,30 +66,28 @@ type listPart struct {
 
 // records returns the namespace records sorted by name and the clusters they are on, taking them
 // from the store again only when they changed.
-func (l *listings) records(c *store.Collection[record]) (int64, []store.Record[*record], []*record, []string) {
+func (l *listings) records(c *store.Collection[record]) (int64, []store.Record[*record], []string) {
 	rev := c.Revision() // read first: records taken after it are at least as new
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.recs == nil || l.rev != rev {
 		recs := c.ListShared()
-		ptrs := make([]*record, len(recs))
 		var clusters []string
 		for i := range recs {
-			ptrs[i] = recs[i].Value
 			if !slices.Contains(clusters, recs[i].Value.Cluster) {
 				clusters = append(clusters, recs[i].Value.Cluster)
 			}
 		}
 		slices.Sort(clusters)
-		l.rev, l.recs, l.ptrs, l.clusters = rev, recs, ptrs, clusters
+		l.rev, l.recs, l.clusters = rev, recs, clusters
 	}
-	return l.rev, l.recs, l.ptrs, l.clusters
+	return l.rev, l.recs, l.clusters
 }
 
 // listAnswer returns the encoded list (list_v2 with v2) of every namespace, sorted by name.
 func (f *Family) listAnswer(ctx context.Context, v2 bool) (vapi.Raw, error) {
 	l := &f.listings
-	rev, recs, ptrs, clusters := l.records(f.records)
+	rev, recs, clusters := l.records(f.records)
 	res := f.deps.Families.Resources
 	figures := make([]platform.NamespaceFigures, len(clusters))
 	inputs := make([]clusterInputs, len(clusters))
@@ -122,22 +119,26 @@ func (f *Family) listAnswer(ctx context.Context, v2 bool) (vapi.Raw, error) {
 	}
 	l.mu.Unlock()
 
+	values := make([]*record, len(recs)) // as the stats take them
+	for i := range recs {
+		values[i] = recs[i].Value
+	}
 	var stats []Stats
 	if res != nil {
-		stats = listStats(ptrs, func(cluster string) platform.NamespaceFigures {
+		stats = listStats(values, func(cluster string) platform.NamespaceFigures {
 			i, _ := slices.BinarySearch(clusters, cluster)
 			return figures[i]
 		})
 	} else {
 		var err error
-		if stats, err = f.statsInOrder(ctx, ptrs); err != nil {
+		if stats, err = f.statsInOrder(ctx, values); err != nil {
 			return nil, err
 		}
 	}
 	var sups []string
 	if v2 {
 		sups = make([]string, len(recs))
-		for i, r := range ptrs {
+		for i, r := range values {
 			sups[i] = f.supervisorID(r)
 		}
 	}

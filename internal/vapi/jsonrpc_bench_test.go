@@ -2,17 +2,12 @@ package vapi
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wcpd/wcpd/internal/auth"
-	"github.com/wcpd/wcpd/internal/clock"
 )
 
 // BenchmarkJSONRPC is an invoke on POST /api served in process (no network, no TLS), as the
@@ -23,11 +18,8 @@ func BenchmarkJSONRPC(b *testing.B) {
 	reg := NewRegistry()
 	reg.Handle("namespaces.instances", "list", func(*Call) (any, error) { return []any{}, nil })
 	reg.Keep("namespaces.instances", "list")
-	api := &API{
-		Registry: reg, Sessions: NewSessions(clock.NewFake(time.Now()), time.Hour), Identity: roleIdentity{},
-		Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry()),
-		KeptInputs: func() KeptInputs { return KeptInputs{} },
-	}
+	api := testAPI(reg, roleIdentity{})
+	api.KeptInputs = func() KeptInputs { return KeptInputs{} }
 	token := api.Sessions.Create(auth.Principal{Name: "admin", Domain: auth.Domain}).ID
 	invoke := func(service, operation, security string) string {
 		return `{"jsonrpc":"2.0","method":"invoke","id":"1","params":{"serviceId":"` + service + `","operationId":"` + operation +
