@@ -51,11 +51,24 @@ func ReadFile(dataDir string) (File, error) {
 // adopts it once it validates (hashing passwords given in plain text). It reports whether it
 // changed anything; on an error the directory keeps what it had.
 func (d *Directory) Reload() (bool, error) {
-	// Under the write lock throughout: an Update between reading the file and adopting it would
-	// otherwise be overwritten by the older file.
+	// Most checks find the file as it was: they read it without the write lock, which would stop
+	// every login and permission check for as long as the read takes (a file read can wait for
+	// the disk, or for a core on a loaded machine). d.raw is replaced, never written in place.
+	d.mu.RLock()
+	known := d.raw
+	d.mu.RUnlock()
+	raw, err := os.ReadFile(d.path)
+	if err != nil {
+		return false, err
+	}
+	if bytes.Equal(raw, known) {
+		return false, nil
+	}
+	// Read again under the write lock: an Update between that read and adopting it would otherwise
+	// be overwritten by the older file.
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	raw, err := os.ReadFile(d.path)
+	raw, err = os.ReadFile(d.path)
 	if err != nil {
 		return false, err
 	}

@@ -100,6 +100,35 @@ func TestFailedLoginsCostTheSameForUnknownUsers(t *testing.T) {
 	}
 }
 
+// TestReloadOfAnUnchangedFileWaitsForNoLogin: the periodic check of an unchanged file does not take
+// the directory's write lock, so it neither waits for a login in progress nor makes new ones wait
+// while it reads the file.
+func TestReloadOfAnUnchangedFileWaitsForNoLogin(t *testing.T) {
+	t.Parallel()
+	d, _, err := Open(t.TempDir(), "Admin-pw-1!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.mu.RLock() // a login reading the users
+	defer d.mu.RUnlock()
+	done := make(chan error, 1)
+	go func() {
+		changed, err := d.Reload()
+		if changed {
+			err = errors.New("reported a change")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second): // a bound on failure only: a reload that waits never ends
+		t.Fatal("the reload of an unchanged file waited for a login in progress")
+	}
+}
+
 // TestReloadAdoptsAnotherWritersChange: a change written with EditFile (as `wcpd user add` does) is
 // taken up by a directory that has the file open, with the new password hashed.
 func TestReloadAdoptsAnotherWritersChange(t *testing.T) {

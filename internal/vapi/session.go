@@ -75,17 +75,17 @@ func (s *Sessions) Create(p auth.Principal) *Session {
 	}
 	now := s.clock.Now()
 	at := now.UnixNano()
+	// A principal is held once per caller view (user and groups, as a kept answer's key has it): a
+	// user whose groups changed gets a new entry. Built on the stack, the key is allocated only
+	// when a principal is new. What does not need the table is done outside its lock, which every
+	// request's session check takes.
+	var buf [128]byte
+	key := appendCallerView(buf[:0], p)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if now.Sub(s.sweptAt) >= s.idle || len(s.m) >= 2*s.sweptSize+64 {
 		s.sweepLocked(at)
 		s.sweptAt, s.sweptSize = now, len(s.m)
 	}
-	// A principal is held once per caller view (user and groups, as a kept answer's key has it): a
-	// user whose groups changed gets a new entry. Built on the stack, the key is allocated only
-	// when a principal is new.
-	var buf [128]byte
-	key := appendCallerView(buf[:0], p)
 	idx, ok := s.byPrincipal[string(key)] // no allocation: the conversion is only for the lookup
 	if !ok {
 		idx = uint32(len(s.principals))
@@ -93,7 +93,9 @@ func (s *Sessions) Create(p auth.Principal) *Session {
 		s.byPrincipal[string(key)] = idx
 	}
 	s.m[tok] = sessionEntry{principal: idx, created: at, lastAccessed: at}
-	return &Session{ID: hex.EncodeToString(tok[:]), Principal: s.principals[idx], Created: now, LastAccessed: now}
+	p = s.principals[idx]
+	s.mu.Unlock()
+	return &Session{ID: hex.EncodeToString(tok[:]), Principal: p, Created: now, LastAccessed: now}
 }
 
 // sweepLocked removes the sessions idle past the timeout at (Unix nanoseconds), and the principals
@@ -165,18 +167,21 @@ func (s *Sessions) Touch(id string) (Session, bool) {
 	now := s.clock.Now()
 	at := now.UnixNano()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	e, ok := s.m[tok]
 	if !ok {
+		s.mu.Unlock()
 		return Session{}, false
 	}
 	if time.Duration(at-e.lastAccessed) > s.idle {
 		delete(s.m, tok)
+		s.mu.Unlock()
 		return Session{}, false
 	}
 	e.lastAccessed = at
 	s.m[tok] = e
-	return Session{ID: id, Principal: s.principals[e.principal], Created: time.Unix(0, e.created), LastAccessed: now}, true
+	p := s.principals[e.principal]
+	s.mu.Unlock()
+	return Session{ID: id, Principal: p, Created: time.Unix(0, e.created), LastAccessed: now}, true
 }
 
 // Delete ends the session.
