@@ -57,8 +57,9 @@ func main() {
 	case *clients < 1:
 		fmt.Fprintf(os.Stderr, "bench: -clients %d: want at least 1 connection\n", *clients)
 		os.Exit(2)
-	case *duration < time.Second || *readDuration < time.Second:
-		fmt.Fprintf(os.Stderr, "bench: -duration %v, -read-duration %v: want 1s or more (wrk counts whole seconds)\n", *duration, *readDuration)
+	case *duration < rounds*time.Second || *readDuration < readTurns*time.Second:
+		fmt.Fprintf(os.Stderr, "bench: -duration %v, -read-duration %v: want %ds and %ds or more: a second or more for each round (wrk counts whole seconds)\n",
+			*duration, *readDuration, rounds, readTurns)
 		os.Exit(2)
 	}
 	want := map[string]bool{}
@@ -164,7 +165,7 @@ func statusMB(pid int, field string) float64 {
 }
 
 // start runs bin with args and waits until a line of its stdout satisfies urlOf, then until
-// readyPath answers 200.
+// readyPath answers 200 (with no readyPath, the line says the process is ready).
 func start(name, bin string, env []string, urlOf func(line string) string, readyPath string, args ...string) (*proc, error) {
 	return startWritingTo(nil, name, bin, env, urlOf, readyPath, args...)
 }
@@ -202,7 +203,7 @@ func startWritingTo(stderr *os.File, name, bin string, env []string, urlOf func(
 		return nil, fmt.Errorf("%s printed no URL", name)
 	}
 	c := newClient(1)
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	for deadline := time.Now().Add(30 * time.Second); readyPath != ""; {
 		res, err := c.Get(p.url + readyPath)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, res.Body)
@@ -311,6 +312,27 @@ type result struct {
 	n       int64             // requests answered
 	elapsed time.Duration     // time they took
 	lat     []weightedLatency // the latency distribution, as weighted points
+	// roundRates is the rate of each round of the measurement, in the order the rounds ran.
+	roundRates []float64
+}
+
+// rateRatio is how a's rate compares with b's, measured in the same rounds: the median of the
+// ratios of the two rates round by round. Each round measures the two one right after the other,
+// so a burst of other work on the shared machine moves one round's ratio, not the result, as it
+// would a ratio of the totals (which is what is left when the rounds do not pair up).
+func rateRatio(a, b result) float64 {
+	if len(a.roundRates) == 0 || len(a.roundRates) != len(b.roundRates) {
+		return a.rps / b.rps
+	}
+	ratios := make([]float64, len(a.roundRates))
+	for i := range ratios {
+		ratios[i] = a.roundRates[i] / b.roundRates[i]
+	}
+	sort.Float64s(ratios)
+	if n := len(ratios); n%2 == 0 {
+		return (ratios[n/2-1] + ratios[n/2]) / 2
+	}
+	return ratios[len(ratios)/2]
 }
 
 // weightedLatency is one point of a latency distribution standing for weight requests: wrk reports
@@ -339,6 +361,9 @@ func merge(parts ...result) result {
 		out.errors += p.errors
 		out.overtaken += p.overtaken
 		out.lat = append(out.lat, p.lat...)
+		if p.elapsed > 0 {
+			out.roundRates = append(out.roundRates, float64(p.n)/p.elapsed.Seconds())
+		}
 		if out.bytes == 0 {
 			out.bytes = p.bytes
 		}
@@ -362,8 +387,9 @@ func percentile(sorted []weightedLatency, p float64) time.Duration {
 }
 
 // rounds is how many turns each scenario's servers take: the machine is shared, so a burst of
-// other work should not fall on one server's whole measurement.
-const rounds = 4
+// other work should not fall on one server's whole measurement, and the shorter the turns, the
+// closer in time the servers a ratio compares were measured (rateRatio).
+const rounds = 8
 
 // contender is one server measured in a scenario.
 type contender struct {
@@ -551,11 +577,7 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 		return err
 	}
 	defer v.stop()
-	c, err := startCeiling(ceilingBin, filepath.Join(fresh, "tls", "server.crt"), filepath.Join(fresh, "tls", "server.key"))
-	if err != nil {
-		return err
-	}
-	defer c.stop()
+	cert, key := filepath.Join(fresh, "tls", "server.crt"), filepath.Join(fresh, "tls", "server.key")
 
 	setup := newClient(4)
 	wTok, err := session(setup, w.url, "administrator@vsphere.local", adminPassword)
@@ -576,27 +598,32 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 		fmt.Fprintf(os.Stderr, "%-8s %-28s %9.0f req/s  p50 %-10v p99 %-10v %6d B  errors %d %s\n",
 			target, scenario, r.rps, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.bytes, r.errors, r.note)
 	}
-	// The ceiling gets the request it stands for (method and headers), at a path that names the
-	// size of the answer to send: the size of wcpd's answer, or vcsim's where wcpd has none.
-	ceilingFor := func(like request, size int) contender {
-		r := like
-		r.path = "/?size=" + strconv.Itoa(size)
-		return fixed("ceiling", c.url, r)
-	}
-	answerSize := func(r request, bases ...string) int {
-		for _, base := range bases {
-			if status, body, err := do(setup, base, r); err == nil && status/100 == 2 && len(body) > 0 {
-				return len(body)
-			}
+	// The ceiling of a scenario is a process of its own replaying wcpd's answer to the request it
+	// stands for, recorded before the load: the same status, headers and body, byte for byte. It
+	// runs for its scenario's measurement only.
+	var ceiling *proc
+	defer func() { ceiling.stop() }()
+	ceilingFor := func(scenario string, like request) []contender {
+		answer, err := record(setup, w.url, like)
+		if err == nil && answer.Status/100 != 2 {
+			err = fmt.Errorf("wcpd answered %d %.80s", answer.Status, answer.Body)
 		}
-		return 64
+		if err == nil {
+			ceiling, err = startReplayingCeiling(ceilingBin, cert, key, filepath.Join(tmp, "ceiling-answer.json"), []recordedAnswer{answer})
+		}
+		if err != nil {
+			add(result{}, "ceiling", scenario, "not measured: "+err.Error())
+			return nil
+		}
+		return []contender{fixed("ceiling", ceiling.url, like)}
 	}
 	measure := func(scenario string, contenders []contender, notes map[string]string) {
 		for _, r := range compare(clients, d, rounds, contenders) {
 			add(r, r.target, scenario, notes[r.target])
 		}
+		ceiling.stop()
 	}
-	const sameBytes = "same bytes as wcpd's answer, same method and headers"
+	const sameBytes = "wcpd's answer replayed: same status, headers and body"
 	// The load average when each section began: other work shares the machine.
 	loads := map[string]string{"http": loadAverages()}
 
@@ -607,12 +634,11 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 	if want["login"] {
 		wLogin := login("administrator@vsphere.local", adminPassword)
 		rpcLogin := jsonRPC("com.vmware.cis.session", "create", `{}`, userPassContext("administrator@vsphere.local", adminPassword))
-		measure("session login", []contender{
+		measure("session login", append([]contender{
 			fixed("wcpd", w.url, wLogin),
 			fixed(rpcTarget, w.url, rpcLogin),
 			fixed("vcsim", v.url, login("user", "pass")),
-			ceilingFor(wLogin, answerSize(wLogin, w.url)),
-		}, map[string]string{"ceiling": sameBytes})
+		}, ceilingFor("session login", wLogin)...), map[string]string{"ceiling": sameBytes})
 	}
 
 	// wcpd's namespaces and the Supervisor they need are made once, for the list, the reads and
@@ -631,7 +657,7 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 			_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(vTok),
 				body: mustJSON(map[string]any{"cluster": "domain-c1", "namespace": name, "description": "benchmark namespace"})})
 		}
-		contenders := []contender{fixed("vcsim", v.url, list(vTok)), ceilingFor(list(wTok), answerSize(list(wTok), w.url, v.url))}
+		contenders := append([]contender{fixed("vcsim", v.url, list(vTok))}, ceilingFor("list 100 namespaces", list(wTok))...)
 		rpcList := jsonRPC("com.vmware.vcenter.namespaces.instances", "list", `{}`, sessionContext(wTok))
 		if wcpdNamespaces == nil {
 			contenders = append([]contender{fixed("wcpd", w.url, list(wTok)), fixed(rpcTarget, w.url, rpcList)}, contenders...)
@@ -649,7 +675,7 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 	if want["get"] {
 		_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespace-management/virtual-machine-classes", header: withSession(vTok),
 			body: mustJSON(map[string]any{"id": "best-effort-small", "cpu_count": 2, "memory_mb": 4096})})
-		contenders := []contender{fixed("vcsim", v.url, getClass(vTok)), ceilingFor(getClass(wTok), answerSize(getClass(wTok), w.url, v.url))}
+		contenders := append([]contender{fixed("vcsim", v.url, getClass(vTok))}, ceilingFor("get one VM class", getClass(wTok))...)
 		if status, body, _ := do(setup, w.url, getClass(wTok)); status == 200 {
 			contenders = append([]contender{fixed("wcpd", w.url, getClass(wTok))}, contenders...)
 		} else {
@@ -719,7 +745,6 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 	if bigNS > 0 {
 		w.stop() // the at-size server gets the machine to itself
 		v.stop()
-		c.stop()
 		loads["size"] = loadAverages()
 		rows, err := atSize(wcpdBin, filepath.Join(tmp, "big"), bigNS, bigClasses)
 		if err != nil {
@@ -733,7 +758,6 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 	if want["kubernetes"] {
 		w.stop()
 		v.stop()
-		c.stop()
 		loads["kubernetes"] = loadAverages()
 		rows, err := kubernetesRows(wcpdBin, filepath.Join(tmp, "kube"), kubeNamespaces)
 		if err != nil {
@@ -1095,9 +1119,11 @@ func render(results []result, readRows []readRow, loads map[string]string, start
 		b.WriteString("scenario sets the method, headers (the session id) and body; for create+delete it alternates the\n")
 		b.WriteString("POST of a new namespace and the DELETE of one created earlier, and req/s counts both. `errors` counts\n")
 		b.WriteString("failed connections, timeouts and answers outside 2xx (for JSON-RPC, answers without an output).\n")
-		b.WriteString("`ceiling` is a bare Go HTTPS server that answers the same method and headers with a fixed body of\n")
-		b.WriteString("the size of wcpd's answer (with its length, as wcpd sends it): the most this machine allows for that\n")
-		b.WriteString("response. Compare the figures as ratios within the run.\n\n")
+		b.WriteString("`ceiling` is a bare Go HTTPS server that replays wcpd's answer to the same request, recorded before\n")
+		b.WriteString("the load: the same status, headers (the session cookie and request id included) and body, byte for\n")
+		b.WriteString("byte. It is the most this machine allows for that response. Compare the figures as ratios within the run.\n")
+		b.WriteString("In the second table, a ratio of rates is the median of the ratios round by round (each round measures the\n")
+		b.WriteString("servers one right after the other), so a burst of other work during one round does not decide it.\n\n")
 		b.WriteString("| scenario | target | req/s | p50 | p99 | bytes | errors | note |\n|---|---|---:|---:|---:|---:|---:|---|\n")
 		byKey := map[string]result{}
 		for _, r := range results {
@@ -1125,7 +1151,7 @@ func render(results []result, readRows []readRow, loads map[string]string, start
 				if a.rps == 0 || b.rps == 0 {
 					return "–"
 				}
-				return fmt.Sprintf("%.2f", a.rps/b.rps)
+				return fmt.Sprintf("%.2f", rateRatio(a, b))
 			}
 			p99Gap := "–"
 			if wr.rps > 0 && cr.rps > 0 {

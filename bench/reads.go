@@ -42,8 +42,10 @@ type readRow struct {
 	note            string  // why the operation was not measured, when it was not
 }
 
-// readTurns is how many rounds each read operation's targets take, rotating which goes first.
-const readTurns = 2
+// readTurns is how many rounds each read operation's targets take, rotating which goes first: as
+// many as the default -read-duration allows (wrk counts whole seconds), so that each ratio pairs
+// measurements taken close together (rateRatio).
+const readTurns = 4
 
 // The ids the reads state is made of, on the default inventory.
 const (
@@ -77,7 +79,7 @@ func measureReads(s readsSetup) ([]readRow, error) {
 		vcsim *request
 	}
 	var reads []read
-	var answers []map[string]any
+	var answers []recordedAnswer
 	for _, svc := range services {
 		for _, op := range svc.Ops {
 			if op.HTTP != "GET" {
@@ -90,19 +92,13 @@ func measureReads(s readsSetup) ([]readRow, error) {
 				continue
 			}
 			r := request{method: "GET", path: path, header: withSession(s.wTok)}
-			res, err := c.Do(r.build(s.wcpd.url))
+			answer, err := record(c, s.wcpd.url, r)
 			if err != nil {
 				return nil, err
 			}
-			body, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			if err != nil {
-				return nil, err
-			}
-			r.want = res.StatusCode
-			rd := read{row: readRow{operation: name, path: path, status: res.StatusCode, bytes: len(body)}, wcpd: r}
-			answers = append(answers, map[string]any{"method": "GET", "path": path, "status": res.StatusCode,
-				"header": res.Header, "body": body})
+			r.want = answer.Status
+			rd := read{row: readRow{operation: name, path: path, status: answer.Status, bytes: len(answer.Body)}, wcpd: r}
+			answers = append(answers, answer)
 			if vpath, err := readPath(op, vcsimValues); err == nil {
 				vr := request{method: "GET", path: vpath, header: withSession(s.vTok), want: 200}
 				// vcsim answers some paths under the ones it serves with an empty 200: not the operation.
@@ -113,11 +109,7 @@ func measureReads(s readsSetup) ([]readRow, error) {
 			reads = append(reads, rd)
 		}
 	}
-	file := filepath.Join(s.dataDir, "read-answers.json")
-	if err := os.WriteFile(file, mustJSON(answers), 0o644); err != nil {
-		return nil, err
-	}
-	ceiling, err := startCeiling(s.ceilingBin, s.cert, s.key, "-answers", file)
+	ceiling, err := startReplayingCeiling(s.ceilingBin, s.cert, s.key, filepath.Join(s.dataDir, "read-answers.json"), answers)
 	if err != nil {
 		return nil, err
 	}
@@ -335,14 +327,39 @@ func vcsimReadValues(c *http.Client, base, tok string) map[string]string {
 	return values
 }
 
-// startCeiling starts the same-bytes ceiling server with wcpd's TLS pair.
-func startCeiling(bin, cert, key string, extra ...string) (*proc, error) {
+// recordedAnswer is one answer of wcpd's for a ceiling to replay, in the form bench/ceiling reads.
+type recordedAnswer struct {
+	Method string      `json:"method"`
+	Path   string      `json:"path"` // with its query, as sent
+	Status int         `json:"status"`
+	Header http.Header `json:"header"`
+	Body   []byte      `json:"body"`
+}
+
+// record sends r to base and returns the answer, for a ceiling to replay.
+func record(c *http.Client, base string, r request) (recordedAnswer, error) {
+	res, err := c.Do(r.build(base))
+	if err != nil {
+		return recordedAnswer{}, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	return recordedAnswer{Method: r.method, Path: r.path, Status: res.StatusCode, Header: res.Header, Body: body}, err
+}
+
+// startReplayingCeiling starts the ceiling server with wcpd's TLS pair, replaying answers (written to
+// file for it) byte for byte: the same status, headers and body for the same method and path.
+func startReplayingCeiling(bin, cert, key, file string, answers []recordedAnswer) (*proc, error) {
+	if err := os.WriteFile(file, mustJSON(answers), 0o644); err != nil {
+		return nil, err
+	}
 	return start("ceiling", bin, nil, func(line string) string {
 		if strings.HasPrefix(line, "https://") {
 			return line
 		}
 		return ""
-	}, "/", append([]string{"-cert", cert, "-key", key}, extra...)...)
+	}, "", "-cert", cert, "-key", key, "-answers", file) // listening once it prints its URL
+
 }
 
 // cleanupNamespaces deletes the namespaces named with prefix and waits until the list shows none.
@@ -380,7 +397,8 @@ func readsSection(rows []readRow, load string, clients int, d time.Duration) str
 	b.WriteString("one process replaying wcpd's recorded answer to each of these requests: the same status, headers and\n")
 	fmt.Fprintf(&b, "body, byte for byte. wrk loads each target for %v per operation (%d connections, in %d rounds that\n", d, clients, readTurns)
 	b.WriteString("rotate which goes first). vcsim is measured where it answers the same operation with 200 and a body; its\n")
-	b.WriteString("answer is its own (its size in brackets), on 101 namespaces too.\n\n")
+	b.WriteString("answer is its own (its size in brackets), on 101 namespaces too. A ratio is the median of the ratios round\n")
+	b.WriteString("by round; req/s and p99 are over all rounds.\n\n")
 	b.WriteString("| operation | status | bytes | wcpd req/s | ceiling req/s | wcpd / ceiling | wcpd p99 | ceiling p99 | vcsim req/s | wcpd / vcsim | errors |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var ratios []float64
@@ -395,7 +413,7 @@ func readsSection(rows []readRow, load string, clients int, d time.Duration) str
 			continue
 		}
 		measured++
-		ratio := r.wcpd.rps / r.ceiling.rps
+		ratio := rateRatio(r.wcpd, r.ceiling)
 		ratios = append(ratios, ratio)
 		if ratio >= 0.9 {
 			atCeiling++
@@ -405,7 +423,7 @@ func readsSection(rows []readRow, load string, clients int, d time.Duration) str
 		}
 		vRate, vRatio := "–", "–"
 		if r.vcsim != nil && r.vcsim.rps > 0 {
-			vRate, vRatio = fmt.Sprintf("%.0f (%d B)", r.vcsim.rps, r.vcsimBytes), fmt.Sprintf("%.2f", r.wcpd.rps/r.vcsim.rps)
+			vRate, vRatio = fmt.Sprintf("%.0f (%d B)", r.vcsim.rps, r.vcsimBytes), fmt.Sprintf("%.2f", rateRatio(r.wcpd, *r.vcsim))
 		}
 		fmt.Fprintf(&b, "| `%s` | %d | %d | %.0f | %.0f | %.2f | %.2f ms | %.2f ms | %s | %s | %d |\n",
 			r.operation, r.status, r.bytes, r.wcpd.rps, r.ceiling.rps, ratio, ms(r.wcpd.p99), ms(r.ceiling.p99),

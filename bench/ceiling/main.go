@@ -1,11 +1,9 @@
 // Command ceiling is the bare Go HTTPS server of the benchmark, the most this machine allows for a
-// response. With -answers it replays recorded answers: each (method, path with query) gets the
-// status, headers and body recorded for it, byte for byte. Any other request gets a fixed JSON body
-// of the size its ?size= names.
+// response: it replays recorded answers, each (method, path with query) getting the status, headers
+// and body recorded for it, byte for byte. Any other request is answered 404.
 package main
 
 import (
-	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"flag"
@@ -16,15 +14,18 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	cert := flag.String("cert", "", "certificate file")
 	key := flag.String("key", "", "key file")
-	answersFile := flag.String("answers", "", "JSON file of recorded answers to replay: [{method, path, status, header, body}]")
+	answersFile := flag.String("answers", "", "JSON file of recorded answers to replay: [{method, path, status, header, body}] (required)")
 	flag.Parse()
+	if *answersFile == "" {
+		fmt.Fprintln(os.Stderr, "ceiling: -answers names no file; the ceiling replays recorded answers only")
+		os.Exit(2)
+	}
 	answers, err := loadAnswers(*answersFile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -50,41 +51,20 @@ func main() {
 	_ = srv.Close()
 }
 
-// replay answers a recorded request with its answer, and any other with a fixed body of the size its
-// ?size= names.
+// replay answers a recorded request with its answer, and any other with 404.
 func replay(answers map[string]answer) http.Handler {
-	var bodies sync.Map // size -> []byte, built once per size
-	body := func(size int) []byte {
-		if b, ok := bodies.Load(size); ok {
-			return b.([]byte)
-		}
-		// A JSON array holding one string, padded to exactly size bytes.
-		var buf bytes.Buffer
-		buf.WriteString(`["`)
-		buf.WriteString(strings.Repeat("x", max(size-4, 0)))
-		buf.WriteString(`"]`)
-		b, _ := bodies.LoadOrStore(size, buf.Bytes())
-		return b.([]byte)
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a, ok := answers[r.Method+" "+r.URL.RequestURI()]; ok {
-			h := w.Header()
-			for k, v := range a.Header {
-				h[k] = v
-			}
-			w.WriteHeader(a.Status)
-			_, _ = w.Write(a.Body)
+		a, ok := answers[r.Method+" "+r.URL.RequestURI()]
+		if !ok {
+			http.Error(w, "ceiling: no answer was recorded for "+r.Method+" "+r.URL.RequestURI(), http.StatusNotFound)
 			return
 		}
-		size, err := strconv.Atoi(r.URL.Query().Get("size"))
-		if err != nil || size < 4 || size > 1<<24 {
-			size = 64
+		h := w.Header()
+		for k, v := range a.Header {
+			h[k] = v
 		}
-		b := body(size)
-		w.Header().Set("Content-Type", "application/json")
-		// A known length spares the chunked encoding, as wcpd's answers do.
-		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-		_, _ = w.Write(b)
+		w.WriteHeader(a.Status)
+		_, _ = w.Write(a.Body)
 	})
 }
 
@@ -97,13 +77,10 @@ type answer struct {
 	Body   []byte              `json:"body"`
 }
 
-// loadAnswers reads the recorded answers by method and path; an empty file name is none. The
-// length is set from the body, as the recorded server sent it, so the answer is not chunked.
+// loadAnswers reads the recorded answers by method and path. The length is set from the body, as
+// the recorded server sent it, so the answer is not chunked.
 func loadAnswers(file string) (map[string]answer, error) {
 	byRequest := map[string]answer{}
-	if file == "" {
-		return byRequest, nil
-	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
