@@ -359,7 +359,6 @@ func startReplayingCeiling(bin, cert, key, file string, answers []recordedAnswer
 		}
 		return ""
 	}, "", "-cert", cert, "-key", key, "-answers", file) // listening once it prints its URL
-
 }
 
 // cleanupNamespaces deletes the namespaces named with prefix and waits until the list shows none.
