@@ -202,24 +202,34 @@ func startWritingTo(stderr *os.File, name, bin string, env []string, urlOf func(
 		p.stop()
 		return nil, fmt.Errorf("%s printed no URL", name)
 	}
+	if readyPath != "" {
+		if err := waitReady(p.url + readyPath); err != nil {
+			p.stop()
+			return nil, fmt.Errorf("%s %w", name, err)
+		}
+	}
+	p.ready = time.Since(began)
+	return p, nil
+}
+
+// waitReady polls url until it answers 200, for 30 s at most.
+func waitReady(url string) error {
 	c := newClient(1)
-	for deadline := time.Now().Add(30 * time.Second); readyPath != ""; {
-		res, err := c.Get(p.url + readyPath)
+	defer c.CloseIdleConnections()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		res, err := c.Get(url)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				break
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			p.stop()
-			return nil, fmt.Errorf("%s not ready after 30 s", name)
+			return errors.New("not ready after 30 s")
 		}
 		time.Sleep(2 * time.Millisecond) // polling a separate process's readiness; not a test
 	}
-	p.ready = time.Since(began)
-	return p, nil
 }
 
 func newClient(conns int) *http.Client {
@@ -551,6 +561,40 @@ func startVcsim(bin string) (*proc, error) {
 		}
 		return ""
 	}, "/about")
+}
+
+// recordedAnswer is one answer of wcpd's for a ceiling to replay, in the form bench/ceiling reads.
+type recordedAnswer struct {
+	Method string      `json:"method"`
+	Path   string      `json:"path"` // with its query, as sent
+	Status int         `json:"status"`
+	Header http.Header `json:"header"`
+	Body   []byte      `json:"body"`
+}
+
+// record sends r to base and returns the answer, for a ceiling to replay.
+func record(c *http.Client, base string, r request) (recordedAnswer, error) {
+	res, err := c.Do(r.build(base))
+	if err != nil {
+		return recordedAnswer{}, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	return recordedAnswer{Method: r.method, Path: r.path, Status: res.StatusCode, Header: res.Header, Body: body}, err
+}
+
+// startReplayingCeiling starts the ceiling server with wcpd's TLS pair, replaying answers (written to
+// file for it) byte for byte: the same status, headers and body for the same method and path.
+func startReplayingCeiling(bin, cert, key, file string, answers []recordedAnswer) (*proc, error) {
+	if err := os.WriteFile(file, mustJSON(answers), 0o644); err != nil {
+		return nil, err
+	}
+	return start("ceiling", bin, nil, func(line string) string {
+		if strings.HasPrefix(line, "https://") {
+			return line
+		}
+		return ""
+	}, "", "-cert", cert, "-key", key, "-answers", file) // listening once it prints its URL
 }
 
 func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string, want map[string]bool) error {

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -325,40 +324,6 @@ func vcsimReadValues(c *http.Client, base, tok string) map[string]string {
 		}
 	}
 	return values
-}
-
-// recordedAnswer is one answer of wcpd's for a ceiling to replay, in the form bench/ceiling reads.
-type recordedAnswer struct {
-	Method string      `json:"method"`
-	Path   string      `json:"path"` // with its query, as sent
-	Status int         `json:"status"`
-	Header http.Header `json:"header"`
-	Body   []byte      `json:"body"`
-}
-
-// record sends r to base and returns the answer, for a ceiling to replay.
-func record(c *http.Client, base string, r request) (recordedAnswer, error) {
-	res, err := c.Do(r.build(base))
-	if err != nil {
-		return recordedAnswer{}, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	return recordedAnswer{Method: r.method, Path: r.path, Status: res.StatusCode, Header: res.Header, Body: body}, err
-}
-
-// startReplayingCeiling starts the ceiling server with wcpd's TLS pair, replaying answers (written to
-// file for it) byte for byte: the same status, headers and body for the same method and path.
-func startReplayingCeiling(bin, cert, key, file string, answers []recordedAnswer) (*proc, error) {
-	if err := os.WriteFile(file, mustJSON(answers), 0o644); err != nil {
-		return nil, err
-	}
-	return start("ceiling", bin, nil, func(line string) string {
-		if strings.HasPrefix(line, "https://") {
-			return line
-		}
-		return ""
-	}, "", "-cert", cert, "-key", key, "-answers", file) // listening once it prints its URL
 }
 
 // cleanupNamespaces deletes the namespaces named with prefix and waits until the list shows none.

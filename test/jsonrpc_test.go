@@ -252,29 +252,33 @@ func TestJSONRPCWire(t *testing.T) {
 	}
 
 	// Protocol errors: the JSON-RPC error member with its code; id null when the request was not read.
+	// A member of the wrong type is named in the message (field).
 	for _, tc := range []struct {
 		name, body string
 		code       float64
 		id         any
+		field      string
 	}{
-		{"ParseError", `{"jsonrpc":`, -32700, nil},
-		{"NotARequest", `{"method":"invoke","params":{},"id":"3"}`, -32600, nil},
-		{"UnknownMethod", `{"jsonrpc":"2.0","method":"call","params":{},"id":"4"}`, -32601, "4"},
-		{"NoServiceID", `{"jsonrpc":"2.0","method":"invoke","params":{"operationId":"list"},"id":"5"}`, -32602, "5"},
-		{"TrailingData", `{"jsonrpc":"2.0","method":"invoke","params":{},"id":"6"} {}`, -32700, nil},
-		{"MethodNotAString", `{"jsonrpc":"2.0","method":7,"params":{},"id":"7"}`, -32600, nil},
-		{"ParamsNotAnObject", `{"jsonrpc":"2.0","method":"invoke","params":[],"id":"8"}`, -32602, "8"},
+		{"ParseError", `{"jsonrpc":`, -32700, nil, ""},
+		{"NotARequest", `{"method":"invoke","params":{},"id":"3"}`, -32600, nil, ""},
+		{"UnknownMethod", `{"jsonrpc":"2.0","method":"call","params":{},"id":"4"}`, -32601, "4", ""},
+		{"NoServiceID", `{"jsonrpc":"2.0","method":"invoke","params":{"operationId":"list"},"id":"5"}`, -32602, "5", ""},
+		{"TrailingData", `{"jsonrpc":"2.0","method":"invoke","params":{},"id":"6"} {}`, -32700, nil, ""},
+		{"MethodNotAString", `{"jsonrpc":"2.0","method":7,"params":{},"id":"7"}`, -32600, nil, "method"},
+		{"ParamsNotAnObject", `{"jsonrpc":"2.0","method":"invoke","params":[],"id":"8"}`, -32602, "8", "params"},
 		{"SessionIDNotAString", `{"jsonrpc":"2.0","method":"invoke","id":"9","params":{"serviceId":"com.vmware.cis.session","operationId":"get",` +
-			`"input":{"STRUCTURE":{"operation-input":{}}},"ctx":{"securityCtx":{"schemeId":"com.vmware.vapi.std.security.session_id","sessionId":9}}}}`, -32602, "9"},
+			`"input":{"STRUCTURE":{"operation-input":{}}},"ctx":{"securityCtx":{"schemeId":"com.vmware.vapi.std.security.session_id","sessionId":9}}}}`, -32602, "9",
+			"params.ctx.securityCtx.sessionId"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, out := post("/api", tc.body)
 			e, _ := out["error"].(map[string]any)
-			if status != 200 || e["code"] != tc.code || out["id"] != tc.id || e["message"] == "" {
+			message, _ := e["message"].(string)
+			if status != 200 || e["code"] != tc.code || out["id"] != tc.id || message == "" {
 				t.Fatalf("%s: %d %v", tc.body, status, out)
 			}
-			if tc.name == "SessionIDNotAString" && !strings.Contains(e["message"].(string), "params.ctx.securityCtx.sessionId") {
-				t.Fatalf("the message does not name the field: %v", e["message"])
+			if !strings.Contains(message, tc.field) {
+				t.Fatalf("the message does not name %s: %q", tc.field, message)
 			}
 		})
 	}
