@@ -1,6 +1,7 @@
 package vapi
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -398,6 +399,95 @@ func TestSessionsKeepWhoOpenedThemAsOthersExpire(t *testing.T) {
 	}
 }
 
+// TestSessionIdsNameTheirSlotAndSecret: an id finds its session only with both its slot and its
+// secret; an ended session's slot is refilled by a later login, and its id does not find the new
+// session.
+func TestSessionIdsNameTheirSlotAndSecret(t *testing.T) {
+	t.Parallel()
+	s := NewSessions(clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)), 30*time.Minute)
+	a := s.Create(auth.Principal{Name: "a", Domain: "vsphere.local"})
+	b := s.Create(auth.Principal{Name: "b", Domain: "vsphere.local"})
+	parts := func(id string) (sessionSecret, uint32) {
+		tok, ok := tokenOf(id)
+		if !ok {
+			t.Fatalf("id %q is not 32 lower-case hex digits", id)
+		}
+		return s.slotOf(tok)
+	}
+	secretA, slotA := parts(a.ID)
+	_, slotB := parts(b.ID)
+	if slotA == slotB {
+		t.Fatalf("two sessions share slot %d", slotA)
+	}
+	idOf := func(secret sessionSecret, slot uint32) string {
+		tok := s.tokenFor(secret, slot)
+		return hex.EncodeToString(tok[:])
+	}
+	if idOf(secretA, slotA) != a.ID {
+		t.Fatal("an id does not read back as its secret and slot")
+	}
+	wrongSecret := secretA
+	wrongSecret[0] ^= 1
+	for name, id := range map[string]string{
+		"a's secret in b's slot":     idOf(secretA, slotB),
+		"a wrong secret in a's slot": idOf(wrongSecret, slotA),
+		"a slot past the table":      idOf(secretA, 1000),
+	} {
+		if got, ok := s.Touch(id); ok {
+			t.Fatalf("%s found %s's session", name, got.Principal.Name)
+		}
+	}
+	s.Delete(idOf(wrongSecret, slotA)) // ends nothing: the secret is wrong
+	if got, ok := s.Touch(a.ID); !ok || got.Principal.Name != "a" {
+		t.Fatalf("a's session after a delete with a wrong secret: %+v, %v", got.Principal, ok)
+	}
+	s.Delete(a.ID)
+	c := s.Create(auth.Principal{Name: "c", Domain: "vsphere.local"})
+	if _, slotC := parts(c.ID); slotC != slotA {
+		t.Fatalf("c's session took slot %d, want a's freed slot %d", slotC, slotA)
+	}
+	if got, ok := s.Touch(a.ID); ok {
+		t.Fatalf("a's ended id found %s's session in its old slot", got.Principal.Name)
+	}
+	if got, ok := s.Touch(c.ID); !ok || got.Principal.Name != "c" {
+		t.Fatalf("c's session: %+v, %v", got.Principal, ok)
+	}
+	if got, ok := s.Touch(b.ID); !ok || got.Principal.Name != "b" {
+		t.Fatalf("b's session: %+v, %v", got.Principal, ok)
+	}
+}
+
+// TestSessionTableGivesBackABurst: once a burst of sessions has expired, a sweep gives their
+// slots' memory back rather than keeping the table at its largest.
+func TestSessionTableGivesBackABurst(t *testing.T) {
+	t.Parallel()
+	c := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+	s := NewSessions(c, 30*time.Minute)
+	p := auth.Principal{Name: "admin", Domain: "vsphere.local"}
+	kept := s.Create(p)
+	for range 10000 {
+		s.Create(p)
+	}
+	c.Advance(20 * time.Minute)
+	if _, ok := s.Touch(kept.ID); !ok {
+		t.Fatal("the first session expired early")
+	}
+	c.Advance(20 * time.Minute) // the burst is idle past the timeout; the first session is not
+	s.Create(p)                 // sweeps
+	s.mu.Lock()
+	slots, chunks := s.next, len(s.chunks)
+	s.mu.Unlock()
+	if n := s.Count(); n != 2 {
+		t.Fatalf("%d sessions after the burst expired, want 2", n)
+	}
+	if slots > 2 || chunks != 1 {
+		t.Fatalf("%d slots in %d chunks for 2 sessions after the burst expired", slots, chunks)
+	}
+	if _, ok := s.Touch(kept.ID); !ok {
+		t.Fatal("the session kept in use was swept")
+	}
+}
+
 // TestSessionTableHoldsNoPointers: the garbage collector skips a table without pointers, which is
 // what keeps a server with many sessions cheap to collect.
 func TestSessionTableHoldsNoPointers(t *testing.T) {
@@ -419,7 +509,7 @@ func TestSessionTableHoldsNoPointers(t *testing.T) {
 		}
 		return false
 	}
-	for _, typ := range []reflect.Type{reflect.TypeFor[sessionToken](), reflect.TypeFor[sessionEntry]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[sessionToken](), reflect.TypeFor[sessionSlot]()} {
 		if hasPointers(typ) {
 			t.Errorf("%v holds pointers", typ)
 		}
