@@ -348,17 +348,8 @@ func vmServiceRows(c *http.Client, base, tok string, sup kubeapi.SupervisorInfo,
 	return rows, nil
 }
 
-// cpuSeconds reads the CPU time process pid has used (user and system).
+// cpuSeconds reads the CPU time process pid has used (user and system), 0 when it cannot.
 func cpuSeconds(pid int) float64 {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
-	if len(fields) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100 // clock ticks of 1/100 s
+	cpu, _ := processCPU(pid)
+	return cpu.Seconds()
 }

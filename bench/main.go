@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -136,6 +137,14 @@ func (p *proc) stop() {
 		_ = p.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// pid is the process's id (0 when there is no process).
+func (p *proc) pid() int {
+	if p == nil || p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 // rssMB reads the process's resident set size.
@@ -322,9 +331,19 @@ type result struct {
 	n       int64             // requests answered
 	elapsed time.Duration     // time they took
 	lat     []weightedLatency // the latency distribution, as weighted points
-	// roundRates is the rate of each round of the measurement, in the order the rounds ran.
+	// roundRates and roundP99s are the rate and the p99 of each round of the measurement, in the
+	// order the rounds ran.
 	roundRates []float64
+	roundP99s  []time.Duration
+	// cpu is the CPU time (user and system) the server's process spent during the rounds whose
+	// requests cpuRequests counts: the rounds in which its CPU time could be read (compare).
+	cpu         time.Duration
+	cpuRequests int64
 }
+
+// cpuPerRequest is the CPU time the server's process spent per request it answered, in µs; ok is
+// false when it was not read.
+func (r result) cpuPerRequest() (us float64, ok bool) { return cpuPerRequestUS(r.cpu, r.cpuRequests) }
 
 // rateRatio is how a's rate compares with b's, measured in the same rounds: the median of the
 // ratios of the two rates round by round. Each round measures the two one right after the other,
@@ -343,6 +362,25 @@ func rateRatio(a, b result) float64 {
 		return (ratios[n/2-1] + ratios[n/2]) / 2
 	}
 	return ratios[len(ratios)/2]
+}
+
+// p99Gap is how much a's p99 exceeds b's, measured in the same rounds: the median of the differences
+// of the two p99s round by round, for the reason rateRatio takes the median of the rates' ratios (a
+// burst of other work lengthens the tail of the server measured during it). When the rounds do not
+// pair up, it is the difference of the p99s over all rounds.
+func p99Gap(a, b result) time.Duration {
+	if len(a.roundP99s) == 0 || len(a.roundP99s) != len(b.roundP99s) {
+		return a.p99 - b.p99
+	}
+	gaps := make([]time.Duration, len(a.roundP99s))
+	for i := range gaps {
+		gaps[i] = a.roundP99s[i] - b.roundP99s[i]
+	}
+	slices.Sort(gaps)
+	if n := len(gaps); n%2 == 0 {
+		return (gaps[n/2-1] + gaps[n/2]) / 2
+	}
+	return gaps[len(gaps)/2]
 }
 
 // weightedLatency is one point of a latency distribution standing for weight requests: wrk reports
@@ -370,9 +408,12 @@ func merge(parts ...result) result {
 		out.elapsed += p.elapsed
 		out.errors += p.errors
 		out.overtaken += p.overtaken
+		out.cpu += p.cpu
+		out.cpuRequests += p.cpuRequests
 		out.lat = append(out.lat, p.lat...)
 		if p.elapsed > 0 {
 			out.roundRates = append(out.roundRates, float64(p.n)/p.elapsed.Seconds())
+			out.roundP99s = append(out.roundP99s, p.summarised().p99)
 		}
 		if out.bytes == 0 {
 			out.bytes = p.bytes
@@ -405,6 +446,8 @@ const rounds = 8
 type contender struct {
 	name string
 	base string
+	// pid is the server's process, whose CPU time is read around each round (0: not known).
+	pid int
 	// script is the wrk script of the scenario (fixedScript, createDeleteScript); it gets the round's
 	// number as its argument.
 	script string
@@ -414,9 +457,9 @@ type contender struct {
 	afterRound func()
 }
 
-// fixed is a contender that sends r over and over.
-func fixed(name, base string, r request) contender {
-	return contender{name: name, base: base, script: fixedScript(r), sample: &r}
+// fixed is a contender that sends r over and over to server.
+func fixed(name string, server *proc, r request) contender {
+	return contender{name: name, base: server.url, pid: server.pid(), script: fixedScript(r), sample: &r}
 }
 
 // compare measures the contenders for d each with wrk, in rounds: every round gives each a share of
@@ -443,7 +486,13 @@ func compare(clients int, d time.Duration, turns int, contenders []contender) []
 			if failures[i] != nil {
 				continue
 			}
+			// The server's CPU time is read right before and after wrk, before afterRound's cleanup,
+			// so it covers the round's requests and what the process did meanwhile, nothing else.
+			cpuBefore, readBefore := processCPU(c.pid)
 			res, err := runWrk(c.base, c.script, clients, d/time.Duration(turns), strconv.Itoa(r))
+			if cpuAfter, readAfter := processCPU(c.pid); readBefore && readAfter && err == nil {
+				res.cpu, res.cpuRequests = cpuAfter-cpuBefore, res.n
+			}
 			if c.afterRound != nil {
 				c.afterRound()
 			}
@@ -639,8 +688,8 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 			r.note = note
 		}
 		results = append(results, r)
-		fmt.Fprintf(os.Stderr, "%-8s %-28s %9.0f req/s  p50 %-10v p99 %-10v %6d B  errors %d %s\n",
-			target, scenario, r.rps, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.bytes, r.errors, r.note)
+		fmt.Fprintf(os.Stderr, "%-8s %-28s %9.0f req/s  CPU/req %-9s p50 %-10v p99 %-10v %6d B  errors %d %s\n",
+			target, scenario, r.rps, cpuCell(r), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.bytes, r.errors, r.note)
 	}
 	// The ceiling of a scenario is a process of its own replaying wcpd's answer to the request it
 	// stands for, recorded before the load: the same status, headers and body, byte for byte. It
@@ -659,7 +708,7 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 			add(result{}, "ceiling", scenario, "not measured: "+err.Error())
 			return nil
 		}
-		return []contender{fixed("ceiling", ceiling.url, like)}
+		return []contender{fixed("ceiling", ceiling, like)}
 	}
 	measure := func(scenario string, contenders []contender, notes map[string]string) {
 		for _, r := range compare(clients, d, rounds, contenders) {
@@ -679,9 +728,9 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 		wLogin := login("administrator@vsphere.local", adminPassword)
 		rpcLogin := jsonRPC("com.vmware.cis.session", "create", `{}`, userPassContext("administrator@vsphere.local", adminPassword))
 		measure("session login", append([]contender{
-			fixed("wcpd", w.url, wLogin),
-			fixed(rpcTarget, w.url, rpcLogin),
-			fixed("vcsim", v.url, login("user", "pass")),
+			fixed("wcpd", w, wLogin),
+			fixed(rpcTarget, w, rpcLogin),
+			fixed("vcsim", v, login("user", "pass")),
 		}, ceilingFor("session login", wLogin)...), map[string]string{"ceiling": sameBytes})
 	}
 
@@ -701,10 +750,10 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 			_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(vTok),
 				body: mustJSON(map[string]any{"cluster": "domain-c1", "namespace": name, "description": "benchmark namespace"})})
 		}
-		contenders := append([]contender{fixed("vcsim", v.url, list(vTok))}, ceilingFor("list 100 namespaces", list(wTok))...)
+		contenders := append([]contender{fixed("vcsim", v, list(vTok))}, ceilingFor("list 100 namespaces", list(wTok))...)
 		rpcList := jsonRPC("com.vmware.vcenter.namespaces.instances", "list", `{}`, sessionContext(wTok))
 		if wcpdNamespaces == nil {
-			contenders = append([]contender{fixed("wcpd", w.url, list(wTok)), fixed(rpcTarget, w.url, rpcList)}, contenders...)
+			contenders = append([]contender{fixed("wcpd", w, list(wTok)), fixed(rpcTarget, w, rpcList)}, contenders...)
 		} else {
 			add(result{}, "wcpd", "list 100 namespaces", "not measured: "+wcpdNamespaces.Error())
 		}
@@ -719,9 +768,9 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 	if want["get"] {
 		_, _, _ = do(setup, v.url, request{method: "POST", path: "/api/vcenter/namespace-management/virtual-machine-classes", header: withSession(vTok),
 			body: mustJSON(map[string]any{"id": "best-effort-small", "cpu_count": 2, "memory_mb": 4096})})
-		contenders := append([]contender{fixed("vcsim", v.url, getClass(vTok))}, ceilingFor("get one VM class", getClass(wTok))...)
+		contenders := append([]contender{fixed("vcsim", v, getClass(vTok))}, ceilingFor("get one VM class", getClass(wTok))...)
 		if status, body, _ := do(setup, w.url, getClass(wTok)); status == 200 {
-			contenders = append([]contender{fixed("wcpd", w.url, getClass(wTok))}, contenders...)
+			contenders = append([]contender{fixed("wcpd", w, getClass(wTok))}, contenders...)
 		} else {
 			add(result{}, "wcpd", "get one VM class", fmt.Sprintf("not measured: %d %.80s", status, body))
 		}
@@ -731,7 +780,7 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 		if err == nil {
 			var lTok string
 			if lTok, err = session(setup, logged.url, "administrator@vsphere.local", adminPassword); err == nil {
-				contenders = append(contenders, fixed(loggedTarget, logged.url, getClass(lTok)))
+				contenders = append(contenders, fixed(loggedTarget, logged, getClass(lTok)))
 			}
 		}
 		if err != nil {
@@ -759,15 +808,15 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 
 	// 5. Create then delete a namespace: not compared with the ceiling, which does no work. What a
 	// round leaves (createDeleteLag) is removed before the next.
-	createDelete := func(name, base, tok, cluster string) contender {
+	createDelete := func(name string, server *proc, tok, cluster string) contender {
 		prefix := "cd-" + strings.ReplaceAll(name, " ", "")
-		return contender{name: name, base: base, script: createDeleteScript(tok, cluster, prefix),
-			afterRound: func() { cleanupNamespaces(setup, base, tok, prefix+"-") }}
+		return contender{name: name, base: server.url, pid: server.pid(), script: createDeleteScript(tok, cluster, prefix),
+			afterRound: func() { cleanupNamespaces(setup, server.url, tok, prefix+"-") }}
 	}
 	if want["create"] {
-		contenders := []contender{createDelete("vcsim", v.url, vTok, "domain-c1")}
+		contenders := []contender{createDelete("vcsim", v, vTok, "domain-c1")}
 		if wcpdNamespaces == nil {
-			contenders = append([]contender{createDelete("wcpd", w.url, wTok, "domain-c9")}, contenders...)
+			contenders = append([]contender{createDelete("wcpd", w, wTok, "domain-c9")}, contenders...)
 		} else {
 			add(result{}, "wcpd", "create+delete namespace", "not measured: "+wcpdNamespaces.Error())
 		}
@@ -817,6 +866,25 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// cpuCell is r's CPU per request for a table, "–" when it was not read.
+func cpuCell(r result) string {
+	us, ok := r.cpuPerRequest()
+	if !ok {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f µs", us)
+}
+
+// cpuRatioCell is a's CPU per request over b's for a table, "–" when either was not read.
+func cpuRatioCell(a, b result) string {
+	aUS, aOK := a.cpuPerRequest()
+	bUS, bOK := b.cpuPerRequest()
+	if !aOK || !bOK || bUS == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", aUS/bUS)
+}
 
 // prepareWcpdNamespaces enables a Supervisor on Cluster-A and creates count namespaces; it returns
 // why it could not.
@@ -1167,22 +1235,30 @@ func render(results []result, readRows []readRow, loads map[string]string, start
 		b.WriteString("the load: the same status, headers (the session cookie and request id included) and body, byte for\n")
 		b.WriteString("byte. It is the most this machine allows for that response. Compare the figures as ratios within the run.\n")
 		b.WriteString("In the second table, a ratio of rates is the median of the ratios round by round (each round measures the\n")
-		b.WriteString("servers one right after the other), so a burst of other work during one round does not decide it.\n\n")
-		b.WriteString("| scenario | target | req/s | p50 | p99 | bytes | errors | note |\n|---|---|---:|---:|---:|---:|---:|---|\n")
+		b.WriteString("servers one right after the other), so a burst of other work during one round does not decide it; the\n")
+		b.WriteString("difference of the p99s is likewise the median of the differences round by round (the first table's p99\n")
+		b.WriteString("is over all rounds).\n")
+		b.WriteString("`CPU/req` is the user and system time of the server's process during its rounds, over the requests it\n")
+		b.WriteString("answered; it includes whatever else the process did meanwhile (its garbage collector, background work).\n")
+		b.WriteString("It moves less than the rates on a shared machine, which also depend on how the cores were shared with\n")
+		b.WriteString("wrk and other work: the two ratios of a server to the ceiling differ for that reason.\n")
+		b.WriteString("In the second table, the ratio of CPU per request is of the totals over all rounds.\n\n")
+		b.WriteString("| scenario | target | req/s | CPU/req | p50 | p99 | bytes | errors | note |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n")
 		byKey := map[string]result{}
 		for _, r := range results {
 			byKey[r.target+"/"+r.scenario] = r
 			if r.rps == 0 {
-				fmt.Fprintf(&b, "| %s | %s | – | – | – | – | – | %s |\n", r.scenario, r.target, r.note)
+				fmt.Fprintf(&b, "| %s | %s | – | – | – | – | – | – | %s |\n", r.scenario, r.target, r.note)
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f ms | %.2f ms | %d | %d | %s |\n", r.scenario, r.target, r.rps, ms(r.p50), ms(r.p99), r.bytes, r.errors, r.note)
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %s | %.2f ms | %.2f ms | %d | %d | %s |\n",
+				r.scenario, r.target, r.rps, cpuCell(r), ms(r.p50), ms(r.p99), r.bytes, r.errors, r.note)
 		}
 		b.WriteString("\nwcpd runs at `--log-level error` in every scenario, so no request writes a log line; `" + loggedTarget + "`\n")
 		b.WriteString("is a second wcpd at `--log-level info`, wcpd's default, writing the line of every request to a file.\n")
 		b.WriteString("`" + rpcTarget + "` is wcpd answering the same operation as vAPI JSON-RPC on `POST /api`, the official SDKs'\n")
 		b.WriteString("protocol (docs/jsonrpc.md).\n")
-		b.WriteString("\n| scenario | wcpd / vcsim | wcpd / ceiling | JSON-RPC / REST | with request lines / without | wcpd p99 − ceiling p99 |\n|---|---:|---:|---:|---:|---:|\n")
+		b.WriteString("\n| scenario | wcpd / vcsim | wcpd / ceiling | CPU per request, wcpd / ceiling | JSON-RPC / REST | with request lines / without | wcpd p99 − ceiling p99 |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		seen := map[string]bool{}
 		for _, r := range results {
 			if seen[r.scenario] {
@@ -1197,11 +1273,11 @@ func render(results []result, readRows []readRow, loads map[string]string, start
 				}
 				return fmt.Sprintf("%.2f", rateRatio(a, b))
 			}
-			p99Gap := "–"
+			gapCell := "–"
 			if wr.rps > 0 && cr.rps > 0 {
-				p99Gap = fmt.Sprintf("%.2f ms", ms(wr.p99-cr.p99))
+				gapCell = fmt.Sprintf("%.2f ms", ms(p99Gap(wr, cr)))
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.scenario, ratio(wr, vr), ratio(wr, cr), ratio(jr, wr), ratio(lr, wr), p99Gap)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.scenario, ratio(wr, vr), ratio(wr, cr), cpuRatioCell(wr, cr), ratio(jr, wr), ratio(lr, wr), gapCell)
 		}
 	}
 	if len(readRows) > 0 {

@@ -122,20 +122,20 @@ func measureReads(s readsSetup) ([]readRow, error) {
 			continue
 		}
 		contenders := []contender{
-			{name: "wcpd", base: s.wcpd.url, script: fixedScript(rd.wcpd)},
-			{name: "ceiling", base: ceiling.url, script: fixedScript(rd.wcpd)},
+			{name: "wcpd", base: s.wcpd.url, pid: s.wcpd.pid(), script: fixedScript(rd.wcpd)},
+			{name: "ceiling", base: ceiling.url, pid: ceiling.pid(), script: fixedScript(rd.wcpd)},
 		}
 		if rd.vcsim != nil {
-			contenders = append(contenders, contender{name: "vcsim", base: s.vcsim.url, script: fixedScript(*rd.vcsim)})
+			contenders = append(contenders, contender{name: "vcsim", base: s.vcsim.url, pid: s.vcsim.pid(), script: fixedScript(*rd.vcsim)})
 		}
 		got := compare(s.clients, s.d, readTurns, contenders)
 		row.wcpd, row.ceiling = got[0], got[1]
 		if rd.vcsim != nil {
 			row.vcsim = &got[2]
 		}
-		fmt.Fprintf(os.Stderr, "read %-70s %3d %6d B  wcpd %7.0f req/s p99 %-9v ceiling %7.0f req/s p99 %-9v errors %d/%d\n",
-			row.operation, row.status, row.bytes, row.wcpd.rps, row.wcpd.p99.Round(time.Microsecond),
-			row.ceiling.rps, row.ceiling.p99.Round(time.Microsecond), row.wcpd.errors, row.ceiling.errors)
+		fmt.Fprintf(os.Stderr, "read %-70s %3d %6d B  wcpd %7.0f req/s %s p99 %-9v ceiling %7.0f req/s %s p99 %-9v errors %d/%d\n",
+			row.operation, row.status, row.bytes, row.wcpd.rps, cpuCell(row.wcpd), row.wcpd.p99.Round(time.Microsecond),
+			row.ceiling.rps, cpuCell(row.ceiling), row.ceiling.p99.Round(time.Microsecond), row.wcpd.errors, row.ceiling.errors)
 		rows = append(rows, row)
 	}
 	return rows, nil
@@ -361,10 +361,14 @@ func readsSection(rows []readRow, load string, clients int, d time.Duration) str
 	b.WriteString("one process replaying wcpd's recorded answer to each of these requests: the same status, headers and\n")
 	fmt.Fprintf(&b, "body, byte for byte. wrk loads each target for %v per operation (%d connections, in %d rounds that\n", d, clients, readTurns)
 	b.WriteString("rotate which goes first). vcsim is measured where it answers the same operation with 200 and a body; its\n")
-	b.WriteString("answer is its own (its size in brackets), on 101 namespaces too. A ratio is the median of the ratios round\n")
-	b.WriteString("by round; req/s and p99 are over all rounds.\n\n")
-	b.WriteString("| operation | status | bytes | wcpd req/s | ceiling req/s | wcpd / ceiling | wcpd p99 | ceiling p99 | vcsim req/s | wcpd / vcsim | errors |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("answer is its own (its size in brackets), on 101 namespaces too. A ratio of rates is the median of the\n")
+	b.WriteString("ratios round by round, and the p99 difference the median of the differences round by round; req/s and\n")
+	b.WriteString("the p99s are over all rounds, and so is `CPU per request, wcpd / ceiling`: the user and system time each\n")
+	b.WriteString("process spent during the operation's rounds, over the requests it answered (whatever else the process\n")
+	b.WriteString("did meanwhile included). It moves less than the rates, which also depend on how the cores were shared\n")
+	b.WriteString("with wrk and other work.\n\n")
+	b.WriteString("| operation | status | bytes | wcpd req/s | ceiling req/s | wcpd / ceiling | CPU per request, wcpd / ceiling | wcpd p99 | ceiling p99 | p99 difference | vcsim req/s | wcpd / vcsim | errors |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var ratios []float64
 	atCeiling, p99Close, measured := 0, 0, 0
 	for _, r := range rows {
@@ -373,7 +377,7 @@ func readsSection(rows []readRow, load string, clients int, d time.Duration) str
 			if note == "" {
 				note = strings.TrimSpace(r.wcpd.note + " " + r.ceiling.note)
 			}
-			fmt.Fprintf(&b, "| %s | – | – | – | – | – | – | – | – | – | %s |\n", r.operation, note)
+			fmt.Fprintf(&b, "| %s | – | – | – | – | – | – | – | – | – | – | – | %s |\n", r.operation, note)
 			continue
 		}
 		measured++
@@ -382,16 +386,17 @@ func readsSection(rows []readRow, load string, clients int, d time.Duration) str
 		if ratio >= 0.9 {
 			atCeiling++
 		}
-		if r.wcpd.p99-r.ceiling.p99 <= time.Millisecond {
+		gap := p99Gap(r.wcpd, r.ceiling)
+		if gap <= time.Millisecond {
 			p99Close++
 		}
 		vRate, vRatio := "–", "–"
 		if r.vcsim != nil && r.vcsim.rps > 0 {
 			vRate, vRatio = fmt.Sprintf("%.0f (%d B)", r.vcsim.rps, r.vcsimBytes), fmt.Sprintf("%.2f", rateRatio(r.wcpd, *r.vcsim))
 		}
-		fmt.Fprintf(&b, "| `%s` | %d | %d | %.0f | %.0f | %.2f | %.2f ms | %.2f ms | %s | %s | %d |\n",
-			r.operation, r.status, r.bytes, r.wcpd.rps, r.ceiling.rps, ratio, ms(r.wcpd.p99), ms(r.ceiling.p99),
-			vRate, vRatio, r.wcpd.errors)
+		fmt.Fprintf(&b, "| `%s` | %d | %d | %.0f | %.0f | %.2f | %s | %.2f ms | %.2f ms | %.2f ms | %s | %s | %d |\n",
+			r.operation, r.status, r.bytes, r.wcpd.rps, r.ceiling.rps, ratio, cpuRatioCell(r.wcpd, r.ceiling),
+			ms(r.wcpd.p99), ms(r.ceiling.p99), ms(gap), vRate, vRatio, r.wcpd.errors)
 	}
 	if measured > 0 {
 		sort.Float64s(ratios)

@@ -64,3 +64,73 @@ func TestRateRatioIsTheMedianOfTheRoundsRatios(t *testing.T) {
 		t.Errorf("unpaired ratio %.3f, want %.3f", got, short.rps/ceiling.rps)
 	}
 }
+
+func TestP99GapIsTheMedianOfTheRoundsGaps(t *testing.T) {
+	round := func(p99s ...time.Duration) result {
+		var parts []result
+		for _, p99 := range p99s {
+			parts = append(parts, result{n: 1000, elapsed: time.Second, lat: []weightedLatency{{p99 / 2, 980}, {p99, 20}}})
+		}
+		return merge(parts...)
+	}
+	ms := time.Millisecond
+	wcpd, ceiling := round(6*ms, 6*ms, 7*ms, 40*ms), round(5*ms, 5500*time.Microsecond, 5*ms, 5*ms)
+	if got := p99Gap(wcpd, ceiling); got != 1500*time.Microsecond {
+		t.Errorf("gap %v, want the median of 1, 0.5, 2 and 35 ms (1.5 ms)", got)
+	}
+	if pooled := wcpd.p99 - ceiling.p99; pooled <= 5*ms {
+		t.Errorf("pooled gap %v: the disturbed round should weigh on the p99 over all rounds", pooled)
+	}
+	// Rounds that do not pair up (a target failed one) fall back to the p99s over all rounds.
+	short := round(6 * ms)
+	if got := p99Gap(short, ceiling); got != short.p99-ceiling.p99 {
+		t.Errorf("unpaired gap %v, want %v", got, short.p99-ceiling.p99)
+	}
+}
+
+// The tables show each server's CPU per request next to its rate, and the ratio of wcpd's to the
+// ceiling's next to the ratio of their rates; where the CPU time was not read they show "–".
+func TestTablesShowTheCPUPerRequest(t *testing.T) {
+	measured := func(target string, n int64, cpu time.Duration, read bool) result {
+		r := result{n: n, elapsed: time.Second}
+		if read {
+			r.cpu, r.cpuRequests = cpu, n
+		}
+		r = merge(r, r)
+		r.target, r.scenario, r.bytes = target, "get one VM class", 512
+		return r
+	}
+	wcpd := measured("wcpd", 20_000, 400*time.Millisecond, true)       // 20.0 µs a request
+	ceiling := measured("ceiling", 40_000, 400*time.Millisecond, true) // 10.0 µs
+	vcsim := measured("vcsim", 10_000, 0, false)
+	unread := measured("ceiling", 40_000, 0, false)
+
+	httpSection := render([]result{wcpd, vcsim, ceiling}, nil, map[string]string{}, nil, nil, 32, 8*time.Second, 4*time.Second)
+	reads := readsSection([]readRow{
+		{operation: "read", status: 200, bytes: 512, wcpd: wcpd, ceiling: ceiling},
+		{operation: "unread", status: 200, bytes: 512, wcpd: wcpd, ceiling: unread},
+		{operation: "failed", note: "not measured: why"},
+	}, "1.00", 32, 4*time.Second)
+	for _, want := range []string{
+		"| scenario | target | req/s | CPU/req | p50 | p99 | bytes | errors | note |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n",
+		"| get one VM class | wcpd | 20000 | 20.0 µs | 0.00 ms | 0.00 ms | 512 | 0 |  |\n",
+		"| get one VM class | vcsim | 10000 | – | 0.00 ms | 0.00 ms | 512 | 0 |  |\n",
+		"| get one VM class | ceiling | 40000 | 10.0 µs | 0.00 ms | 0.00 ms | 512 | 0 |  |\n",
+		"| scenario | wcpd / vcsim | wcpd / ceiling | CPU per request, wcpd / ceiling | JSON-RPC / REST | with request lines / without | wcpd p99 − ceiling p99 |\n|---|---:|---:|---:|---:|---:|---:|\n",
+		"| get one VM class | 2.00 | 0.50 | 2.00 | – | – | 0.00 ms |\n",
+	} {
+		if !strings.Contains(httpSection, want) {
+			t.Errorf("the HTTP section lacks\n%s\nit is:\n%s", want, httpSection)
+		}
+	}
+	for _, want := range []string{
+		"| operation | status | bytes | wcpd req/s | ceiling req/s | wcpd / ceiling | CPU per request, wcpd / ceiling | wcpd p99 | ceiling p99 | p99 difference | vcsim req/s | wcpd / vcsim | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		"| `read` | 200 | 512 | 20000 | 40000 | 0.50 | 2.00 | 0.00 ms | 0.00 ms | 0.00 ms | – | – | 0 |\n",
+		"| `unread` | 200 | 512 | 20000 | 40000 | 0.50 | – | 0.00 ms | 0.00 ms | 0.00 ms | – | – | 0 |\n",
+		"| failed | – | – | – | – | – | – | – | – | – | – | – | not measured: why |\n",
+	} {
+		if !strings.Contains(reads, want) {
+			t.Errorf("the reads section lacks\n%s\nit is:\n%s", want, reads)
+		}
+	}
+}
