@@ -111,26 +111,28 @@ func TestTablesShowTheCPUPerRequest(t *testing.T) {
 		{operation: "unread", status: 200, bytes: 512, wcpd: wcpd, ceiling: unread},
 		{operation: "failed", note: "not measured: why"},
 	}, "1.00", 32, 4*time.Second)
-	for _, want := range []string{
+	wantLines(t, "the HTTP section", httpSection,
 		"| scenario | target | req/s | CPU/req | p50 | p99 | bytes | errors | note |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n",
 		"| get one VM class | wcpd | 20000 | 20.0 µs | 0.00 ms | 0.00 ms | 512 | 0 |  |\n",
 		"| get one VM class | vcsim | 10000 | – | 0.00 ms | 0.00 ms | 512 | 0 |  |\n",
 		"| get one VM class | ceiling | 40000 | 10.0 µs | 0.00 ms | 0.00 ms | 512 | 0 |  |\n",
 		"| scenario | wcpd / vcsim | wcpd / ceiling | CPU per request, wcpd / ceiling | JSON-RPC / REST | with request lines / without | wcpd p99 − ceiling p99 |\n|---|---:|---:|---:|---:|---:|---:|\n",
 		"| get one VM class | 2.00 | 0.50 | 2.00 | – | – | 0.00 ms |\n",
-	} {
-		if !strings.Contains(httpSection, want) {
-			t.Errorf("the HTTP section lacks\n%s\nit is:\n%s", want, httpSection)
-		}
-	}
-	for _, want := range []string{
+	)
+	wantLines(t, "the reads section", reads,
 		"| operation | status | bytes | wcpd req/s | ceiling req/s | wcpd / ceiling | CPU per request, wcpd / ceiling | wcpd p99 | ceiling p99 | p99 difference | vcsim req/s | wcpd / vcsim | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 		"| `read` | 200 | 512 | 20000 | 40000 | 0.50 | 2.00 | 0.00 ms | 0.00 ms | 0.00 ms | – | – | 0 |\n",
 		"| `unread` | 200 | 512 | 20000 | 40000 | 0.50 | – | 0.00 ms | 0.00 ms | 0.00 ms | – | – | 0 |\n",
 		"| failed | – | – | – | – | – | – | – | – | – | – | – | not measured: why |\n",
-	} {
-		if !strings.Contains(reads, want) {
-			t.Errorf("the reads section lacks\n%s\nit is:\n%s", want, reads)
+	)
+}
+
+// wantLines fails the test for each of lines that section (named so in the message) lacks.
+func wantLines(t *testing.T, name, section string, lines ...string) {
+	t.Helper()
+	for _, want := range lines {
+		if !strings.Contains(section, want) {
+			t.Errorf("%s lacks\n%s\nit is:\n%s", name, want, section)
 		}
 	}
 }

@@ -100,7 +100,7 @@ func NewSessions(c clock.Clock, idle time.Duration) *Sessions {
 
 // tokenFor is the id of the session in slot with secret. The slot's number is masked with a keyed
 // hash of the secret, so that ids do not tell how many sessions the server holds; the secret alone
-// authenticates (find compares it).
+// authenticates (findLocked compares it).
 func (s *Sessions) tokenFor(secret sessionSecret, slot uint32) sessionToken {
 	var tok sessionToken
 	copy(tok[:], secret[:])
@@ -119,7 +119,7 @@ func (s *Sessions) slotOf(tok sessionToken) (sessionSecret, uint32) {
 	return secret, binary.LittleEndian.Uint32(tok[len(secret):]) ^ s.mask(secret)
 }
 
-// findLocked is the slot of the live or expired session with id, or nil.
+// findLocked is the slot of the live or expired session with secret in slot, or nil.
 func (s *Sessions) findLocked(secret sessionSecret, slot uint32) *sessionSlot {
 	if slot >= s.next {
 		return nil
