@@ -86,6 +86,12 @@ func TestP99GapIsTheMedianOfTheRoundsGaps(t *testing.T) {
 	if got := p99Gap(short, ceiling); got != short.p99-ceiling.p99 {
 		t.Errorf("unpaired gap %v, want %v", got, short.p99-ceiling.p99)
 	}
+	// The reads section counts a read whose rounds' p99s are close as close, and says how many are
+	// by the p99s over all rounds.
+	closeByRounds, steady := round(6*ms, 6*ms, 6*ms, 40*ms), round(5500*time.Microsecond, 5500*time.Microsecond, 5500*time.Microsecond, 5500*time.Microsecond)
+	reads := readsSection([]readRow{{operation: "read", status: 200, bytes: 512, wcpd: closeByRounds, ceiling: steady}}, "1.00", 32, 4*time.Second)
+	wantLines(t, "the reads section", reads,
+		"1 with a p99\nwithin 1 ms of the ceiling's by the median of the rounds (0 by the p99s over all rounds).")
 }
 
 // The tables show each server's CPU per request next to its rate, and the ratio of wcpd's to the
