@@ -368,8 +368,11 @@ func (d *Directory) Login(user, password string) (Principal, error) {
 	d.mu.RLock()
 	u, ok := d.users[name]
 	var hash string
+	var p Principal
 	if ok {
 		hash = u.PasswordHash
+		// The principal as Principal(name) gives it, under this lock rather than another.
+		p = Principal{Name: name, Domain: Domain, Groups: d.memoisedGroupsOf(name)}
 	}
 	prev, memo := d.verified[name]
 	d.mu.RUnlock()
@@ -406,7 +409,6 @@ func (d *Directory) Login(user, password string) (Principal, error) {
 	if d.lock != nil {
 		d.lock.succeeded(name)
 	}
-	p, _ := d.Principal(name)
 	return p, nil
 }
 
@@ -431,14 +433,11 @@ func (d *Directory) remember(name string, v verifiedPassword) {
 }
 
 func (d *Directory) digest(name, password string) [32]byte {
-	h := sha256.New()
-	h.Write(d.salt[:])
-	h.Write([]byte(name))
-	h.Write([]byte{0})
-	h.Write([]byte(password))
-	var out [32]byte
-	copy(out[:], h.Sum(nil))
-	return out
+	// Hashed from the stack: a login's name and password fit, and a hash.Hash and its sum would
+	// be allocated at every login.
+	var buf [256]byte
+	in := append(append(append(append(buf[:0], d.salt[:]...), name...), 0), password...)
+	return sha256.Sum256(in)
 }
 
 // Principal resolves a user by name with its groups, transitively.
