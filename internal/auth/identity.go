@@ -405,6 +405,18 @@ func (d *Directory) Login(user, password string) (Principal, error) {
 			}
 			return Principal{}, ErrBadCredentials
 		}
+		// bcrypt took a while: the user may have gone, or had the password or groups changed,
+		// meanwhile. The login stands only for the user as the directory has it now.
+		d.mu.RLock()
+		u, ok := d.users[name]
+		current := ok && u.PasswordHash == hash
+		if current {
+			p.Groups = d.memoisedGroupsOf(name)
+		}
+		d.mu.RUnlock()
+		if !current {
+			return Principal{}, ErrBadCredentials
+		}
 	}
 	if d.lock != nil {
 		d.lock.succeeded(name)

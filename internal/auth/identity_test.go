@@ -321,3 +321,31 @@ func TestLoginsAtOnceCheckThePasswordOnce(t *testing.T) {
 		t.Errorf("%d failed logins at once did not lock the user (5 do)", clients)
 	}
 }
+
+// TestLoginDuringWhichTheUserGoesFails: a login whose password check is under way when the user is
+// removed, or given another password, does not open a session for the user as it was.
+func TestLoginDuringWhichTheUserGoesFails(t *testing.T) {
+	t.Parallel()
+	for name, change := range map[string]func(f *File) error{
+		"removed": func(f *File) error { return f.RemoveUser("devops") },
+		"new password": func(f *File) error {
+			for i := range f.Users {
+				if f.Users[i].Name == "devops" {
+					f.Users[i].Password, f.Users[i].PasswordHash = "Other-pw-1!", ""
+				}
+			}
+			return nil
+		},
+	} {
+		d, _, _ := lockoutDirectory(t)
+		d.compareHash = func(hash, password []byte) error {
+			if err := d.Update(change); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			return bcrypt.CompareHashAndPassword(hash, password)
+		}
+		if p, err := d.Login("devops", "Devops-pw-1!"); !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("user %s during the check: %+v, %v; want ErrBadCredentials", name, p, err)
+		}
+	}
+}
