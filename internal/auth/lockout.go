@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -37,6 +38,15 @@ type lockouts struct {
 	mu       sync.Mutex
 	failures map[string][]time.Time // recent failures, oldest first
 	until    map[string]time.Time   // locked until
+	// recorded is how many users the two maps hold, kept with them under mu. While it is 0, as it
+	// is but after failed logins, a login needs neither map and takes no lock: the lock's word is
+	// otherwise written by every login from both cores.
+	recorded atomic.Int64
+}
+
+// countLocked updates recorded after the maps changed; callers hold mu.
+func (l *lockouts) countLocked() {
+	l.recorded.Store(int64(len(l.failures) + len(l.until)))
 }
 
 // SetLockout turns lockout on with policy, timed by c; lock events are logged to log.
@@ -57,6 +67,9 @@ func (d *Directory) LockedUntil(user string) (time.Time, bool) {
 }
 
 func (l *lockouts) lockedUntil(name string) (time.Time, bool) {
+	if l.recorded.Load() == 0 {
+		return time.Time{}, false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	until, ok := l.until[name]
@@ -65,6 +78,7 @@ func (l *lockouts) lockedUntil(name string) (time.Time, bool) {
 	}
 	if !l.clock.Now().Before(until) {
 		delete(l.until, name)
+		l.countLocked()
 		return time.Time{}, false
 	}
 	return until, true
@@ -85,6 +99,7 @@ func (l *lockouts) failed(name string) {
 		}
 	}
 	recent = append(recent, now)
+	defer l.countLocked()
 	if len(recent) < l.policy.MaxFailures {
 		l.failures[name] = recent
 		return
@@ -96,9 +111,13 @@ func (l *lockouts) failed(name string) {
 }
 
 func (l *lockouts) succeeded(name string) {
+	if l.recorded.Load() == 0 {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.failures, name)
+	l.countLocked()
 }
 
 // dummyHash is checked against when the user does not exist, so that a failed login costs the same

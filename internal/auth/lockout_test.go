@@ -68,6 +68,35 @@ func TestFailuresOutsideTheWindowDoNotLock(t *testing.T) {
 	}
 }
 
+// TestASuccessClearsTheFailures: failed logins before a successful one do not count toward a
+// lockout after it; nor does a success by another user clear them.
+func TestASuccessClearsTheFailures(t *testing.T) {
+	t.Parallel()
+	d, c, _ := lockoutDirectory(t)
+	fail := func(user string, times int) {
+		for range times {
+			if _, err := d.Login(user, "wrong"); !errors.Is(err, ErrBadCredentials) {
+				t.Fatalf("%s with a wrong password: %v", user, err)
+			}
+			c.Advance(time.Second)
+		}
+	}
+	for round := range 2 {
+		fail("devops", 4)
+		if _, err := d.Login("devops", "Devops-pw-1!"); err != nil {
+			t.Fatalf("round %d: the right password after 4 failures: %v", round, err)
+		}
+	}
+	fail("devops", 4)
+	if _, err := d.Login("administrator", "Admin-pw-1!"); err != nil {
+		t.Fatal(err)
+	}
+	fail("devops", 1) // the fifth since devops's last success
+	if _, locked := d.LockedUntil("devops"); !locked {
+		t.Fatal("5 failures since the last success did not lock the user")
+	}
+}
+
 // TestFailedLoginsCostTheSameForUnknownUsers: a failed login does the same bcrypt work whether the
 // user exists or not (it used to answer an unknown user at once, telling who exists). The work is
 // counted, not timed: on a loaded machine the time of one bcrypt check varies more than twofold.
