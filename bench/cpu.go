@@ -5,14 +5,11 @@ package main
 // spends on each request moves far less.
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -31,9 +28,12 @@ func processCPU(pid int) (cpu time.Duration, ok bool) {
 	if err != nil {
 		return 0, false
 	}
-	hz := clockTicksPerSecond()
-	return time.Duration(ticks/hz)*time.Second + time.Duration(ticks%hz)*time.Second/time.Duration(hz), true
+	return time.Duration(ticks) * time.Second / userHZ, true
 }
+
+// userHZ is the unit of the times in /proc/<pid>/stat: the kernel's USER_HZ, which is 100 on every
+// architecture Go runs Linux on (only alpha and ia64 differ).
+const userHZ = 100
 
 // statCPUTicks is utime + stime (fields 14 and 15) of a /proc/<pid>/stat line, in clock ticks. The
 // fields are counted from the last ')': the command name in field 2 is in parentheses and may hold
@@ -66,44 +66,4 @@ func cpuPerRequestUS(cpu time.Duration, requests int64) (us float64, ok bool) {
 		return 0, false
 	}
 	return float64(cpu) / float64(time.Microsecond) / float64(requests), true
-}
-
-// atClkTck is the aux vector's entry for the clock tick (AT_CLKTCK of <elf.h>).
-const atClkTck = 17
-
-// clockTicksPerSecond is the unit of the times in /proc/<pid>/stat (the kernel's USER_HZ). Linux
-// reports 100 on every common configuration; the kernel also gives it to every process in its aux
-// vector (AT_CLKTCK), which is where the C library's sysconf(_SC_CLK_TCK) reads it, so it is read
-// there, without cgo, and 100 is kept when it cannot be.
-var clockTicksPerSecond = sync.OnceValue(func() uint64 {
-	auxv, err := os.ReadFile("/proc/self/auxv")
-	if err != nil {
-		return 100
-	}
-	if hz, ok := auxvValue(auxv, atClkTck); ok && hz > 0 {
-		return hz
-	}
-	return 100
-})
-
-// auxvValue finds key in an aux vector as /proc/self/auxv holds it: pairs of native words, key then
-// value, up to a key of 0.
-func auxvValue(auxv []byte, key uint64) (uint64, bool) {
-	const word = bits.UintSize / 8
-	at := func(b []byte) uint64 {
-		if word == 8 {
-			return binary.NativeEndian.Uint64(b)
-		}
-		return uint64(binary.NativeEndian.Uint32(b))
-	}
-	for i := 0; i+2*word <= len(auxv); i += 2 * word {
-		k := at(auxv[i:])
-		if k == 0 {
-			break
-		}
-		if k == key {
-			return at(auxv[i+word:]), true
-		}
-	}
-	return 0, false
 }

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/go-logr/logr"
 	"io"
 	"net/http"
 	"net/url"
@@ -21,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"slices"
 	"sort"
 	"strconv"
@@ -29,6 +27,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/find"
@@ -357,11 +358,7 @@ func rateRatio(a, b result) float64 {
 	for i := range ratios {
 		ratios[i] = a.roundRates[i] / b.roundRates[i]
 	}
-	sort.Float64s(ratios)
-	if n := len(ratios); n%2 == 0 {
-		return (ratios[n/2-1] + ratios[n/2]) / 2
-	}
-	return ratios[len(ratios)/2]
+	return median(ratios)
 }
 
 // p99Gap is how much a's p99 exceeds b's, measured in the same rounds: the median of the differences
@@ -376,11 +373,17 @@ func p99Gap(a, b result) time.Duration {
 	for i := range gaps {
 		gaps[i] = a.roundP99s[i] - b.roundP99s[i]
 	}
-	slices.Sort(gaps)
-	if n := len(gaps); n%2 == 0 {
-		return (gaps[n/2-1] + gaps[n/2]) / 2
+	return median(gaps)
+}
+
+// median of xs (sorted in place): the middle value, or the mean of the two middle ones.
+func median[T float64 | time.Duration](xs []T) T {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 0 {
+		return (xs[n/2-1] + xs[n/2]) / 2
 	}
-	return gaps[len(gaps)/2]
+	return xs[n/2]
 }
 
 // weightedLatency is one point of a latency distribution standing for weight requests: wrk reports

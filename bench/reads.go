@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -402,9 +401,9 @@ func readsSection(rows []readRow, load string, clients int, d time.Duration) str
 			ms(r.wcpd.p99), ms(r.ceiling.p99), ms(gap), vRate, vRatio, r.wcpd.errors)
 	}
 	if measured > 0 {
-		sort.Float64s(ratios)
+		middle := median(ratios) // sorts them
 		fmt.Fprintf(&b, "\n%d of %d reads measured; %d at 0.9 of their ceiling or more (median ratio %.2f, lowest %.2f); %d with a p99\n",
-			measured, len(rows), atCeiling, ratios[len(ratios)/2], ratios[0], p99Close)
+			measured, len(rows), atCeiling, middle, ratios[0], p99Close)
 		fmt.Fprintf(&b, "within 1 ms of the ceiling's by the median of the rounds (%d by the p99s over all rounds). `errors` counts\n", p99CloseOverall)
 		b.WriteString("wcpd's answers that were not the recorded status.\n")
 	}

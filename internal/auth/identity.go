@@ -371,8 +371,7 @@ func (d *Directory) Login(user, password string) (Principal, error) {
 	var p Principal
 	if ok {
 		hash = u.PasswordHash
-		// The principal as Principal(name) gives it, under this lock rather than another.
-		p = Principal{Name: name, Domain: Domain, Groups: d.memoisedGroupsOf(name)}
+		p = d.principalLocked(name) // under this lock rather than another
 	}
 	prev, memo := d.verified[name]
 	d.mu.RUnlock()
@@ -411,7 +410,7 @@ func (d *Directory) Login(user, password string) (Principal, error) {
 		u, ok := d.users[name]
 		current := ok && u.PasswordHash == hash
 		if current {
-			p.Groups = d.memoisedGroupsOf(name)
+			p = d.principalLocked(name)
 		}
 		d.mu.RUnlock()
 		if !current {
@@ -463,7 +462,12 @@ func (d *Directory) Principal(user string) (Principal, error) {
 	if _, ok := d.users[name]; !ok {
 		return Principal{}, fmt.Errorf("%w: user %q", ErrUnknownPrincipal, user)
 	}
-	return Principal{Name: name, Domain: Domain, Groups: d.memoisedGroupsOf(name)}, nil
+	return d.principalLocked(name), nil
+}
+
+// principalLocked is the principal of the known local user name; callers hold d.mu for reading.
+func (d *Directory) principalLocked(name string) Principal {
+	return Principal{Name: name, Domain: Domain, Groups: d.memoisedGroupsOf(name)}
 }
 
 // memoisedGroupsOf is groupsOf, computed once per user and directory; callers hold d.mu for

@@ -329,14 +329,19 @@ func TestSessions(t *testing.T) {
 	}
 }
 
+// adminSessionTable is an empty session table with a 30-minute idle timeout on a fake clock, and a
+// principal to open sessions for.
+func adminSessionTable() (*clock.Fake, *Sessions, auth.Principal) {
+	c := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+	return c, NewSessions(c, 30*time.Minute), auth.Principal{Name: "admin", Domain: "vsphere.local"}
+}
+
 // TestSessionsLeaveTheTableAtALaterLogin: expired sessions are refused at once and leave the table
 // at the first login once the idle timeout has passed since the last sweep (logins do not sweep
 // the whole table every time).
 func TestSessionsLeaveTheTableAtALaterLogin(t *testing.T) {
 	t.Parallel()
-	c := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
-	s := NewSessions(c, 30*time.Minute)
-	p := auth.Principal{Name: "admin", Domain: "vsphere.local"}
+	c, s, p := adminSessionTable()
 	old := s.Create(p)
 	for range 99 {
 		s.Create(p)
@@ -461,9 +466,7 @@ func TestSessionIdsNameTheirSlotAndSecret(t *testing.T) {
 // slots' memory back rather than keeping the table at its largest.
 func TestSessionTableGivesBackABurst(t *testing.T) {
 	t.Parallel()
-	c := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
-	s := NewSessions(c, 30*time.Minute)
-	p := auth.Principal{Name: "admin", Domain: "vsphere.local"}
+	c, s, p := adminSessionTable()
 	kept := s.Create(p)
 	for range 10000 {
 		s.Create(p)
