@@ -1,7 +1,6 @@
 package vapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -462,6 +461,19 @@ func (a *API) login(x *exchange) (*Session, error) {
 // Raw is a result already encoded as JSON; it is written as is (wrapped on /rest).
 type Raw []byte
 
+// restAnswer is an answer already in the shape /rest sends, {"value": <answer>}. A kept read on
+// /rest keeps this form, so that sending it again copies nothing: wrapping a kept list of 100
+// namespaces (17 KB) at every request made it cost about a third more than the same list on /api.
+type restAnswer []byte
+
+// restShape is body as /rest sends it.
+func restShape(body []byte) restAnswer {
+	b := make(restAnswer, 0, len(body)+len(`{"value":}`))
+	b = append(b, `{"value":`...)
+	b = append(b, body...)
+	return append(b, '}')
+}
+
 // Attachment is a file result (e.g. a support bundle): its bytes are written as is, with its content
 // type and a Content-Disposition naming the file, on both protocols.
 type Attachment struct {
@@ -498,19 +510,17 @@ func (a *API) writeResult(x *exchange, status int, result any) {
 		_, _ = x.w.Write(a.Body)
 		return
 	}
-	body, err := resultJSON(result)
-	if err != nil {
-		a.Logger.Error("encoding result", "operation", x.opID, "error", err)
-		a.writeError(x, AsError(err))
-		return
-	}
-	if x.legacy {
-		var buf bytes.Buffer
-		buf.Grow(len(body) + 10)
-		buf.WriteString(`{"value":`)
-		buf.Write(body)
-		buf.WriteByte('}')
-		body = buf.Bytes()
+	body, shaped := result.(restAnswer)
+	if !shaped {
+		var err error
+		if body, err = resultJSON(result); err != nil {
+			a.Logger.Error("encoding result", "operation", x.opID, "error", err)
+			a.writeError(x, AsError(err))
+			return
+		}
+		if x.legacy {
+			body = restShape(body)
+		}
 	}
 	h := x.w.Header()
 	h["Content-Type"] = jsonContentType

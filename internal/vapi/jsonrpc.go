@@ -120,6 +120,10 @@ func (a *API) serveJSONRPC(x *exchange) {
 		a.writeRPCError(x, req.ID, err)
 		return
 	}
+	if raw, ok := output.(json.RawMessage); ok {
+		a.writeRPCOutput(x, req.ID, raw)
+		return
+	}
 	a.writeRPC(x, req.ID, idl.Object{{Name: "output", Value: output}})
 }
 
@@ -406,6 +410,28 @@ func (a *API) writeRPCAnswer(x *exchange, id json.RawMessage, member string, val
 	a.writeRPCBody(x, body)
 	return nil
 }
+
+// writeRPCOutput writes a successful answer whose output is already encoded (a kept read's typed
+// output is): the envelope is written around it, in the bytes writeRPC would write, without
+// copying the output into an envelope of its own, which for a list of 100 namespaces (33 KB) cost
+// an allocation of that size at every request.
+func (a *API) writeRPCOutput(x *exchange, id json.RawMessage, output json.RawMessage) {
+	if len(id) == 0 {
+		id = json.RawMessage("null")
+	}
+	var buf [128]byte
+	head := append(append(append(buf[:0], `{"jsonrpc":"2.0","id":`...), id...), `,"result":{"output":`...)
+	h := x.w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(head) + len(output) + len(rpcOutputTail))}
+	x.w.WriteHeader(http.StatusOK)
+	_, _ = x.w.Write(head)
+	_, _ = x.w.Write(output)
+	_, _ = x.w.Write(rpcOutputTail)
+}
+
+// rpcOutputTail closes the result and the envelope writeRPCOutput opens.
+var rpcOutputTail = []byte("}}")
 
 // writeRPCBody writes a JSON-RPC answer: always HTTP 200, as the official runtime takes any other
 // status for a transport failure.

@@ -57,8 +57,8 @@ const maxKeptAnswers = 20000
 type keptAnswers struct {
 	mu     sync.RWMutex
 	inputs KeptInputs
-	// answers hold each answer as the Raw the handlers' callers take, boxed once when kept rather
-	// than at every request that sends it.
+	// answers hold each answer as the Raw (or, for /rest, the restAnswer) the handlers' callers
+	// take, boxed once when kept rather than at every request that sends it.
 	answers map[string]any
 }
 
@@ -72,7 +72,7 @@ func (k *keptAnswers) get(key []byte, in KeptInputs) (any, bool) {
 	return answer, ok
 }
 
-func (k *keptAnswers) put(key []byte, in KeptInputs, body Raw) {
+func (k *keptAnswers) put(key []byte, in KeptInputs, answer any) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	switch {
@@ -82,7 +82,7 @@ func (k *keptAnswers) put(key []byte, in KeptInputs, body Raw) {
 	default:
 		k.inputs, k.answers = in, make(map[string]any)
 	}
-	k.answers[string(key)] = body
+	k.answers[string(key)] = answer
 }
 
 // Keep declares that the answers of service's read operations names (service below
@@ -121,8 +121,9 @@ func (r *Registry) keep(mode keepMode, service string, names []string) {
 
 // answer runs op's handler for call, or sends the answer kept for the same request while the
 // store, the inventory and the identity directory are as they were when it was made. A REST call
-// passes no encode: the answer is the result as JSON. A JSON-RPC call passes the encoding of its
-// typed output, which is then what is kept, so neither protocol encodes a kept read again.
+// passes no encode: the answer is the result as JSON, kept in /rest's shape for a /rest call. A
+// JSON-RPC call passes the encoding of its typed output, which is then what is kept, so no
+// protocol encodes or wraps a kept read again.
 func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte, error)) (any, error) {
 	if op.keep == notKept || a.KeptInputs == nil {
 		result, err := a.runHandler(op, call)
@@ -157,8 +158,12 @@ func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	a.kept.put(key, in, body)
-	return Raw(body), nil
+	var answer any = Raw(body)
+	if call.Legacy {
+		answer = restShape(body)
+	}
+	a.kept.put(key, in, answer)
+	return answer, nil
 }
 
 // keptKey appends what identifies a kept answer: the operation, the protocol's shape (/rest wraps
