@@ -463,7 +463,7 @@ type Raw []byte
 
 // restAnswer is an answer already in the shape /rest sends, {"value": <answer>}. A kept read on
 // /rest keeps this form, so that sending it again copies nothing: wrapping a kept list of 100
-// namespaces (17 KB) at every request made it cost about a third more than the same list on /api.
+// namespaces (17 KB) at every request made it cost about 30 % more than the same list on /api.
 type restAnswer []byte
 
 // restShape is body as /rest sends it.
