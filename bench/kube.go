@@ -77,7 +77,7 @@ func kubernetesRows(bin, dir string, many int) ([]string, error) {
 		return rows, err
 	}
 	time.Sleep(5 * time.Second) // the controller manager starts its controllers; not a test
-	pid := w.cmd.Process.Pid
+	pid := w.pid()
 	apiRSS, kcmRSS := childMB(pid, "kube-apiserver", rssOf), childMB(pid, "kube-controller-manager", rssOf)
 	apiAnon, kcmAnon := childMB(pid, "kube-apiserver", anonOf), childMB(pid, "kube-controller-manager", anonOf)
 	rows = append(rows,
@@ -342,14 +342,12 @@ func vmServiceRows(c *http.Client, base, tok string, sup kubeapi.SupervisorInfo,
 	}
 	rows = append(rows, fmt.Sprintf("| %d VirtualMachines applied at once (16 clients) in one namespace → all powered on with addresses | %.1f s |", vmBatch, time.Since(began).Seconds()))
 	time.Sleep(5 * time.Second) // let the last status writes settle; not a test
-	cpu0 := cpuSeconds(pid)
+	cpu0, read0 := processCPU(pid)
 	time.Sleep(10 * time.Second)
-	rows = append(rows, fmt.Sprintf("| wcpd's CPU at rest with %d VirtualMachines (10 s) | %.1f %% of a core |", vmBatch+vmServiceSamples+1, (cpuSeconds(pid)-cpu0)*10))
+	atRest := "–" // not read
+	if cpu1, read1 := processCPU(pid); read0 && read1 {
+		atRest = fmt.Sprintf("%.1f %% of a core", (cpu1-cpu0).Seconds()*10)
+	}
+	rows = append(rows, fmt.Sprintf("| wcpd's CPU at rest with %d VirtualMachines (10 s) | %s |", vmBatch+vmServiceSamples+1, atRest))
 	return rows, nil
-}
-
-// cpuSeconds reads the CPU time process pid has used (user and system), 0 when it cannot.
-func cpuSeconds(pid int) float64 {
-	cpu, _ := processCPU(pid)
-	return cpu.Seconds()
 }

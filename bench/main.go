@@ -149,7 +149,7 @@ func (p *proc) pid() int {
 }
 
 // rssMB reads the process's resident set size.
-func (p *proc) rssMB() float64 { return rssOf(p.cmd.Process.Pid) }
+func (p *proc) rssMB() float64 { return rssOf(p.pid()) }
 
 // rssOf reads the resident set size of process pid, in MB.
 func rssOf(pid int) float64 { return statusMB(pid, "VmRSS:") }
@@ -597,7 +597,7 @@ func startWcpdLogging(logs *os.File, level, bin, dataDir string, extra ...string
 	if err == nil && len(wcpdExtraArgs) > 0 {
 		u := url.URL{Scheme: "https+insecure", Host: strings.TrimPrefix(p.url, "https://"), Path: "/debug/pprof/profile",
 			RawQuery: "seconds=5", User: url.UserPassword("administrator@vsphere.local", adminPassword)}
-		fmt.Fprintf(os.Stderr, "wcpd (pid %d) profiles: go tool pprof '%s'\n", p.cmd.Process.Pid, u.String())
+		fmt.Fprintf(os.Stderr, "wcpd (pid %d) profiles: go tool pprof '%s'\n", p.pid(), u.String())
 	}
 	return p, err
 }
@@ -1043,7 +1043,7 @@ func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rss, anon := w.rssMB(), anonOf(w.cmd.Process.Pid)
+	rss, anon := w.rssMB(), anonOf(w.pid())
 	w.stop()
 
 	w2, err := startWcpd(bin, dir)
@@ -1068,7 +1068,7 @@ func atSize(bin, dir string, namespaces, classes int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rss2, anon2 := w2.rssMB(), anonOf(w2.cmd.Process.Pid)
+	rss2, anon2 := w2.rssMB(), anonOf(w2.pid())
 	size := fmt.Sprintf("%d namespaces and %d VM classes", namespaces, classes)
 	return []string{
 		fmt.Sprintf("| wcpd, %s stored | %.0f ms |", size, ms(w2.ready)),

@@ -225,7 +225,7 @@ func podRows(bin, dir string) ([]string, error) {
 	sort.Slice(rest, func(i, j int) bool { return rest[i] < rest[j] })
 	rows = append(rows, fmt.Sprintf("| live analysis of the cluster with %d pod VMs (GET /api/wcpd/clusters/{cluster}/resources): the first after the pods were made / median and max of the next %d | %.0f ms / %.0f ms, %.0f ms |",
 		total, liveSamples, ms(first), ms(rest[len(rest)/2]), ms(rest[len(rest)-1])))
-	pid := w.cmd.Process.Pid
+	pid := w.pid()
 	rows = append(rows, fmt.Sprintf("| RSS (private) with %d pods: wcpd / kube-apiserver / kube-scheduler | %.0f (%.0f) MB / %.0f (%.0f) MB / %.0f (%.0f) MB |",
 		total, w.rssMB(), anonOf(pid), childMB(pid, "kube-apiserver", rssOf), childMB(pid, "kube-apiserver", anonOf),
 		childMB(pid, "kube-scheduler", rssOf), childMB(pid, "kube-scheduler", anonOf)))

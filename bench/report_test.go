@@ -65,6 +65,8 @@ func TestRateRatioIsTheMedianOfTheRoundsRatios(t *testing.T) {
 	}
 }
 
+// The p99 difference of two targets is the median of their rounds' differences, so one disturbed
+// round does not decide it; rounds that do not pair up fall back to the p99s over all rounds.
 func TestP99GapIsTheMedianOfTheRoundsGaps(t *testing.T) {
 	round := func(p99s ...time.Duration) result {
 		var parts []result

@@ -111,7 +111,7 @@ func runSoak(duration time.Duration, out string) error {
 	began := time.Now()
 	var samples []soakSample
 	read := func() {
-		pid := w.cmd.Process.Pid
+		pid := w.pid()
 		var db float64
 		if fi, err := os.Stat(filepath.Join(dataDir, "etcd", "member", "snap", "db")); err == nil {
 			db = float64(fi.Size()) / 1e6

@@ -409,7 +409,7 @@ func TestSessionsKeepWhoOpenedThemAsOthersExpire(t *testing.T) {
 // session.
 func TestSessionIdsNameTheirSlotAndSecret(t *testing.T) {
 	t.Parallel()
-	s := NewSessions(clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)), 30*time.Minute)
+	_, s, _ := adminSessionTable()
 	a := s.Create(auth.Principal{Name: "a", Domain: "vsphere.local"})
 	b := s.Create(auth.Principal{Name: "b", Domain: "vsphere.local"})
 	parts := func(id string) (sessionSecret, uint32) {
