@@ -91,8 +91,16 @@ func TestTaggingAndLibrariesOnAPI(t *testing.T) {
 	}
 	r = env.Do("POST", "/api/content/library/item/update-session/"+session+"/file", token,
 		map[string]any{"name": "notes.txt", "source_type": "PUSH", "size": 5})
-	if r.Status != 200 {
+	var added struct {
+		UploadEndpoint struct{ URI string } `json:"upload_endpoint"`
+	}
+	if r.Status != 200 || json.Unmarshal(r.Body, &added) != nil {
 		t.Fatalf("file add: %d %s", r.Status, r.Body)
+	}
+	// The file goes to wcpd, where the client sent the request: not to the inventory's own
+	// listener, nor to a made-up host.
+	if uri := added.UploadEndpoint.URI; !strings.HasPrefix(uri, env.URL+"/rest/com/vmware/cis/data/") {
+		t.Fatalf("upload endpoint %q, want one under %s", uri, env.URL)
 	}
 	env.Do("GET", "/api/content/library/item/update-session/"+session+"/file/notes.txt", token, nil).JSON(t, &got)
 	if got["name"] != "notes.txt" || got["source_type"] != "PUSH" {

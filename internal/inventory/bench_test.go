@@ -69,3 +69,20 @@ func BenchmarkSOAPChange(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStoragePolicies measures the storage policy list that namespace and Supervisor checks
+// and the policy list read at every request, while no policy changes (read once through PBM, then
+// kept until one does).
+func BenchmarkStoragePolicies(b *testing.B) {
+	ctx := context.Background()
+	inv, err := inventory.Start(ctx, inventory.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inv.Close()
+	for b.Loop() {
+		if _, err := inv.StoragePolicies(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

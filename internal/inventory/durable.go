@@ -875,6 +875,7 @@ func (p *vapiProxy) restore(entries map[string][]byte) error {
 	}
 	locker.Lock()
 	defer locker.Unlock()
+	defer p.generation.Add(1) // the state changes in place, under the lock
 	for _, name := range vapiState {
 		f := h.FieldByName(name)
 		switch f.Kind() {
@@ -959,6 +960,7 @@ func (m *profileManager) restore(entries map[string][]byte) error {
 	}
 	m.mu.Lock()
 	m.profiles = profiles
+	m.generation.Add(1)
 	m.mu.Unlock()
 	return nil
 }

@@ -104,6 +104,8 @@ type Inventory struct {
 	changes    changeLog
 	// clusters keeps what Clusters read until the inventory changes.
 	clusters keptClusters
+	// policies keeps what StoragePolicies read until the policies change.
+	policies atomic.Pointer[keptPolicies]
 	// treeSizes holds, per root pool, how many pools and VMs ReadPoolTree last found below it.
 	treeSizes sync.Map // string -> [2]int
 

@@ -160,6 +160,7 @@ func (p *vapiProxy) rekeyLibrary(from, to, serverGUID string) error {
 	}
 	locker.Lock()
 	defer locker.Unlock()
+	defer p.generation.Add(1) // the state changes in place, under the lock
 	entry := libs.MapIndex(reflect.ValueOf(from))
 	if !entry.IsValid() {
 		return fmt.Errorf("library %s not in the simulator", from)
@@ -185,6 +186,7 @@ func (p *vapiProxy) rekeyItem(libraryID, from, to string) error {
 	}
 	locker.Lock()
 	defer locker.Unlock()
+	defer p.generation.Add(1) // the state changes in place, under the lock
 	entry := libs.MapIndex(reflect.ValueOf(libraryID))
 	if !entry.IsValid() {
 		return fmt.Errorf("library %s not in the simulator", libraryID)

@@ -377,8 +377,15 @@ func (inv *Inventory) DistributedSwitches(ctx context.Context) ([]DistributedSwi
 }
 
 // StoragePolicies lists the storage (requirement) policies in the order
-// PBM returns them.
+// PBM returns them. Reading them through PBM takes several SOAP calls (about
+// a millisecond), and namespace and Supervisor checks ask for them on every
+// request, so the list read is kept until the policies change
+// (PolicyGeneration).
 func (inv *Inventory) StoragePolicies(ctx context.Context) ([]StoragePolicy, error) {
+	gen := inv.PolicyGeneration() // before reading: a change after it is seen by the next call
+	if k := inv.policies.Load(); k != nil && k.generation == gen {
+		return slices.Clone(k.list), nil
+	}
 	var profiles []pbmtypes.BasePbmProfile
 	err := inv.withPBM(ctx, func(c *pbm.Client) error {
 		m, err := c.ProfileMap(ctx)
@@ -399,8 +406,20 @@ func (inv *Inventory) StoragePolicies(ctx context.Context) ([]StoragePolicy, err
 		}
 		out = append(out, sp)
 	}
-	return out, nil
+	inv.policies.Store(&keptPolicies{generation: gen, list: out})
+	return slices.Clone(out), nil
 }
+
+// keptPolicies is a list StoragePolicies read, with the PBM generation read before it.
+type keptPolicies struct {
+	generation uint64
+	list       []StoragePolicy
+}
+
+// PolicyGeneration counts the changes made to the storage policies. Two equal readings mean that
+// no policy was created, changed or removed between them; a change moves it before the PBM call
+// that made it answers.
+func (inv *Inventory) PolicyGeneration() uint64 { return inv.pbm.generation.Load() }
 
 // StoragePolicy returns the policy with the given PBM profile id; the error
 // wraps ErrNotFound if there is none.

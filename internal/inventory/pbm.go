@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -113,12 +114,16 @@ type profileManager struct {
 	iofilters map[string][]types.PbmIofilterInfo
 	// changed, when set, hears of every change to profiles (the durable inventory).
 	changed func()
+	// generation counts the changes to profiles (Inventory.PolicyGeneration): it moves under mu
+	// with every write and restore, before the method that changed them answers.
+	generation atomic.Uint64
 }
 
 // write changes the profiles under mu, then announces the change.
 func (m *profileManager) write(fn func()) {
 	m.mu.Lock()
 	fn()
+	m.generation.Add(1)
 	m.mu.Unlock()
 	if m.changed != nil {
 		m.changed()

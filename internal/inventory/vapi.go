@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // vapiSessionHeader carries a vAPI session id; the simulator also reads a
@@ -35,6 +36,13 @@ var vapiPrefixes = []string{
 // VAPIHandler; wcpd routes everything else under /api and /rest itself.
 func (inv *Inventory) VAPIPrefixes() []string { return append([]string(nil), vapiPrefixes...) }
 
+// VAPIGeneration counts the requests that may have changed what the simulator's vAPI services hold
+// (tag categories, tags, libraries and their items): two equal readings mean that none of them
+// was served in between. A request moves it before its answer leaves. What the simulator changes
+// on its own (a library item's files arriving from a URL after an update session completed) does
+// not move it.
+func (inv *Inventory) VAPIGeneration() uint64 { return inv.vapi.generation.Load() }
+
 // VAPIHandler serves the simulator's vAPI services for requests wcpd has
 // already authenticated. Whatever vmware-api-session-id header or cookie
 // the request carries is replaced by the inventory's own session with the
@@ -57,6 +65,11 @@ type vapiProxy struct {
 	// something is announced, and its answer waits until the change is in the store.
 	changed func()
 	sync    func(context.Context) error
+
+	// generation counts the requests that may have changed the simulator's vAPI state
+	// (Inventory.VAPIGeneration): one moves it once the simulator has served it, before its
+	// answer leaves; so does replacing the state in place (restore, a library's or item's new id).
+	generation atomic.Uint64
 }
 
 // errNotSaved wraps a failure to save a change that was made.
@@ -189,10 +202,13 @@ func (p *vapiProxy) serve(r *http.Request) (*bufferedResponse, error) {
 		}
 		res = attempt(session)
 	}
-	if p.changed != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		p.changed()
-		if err := p.sync(r.Context()); err != nil {
-			return nil, fmt.Errorf("%w: %w", errNotSaved, err)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		p.generation.Add(1)
+		if p.changed != nil {
+			p.changed()
+			if err := p.sync(r.Context()); err != nil {
+				return nil, fmt.Errorf("%w: %w", errNotSaved, err)
+			}
 		}
 	}
 	return res, nil

@@ -2,7 +2,6 @@ package inventoryapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -26,6 +25,25 @@ import (
 
 // gatewayServices are the service id prefixes the gateway serves.
 var gatewayServices = []string{"com.vmware.cis.tagging.", "com.vmware.content.library", "com.vmware.content.local_library", "com.vmware.content.subscribed_library"}
+
+// keptGatewayReads are the gateway's reads whose answers change only with a request the
+// simulator's REST services serve (tag categories and tags, and the ids of libraries, of their
+// items and of their subscribers), so the API keeps them while inventory.VAPIGeneration stays.
+// The others are not kept: a library's get carries its items with their files, an item's reads
+// its files and storage, and the simulator fills those in on its own when an update session pulls
+// a file from a URL after the request that completed the session; the sessions themselves expire
+// with the clock; and a subscription's get is a POST on /rest, which moves the count itself.
+var keptGatewayReads = map[string]bool{
+	"com.vmware.cis.tagging.category.get":           true,
+	"com.vmware.cis.tagging.category.list":          true,
+	"com.vmware.cis.tagging.tag.get":                true,
+	"com.vmware.cis.tagging.tag.list":               true,
+	"com.vmware.content.library.list":               true,
+	"com.vmware.content.local_library.list":         true,
+	"com.vmware.content.subscribed_library.list":    true,
+	"com.vmware.content.library.item.list":          true,
+	"com.vmware.content.library.subscriptions.list": true,
+}
 
 // crud are the operations the legacy protocol binds by method alone.
 var crud = map[string]string{"create": http.MethodPost, "list": http.MethodGet, "get": http.MethodGet, "update": http.MethodPatch, "delete": http.MethodDelete}
@@ -78,6 +96,11 @@ func (f *Family) registerGateway(r *vapi.Registry) {
 		}
 		g := g
 		r.Extend(b, func(c *vapi.Call) (any, error) { return f.transcode(c, g) }, false)
+		if keptGatewayReads[b.ID()] {
+			r.KeepVersioned(b.Service, b.Name, func() vapi.KeptVersion {
+				return vapi.KeptVersion{f.deps.Inventory.VAPIGeneration()}
+			})
+		}
 	}
 }
 
@@ -196,7 +219,7 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 	if len(body) > 0 {
 		reqBody, _ = json.Marshal(body)
 	}
-	status, answer := f.sendLegacy(c.Ctx, method, target, reqBody)
+	status, answer := f.sendLegacy(c, method, target, reqBody)
 	if status/100 != 2 {
 		return nil, legacyError(status, answer, g, id)
 	}
@@ -211,8 +234,9 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 	if g.op.Output == "void" {
 		return nil, nil
 	}
-	if len(wrapped.Value) == 0 {
-		// The inventory leaves an empty list out of its answer.
+	if len(wrapped.Value) == 0 || string(wrapped.Value) == "null" {
+		// The inventory leaves an empty list out of its answer, or answers it as null (the tag
+		// categories of an inventory that has none).
 		if t, err := idl.Default().Type(g.op.Output); err == nil && (t.Kind == idl.KindList || t.Kind == idl.KindSet) {
 			return vapi.Raw("[]"), nil
 		}
@@ -220,9 +244,14 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 	return vapi.Raw(wrapped.Value), nil
 }
 
-// sendLegacy sends a /rest request to the inventory's vAPI handler in process.
-func (f *Family) sendLegacy(ctx context.Context, method, target string, body []byte) (int, []byte) {
-	req := httptest.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+// sendLegacy sends the /rest request for c to the inventory's vAPI handler in process.
+func (f *Family) sendLegacy(c *vapi.Call, method, target string, body []byte) (int, []byte) {
+	req := httptest.NewRequestWithContext(c.Ctx, method, target, bytes.NewReader(body))
+	if in := c.Request; in != nil {
+		// The inventory writes the URLs it hands out (an update session's upload endpoints, a
+		// download session's files) for the scheme and host the request came to, as on /rest.
+		req.Host, req.TLS = in.Host, in.TLS
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

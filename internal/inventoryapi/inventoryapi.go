@@ -66,14 +66,18 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Handle("VM", "unregister", f.vmUnregister)
 	f.registerGateway(r)
 	// These reads answer from the inventory's SOAP side alone, which counts its every change, so the
-	// API keeps their answers. Storage policies (the PBM endpoint) and the gateway's tagging and
-	// content operations (the simulator's REST services) change outside that count: not kept.
+	// API keeps their answers. Storage policies live in the PBM endpoint, which counts its own
+	// changes; the gateway keeps some of its reads by the count of the requests the simulator's
+	// REST services served (gateway.go).
 	for _, service := range []string{"cluster", "datacenter", "datastore", "resource_pool", "VM"} {
 		r.Keep(service, "get", "list")
 	}
 	r.Keep("folder", "list")
 	r.Keep("host", "list")
 	r.Keep("network", "list")
+	r.KeepVersioned("storage.policies", "list", func() vapi.KeptVersion {
+		return vapi.KeptVersion{f.deps.Inventory.PolicyGeneration()}
+	})
 }
 
 // Start has nothing to start: every answer is read from the inventory when asked.
