@@ -86,3 +86,20 @@ func BenchmarkStoragePolicies(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkContentLibraries measures the content libraries with their items, as namespace and
+// Supervisor checks and the realisation of namespaces in Kubernetes read them, while nothing in
+// them changes.
+func BenchmarkContentLibraries(b *testing.B) {
+	ctx := context.Background()
+	inv, err := inventory.Start(ctx, inventory.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inv.Close()
+	for b.Loop() {
+		if _, err := inv.ContentLibraries(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -285,6 +285,10 @@ func TestLookupsSeeChangesMadeWithGovc(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	s := startTestServer(t, inventory.Config{})
+	// Read before the changes: a list kept from here must not be what answers after them.
+	if libraries, err := s.inv.ContentLibraries(ctx); err != nil || len(libraries) != 2 {
+		t.Fatalf("libraries before library.create = %+v, %v", libraries, err)
+	}
 
 	s.mustGovc(t, "cluster.create", "-dc", "Datacenter", "Cluster-New")
 	s.mustGovc(t, "host.maintenance.enter", "/Datacenter/host/Cluster-A/esx-01.wcpd.local")
@@ -332,8 +336,12 @@ func TestContentLibraryItemsAreUsable(t *testing.T) {
 	if err := os.WriteFile(ovf, []byte(tinyOVF), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	const images = "8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"
+	if lib, err := s.inv.ContentLibrary(ctx, images); err != nil || lib.ItemCount != 3 {
+		t.Fatalf("library before import = %+v, %v", lib, err)
+	}
 	s.mustGovc(t, "library.import", "wcpd-vm-images", ovf)
-	lib, err := s.inv.ContentLibrary(ctx, "8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01")
+	lib, err := s.inv.ContentLibrary(ctx, images)
 	if err != nil {
 		t.Fatal(err)
 	}

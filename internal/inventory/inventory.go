@@ -104,8 +104,10 @@ type Inventory struct {
 	changes    changeLog
 	// clusters keeps what Clusters read until the inventory changes.
 	clusters keptClusters
-	// policies keeps what StoragePolicies read until the policies change.
-	policies atomic.Pointer[keptPolicies]
+	// policies keeps what StoragePolicies read until the policies change, libraries what
+	// ContentLibraries read until a request to the vAPI services may have changed them.
+	policies  atomic.Pointer[keptPolicies]
+	libraries atomic.Pointer[keptLibraries]
 	// treeSizes holds, per root pool, how many pools and VMs ReadPoolTree last found below it.
 	treeSizes sync.Map // string -> [2]int
 

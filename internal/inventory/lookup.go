@@ -457,8 +457,46 @@ func (inv *Inventory) withPBM(ctx context.Context, f func(*pbm.Client) error) er
 	return run()
 }
 
-// ContentLibraries lists every content library with its items, ordered by name.
+// ContentLibraries lists every content library with its items, ordered by name. Reading them
+// takes a request to the simulator's vAPI services for every library and item (about 0.2 ms for
+// the default inventory's two libraries and seven items), and namespace and Supervisor checks
+// and every realisation of a namespace in Kubernetes ask for them, so what was read is kept until
+// a request may have changed them (VAPIGeneration). Items change on their own only in their
+// files, which this does not show.
 func (inv *Inventory) ContentLibraries(ctx context.Context) ([]ContentLibrary, error) {
+	libs, err := inv.contentLibraries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ContentLibrary, len(libs))
+	for i, l := range libs {
+		out[i] = l.clone()
+	}
+	return out, nil
+}
+
+// ContentLibrary returns the library with the given id; the error wraps
+// ErrNotFound if there is none.
+func (inv *Inventory) ContentLibrary(ctx context.Context, id string) (ContentLibrary, error) {
+	libs, err := inv.contentLibraries(ctx)
+	if err != nil {
+		return ContentLibrary{}, err
+	}
+	for _, l := range libs {
+		if l.ID == id {
+			return l.clone(), nil
+		}
+	}
+	return ContentLibrary{}, fmt.Errorf("content library %q: %w", id, ErrNotFound)
+}
+
+// contentLibraries is the kept list of ContentLibraries, read again once VAPIGeneration moved. Its
+// callers copy what they hand out.
+func (inv *Inventory) contentLibraries(ctx context.Context) ([]ContentLibrary, error) {
+	gen := inv.VAPIGeneration() // before reading: a change after it is seen by the next call
+	if k := inv.libraries.Load(); k != nil && k.generation == gen {
+		return k.list, nil
+	}
 	m := library.NewManager(inv.rest)
 	libs, err := m.GetLibraries(ctx)
 	if err != nil {
@@ -473,25 +511,19 @@ func (inv *Inventory) ContentLibraries(ctx context.Context) ([]ContentLibrary, e
 		out = append(out, cl)
 	}
 	slices.SortFunc(out, func(a, b ContentLibrary) int { return cmp.Compare(a.Name, b.Name) })
+	inv.libraries.Store(&keptLibraries{generation: gen, list: out})
 	return out, nil
 }
 
-// ContentLibrary returns the library with the given id; the error wraps
-// ErrNotFound if there is none.
-func (inv *Inventory) ContentLibrary(ctx context.Context, id string) (ContentLibrary, error) {
-	m := library.NewManager(inv.rest)
-	ids, err := m.ListLibraries(ctx)
-	if err != nil {
-		return ContentLibrary{}, fmt.Errorf("reading content libraries: %w", err)
-	}
-	if !slices.Contains(ids, id) {
-		return ContentLibrary{}, fmt.Errorf("content library %q: %w", id, ErrNotFound)
-	}
-	l, err := m.GetLibraryByID(ctx, id)
-	if err != nil {
-		return ContentLibrary{}, fmt.Errorf("reading content library %s: %w", id, err)
-	}
-	return libraryFrom(ctx, m, *l)
+// keptLibraries is a list contentLibraries read, with the vAPI generation read before it.
+type keptLibraries struct {
+	generation uint64
+	list       []ContentLibrary
+}
+
+func (l ContentLibrary) clone() ContentLibrary {
+	l.Items = slices.Clone(l.Items)
+	return l
 }
 
 func libraryFrom(ctx context.Context, m *library.Manager, l library.Library) (ContentLibrary, error) {
