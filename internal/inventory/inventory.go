@@ -102,12 +102,12 @@ type Inventory struct {
 	generation atomic.Uint64
 	topology   atomic.Uint64
 	changes    changeLog
-	// clusters keeps what Clusters read until the inventory changes.
-	clusters keptClusters
-	// policies keeps what StoragePolicies read until the policies change, libraries what
-	// ContentLibraries read until a request to the vAPI services may have changed them.
-	policies  atomic.Pointer[keptPolicies]
-	libraries atomic.Pointer[keptLibraries]
+	// clusters keeps what Clusters read until the topology changes, policies what StoragePolicies
+	// read until the policies change, libraries what ContentLibraries read until a request to the
+	// vAPI services may have changed them.
+	clusters  keptList[Cluster]
+	policies  keptList[StoragePolicy]
+	libraries keptList[ContentLibrary]
 	// treeSizes holds, per root pool, how many pools and VMs ReadPoolTree last found below it.
 	treeSizes sync.Map // string -> [2]int
 

@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
+	"sync/atomic"
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/pbm"
@@ -136,31 +136,36 @@ func retrieve(ctx context.Context, c *vim25.Client, kinds []string, props []stri
 	return v.Retrieve(ctx, kinds, props, dst)
 }
 
-// keptClusters is what Clusters last read, with the topology generation before it was read.
-type keptClusters struct {
-	mu         sync.Mutex
-	read       bool
+// keptList is a list read from the inventory, kept with the count of changes read before reading
+// it, and answered again while the count has not moved. Its list is never handed out: callers copy
+// what they return.
+type keptList[T any] struct{ at atomic.Pointer[keptListAt[T]] }
+
+type keptListAt[T any] struct {
 	generation uint64
-	clusters   []Cluster // never handed out: callers get copies
+	list       []T
+}
+
+// get is the list kept at generation (read before read is called: a change after it moves the
+// count, and the next get reads again), or what read returns, then kept.
+func (k *keptList[T]) get(generation uint64, read func() ([]T, error)) ([]T, error) {
+	if at := k.at.Load(); at != nil && at.generation == generation {
+		return at.list, nil
+	}
+	list, err := read()
+	if err != nil {
+		return nil, err
+	}
+	k.at.Store(&keptListAt[T]{generation: generation, list: list})
+	return list, nil
 }
 
 // Clusters lists every cluster, ordered by name.
 func (inv *Inventory) Clusters(ctx context.Context) ([]Cluster, error) {
-	generation := inv.TopologyGeneration()
-	k := &inv.clusters
-	k.mu.Lock()
-	if k.read && k.generation == generation {
-		defer k.mu.Unlock()
-		return cloneClusters(k.clusters), nil
-	}
-	k.mu.Unlock()
-	clusters, err := inv.readClusters(ctx)
+	clusters, err := inv.clusters.get(inv.TopologyGeneration(), func() ([]Cluster, error) { return inv.readClusters(ctx) })
 	if err != nil {
 		return nil, err
 	}
-	k.mu.Lock()
-	k.read, k.generation, k.clusters = true, generation, clusters
-	k.mu.Unlock()
 	return cloneClusters(clusters), nil
 }
 
@@ -382,10 +387,12 @@ func (inv *Inventory) DistributedSwitches(ctx context.Context) ([]DistributedSwi
 // request, so the list read is kept until the policies change
 // (PolicyGeneration).
 func (inv *Inventory) StoragePolicies(ctx context.Context) ([]StoragePolicy, error) {
-	gen := inv.PolicyGeneration() // before reading: a change after it is seen by the next call
-	if k := inv.policies.Load(); k != nil && k.generation == gen {
-		return slices.Clone(k.list), nil
-	}
+	policies, err := inv.policies.get(inv.PolicyGeneration(), func() ([]StoragePolicy, error) { return inv.readStoragePolicies(ctx) })
+	return slices.Clone(policies), err
+}
+
+// readStoragePolicies reads StoragePolicies' answer through PBM.
+func (inv *Inventory) readStoragePolicies(ctx context.Context) ([]StoragePolicy, error) {
 	var profiles []pbmtypes.BasePbmProfile
 	err := inv.withPBM(ctx, func(c *pbm.Client) error {
 		m, err := c.ProfileMap(ctx)
@@ -406,14 +413,7 @@ func (inv *Inventory) StoragePolicies(ctx context.Context) ([]StoragePolicy, err
 		}
 		out = append(out, sp)
 	}
-	inv.policies.Store(&keptPolicies{generation: gen, list: out})
-	return slices.Clone(out), nil
-}
-
-// keptPolicies is a list StoragePolicies read, with the PBM generation read before it.
-type keptPolicies struct {
-	generation uint64
-	list       []StoragePolicy
+	return out, nil
 }
 
 // PolicyGeneration counts the changes made to the storage policies. Two equal readings mean that
@@ -490,37 +490,28 @@ func (inv *Inventory) ContentLibrary(ctx context.Context, id string) (ContentLib
 	return ContentLibrary{}, fmt.Errorf("content library %q: %w", id, ErrNotFound)
 }
 
-// contentLibraries is the kept list of ContentLibraries, read again once VAPIGeneration moved. Its
-// callers copy what they hand out.
+// contentLibraries is the kept list of ContentLibraries, read again once VAPIGeneration moved.
 func (inv *Inventory) contentLibraries(ctx context.Context) ([]ContentLibrary, error) {
-	gen := inv.VAPIGeneration() // before reading: a change after it is seen by the next call
-	if k := inv.libraries.Load(); k != nil && k.generation == gen {
-		return k.list, nil
-	}
-	m := library.NewManager(inv.rest)
-	libs, err := m.GetLibraries(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading content libraries: %w", err)
-	}
-	out := make([]ContentLibrary, 0, len(libs))
-	for _, l := range libs {
-		cl, err := libraryFrom(ctx, m, l)
+	return inv.libraries.get(inv.VAPIGeneration(), func() ([]ContentLibrary, error) {
+		m := library.NewManager(inv.rest)
+		libs, err := m.GetLibraries(ctx)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("reading content libraries: %w", err)
 		}
-		out = append(out, cl)
-	}
-	slices.SortFunc(out, func(a, b ContentLibrary) int { return cmp.Compare(a.Name, b.Name) })
-	inv.libraries.Store(&keptLibraries{generation: gen, list: out})
-	return out, nil
+		out := make([]ContentLibrary, 0, len(libs))
+		for _, l := range libs {
+			cl, err := libraryFrom(ctx, m, l)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, cl)
+		}
+		slices.SortFunc(out, func(a, b ContentLibrary) int { return cmp.Compare(a.Name, b.Name) })
+		return out, nil
+	})
 }
 
-// keptLibraries is a list contentLibraries read, with the vAPI generation read before it.
-type keptLibraries struct {
-	generation uint64
-	list       []ContentLibrary
-}
-
+// clone copies l, so that callers may change what they get.
 func (l ContentLibrary) clone() ContentLibrary {
 	l.Items = slices.Clone(l.Items)
 	return l
