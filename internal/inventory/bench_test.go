@@ -70,36 +70,30 @@ func BenchmarkSOAPChange(b *testing.B) {
 	}
 }
 
-// BenchmarkStoragePolicies measures the storage policy list that namespace and Supervisor checks
-// and the policy list read at every request, while no policy changes (read once through PBM, then
-// kept until one does).
-func BenchmarkStoragePolicies(b *testing.B) {
+// BenchmarkKeptLookups measures the lookups that namespace, Supervisor, VM class and VM checks and
+// the realisation of namespaces in Kubernetes make on every request, while nothing they read
+// changes: the storage policies (read once through PBM) and the content libraries with their items
+// (read once through the vAPI services), each kept until a change.
+func BenchmarkKeptLookups(b *testing.B) {
 	ctx := context.Background()
 	inv, err := inventory.Start(ctx, inventory.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer inv.Close()
-	for b.Loop() {
-		if _, err := inv.StoragePolicies(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkContentLibraries measures the content libraries with their items, as namespace and
-// Supervisor checks and the realisation of namespaces in Kubernetes read them, while nothing in
-// them changes.
-func BenchmarkContentLibraries(b *testing.B) {
-	ctx := context.Background()
-	inv, err := inventory.Start(ctx, inventory.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer inv.Close()
-	for b.Loop() {
-		if _, err := inv.ContentLibraries(ctx); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name   string
+		lookup func() error
+	}{
+		{"storage policies", func() error { _, err := inv.StoragePolicies(ctx); return err }},
+		{"content libraries", func() error { _, err := inv.ContentLibraries(ctx); return err }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := bc.lookup(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
