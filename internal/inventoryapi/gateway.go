@@ -74,6 +74,7 @@ func gatewayOperations() []gatewayOperation {
 
 // registerGateway declares and handles the gateway's operations.
 func (f *Family) registerGateway(r *vapi.Registry) {
+	vapiVersion := func() vapi.KeptVersion { return vapi.KeptVersion{f.deps.Inventory.VAPIGeneration()} }
 	for _, g := range gatewayOperations() {
 		b := vapi.Binding{Service: g.service, Name: g.op.Name, Method: g.op.HTTP, Path: g.op.URL,
 			Action: g.op.Dispatch["action"], Body: g.op.Body, Status: http.StatusOK,
@@ -97,9 +98,7 @@ func (f *Family) registerGateway(r *vapi.Registry) {
 		g := g
 		r.Extend(b, func(c *vapi.Call) (any, error) { return f.transcode(c, g) }, false)
 		if keptGatewayReads[b.ID()] {
-			r.KeepVersioned(b.Service, b.Name, func() vapi.KeptVersion {
-				return vapi.KeptVersion{f.deps.Inventory.VAPIGeneration()}
-			})
+			r.KeepVersioned(b.Service, b.Name, vapiVersion)
 		}
 	}
 }

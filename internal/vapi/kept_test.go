@@ -140,7 +140,6 @@ func BenchmarkKeptRead(b *testing.B) {
 		logged bool
 		prefix string
 	}{{"without log line", false, "/api"}, {"with log line", true, "/api"}, {"on /rest, without log line", false, "/rest"}} {
-		logged := bc.logged
 		b.Run(bc.name, func(b *testing.B) {
 			reg := NewRegistry()
 			reg.Handle("namespace_management.clusters", "get", func(c *Call) (any, error) {
@@ -148,7 +147,7 @@ func BenchmarkKeptRead(b *testing.B) {
 			})
 			reg.Keep("namespace_management.clusters", "get")
 			logger := slog.New(slog.DiscardHandler)
-			if logged {
+			if bc.logged {
 				sink := logsink.New(io.Discard)
 				defer sink.Close()
 				logger = slog.New(logsink.NewTextHandler(sink, nil))
