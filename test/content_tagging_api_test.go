@@ -106,10 +106,26 @@ func TestTaggingAndLibrariesOnAPI(t *testing.T) {
 	if got["name"] != "notes.txt" || got["source_type"] != "PUSH" {
 		t.Fatalf("file get: %v", got)
 	}
+	// A list names its session in the /api path, and /rest takes it in the query string.
+	var files []struct{ Name string }
+	if env.Do("GET", "/api/content/library/item/update-session/"+session+"/file", token, nil).JSON(t, &files); len(files) != 1 || files[0].Name != "notes.txt" {
+		t.Fatalf("the update session's files: %+v", files)
+	}
 	if r := env.Do("DELETE", "/api/content/library/item/update-session/"+session+"/file/notes.txt", token, nil); r.Status != 204 {
 		t.Fatalf("file remove: %d %s", r.Status, r.Body)
 	}
 	expectError(t, env.Do("GET", "/api/content/library/item/update-session/"+session+"/file/notes.txt", token, nil), 404, "NOT_FOUND")
+
+	// A download session's files, listed the same way.
+	r = env.Do("POST", "/api/content/library/item/download-session", token, map[string]any{"library_item_id": items[0]})
+	var download string
+	if r.Status != 201 || json.Unmarshal(r.Body, &download) != nil {
+		t.Fatalf("download session: %d %s", r.Status, r.Body)
+	}
+	files = nil
+	if env.Do("GET", "/api/content/library/item/download-session/"+download+"/file", token, nil).JSON(t, &files); len(files) == 0 {
+		t.Fatalf("the download session of %s lists no files", items[0])
+	}
 
 	// Errors come back typed, naming what is missing.
 	expectError(t, env.Do("GET", "/api/cis/tagging/tag/urn:vmomi:InventoryServiceTag:nope:GLOBAL", token, nil), 404, "NOT_FOUND", "nope")

@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -12,12 +13,12 @@ import (
 	"github.com/wcpd/wcpd/internal/servertest"
 )
 
-// TestKeptNeighbourReadsFollowTheirChanges: the storage policy list and the gateway's tagging and
-// library lists are kept (issue 16: they were read through PBM's SOAP calls and the simulator's
-// /rest handler at every request), and still answer a change at the first read after it, whoever
-// made it: govc through PBM, govmomi's clients on /rest, or /api. Each list is read before every
-// change, so that the read after it would find a kept answer to send if the change had not
-// dropped it.
+// TestKeptNeighbourReadsFollowTheirChanges: the storage policy list and the tagging and library
+// lists are kept, on /api and on /rest (issue 16: they were read through PBM's SOAP calls and the
+// simulator's /rest handler at every request), and still answer a change at the first read after
+// it, whoever made it: govc through PBM, govmomi's clients on /rest, or /api. Each list is read
+// before every change, so that the read after it would find a kept answer to send if the change
+// had not dropped it.
 func TestKeptNeighbourReadsFollowTheirChanges(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
@@ -32,6 +33,26 @@ func TestKeptNeighbourReadsFollowTheirChanges(t *testing.T) {
 		var out []string
 		r.JSON(t, &out)
 		return out
+	}
+	// restList is list on /rest, which wraps the answer ({"value": [...]}).
+	restList := func(path string) []string {
+		t.Helper()
+		r := env.Do("GET", path, token, nil)
+		var out struct{ Value []string }
+		if r.Status != 200 || json.Unmarshal(r.Body, &out) != nil {
+			t.Fatalf("GET %s: %d %s, want a list in /rest's shape", path, r.Status, r.Body)
+		}
+		return out.Value
+	}
+	bothLists := func(api, rest string) []string {
+		t.Helper()
+		got, onREST := list(api), restList(rest)
+		slices.Sort(got) // the simulator lists from a map, in no particular order
+		slices.Sort(onREST)
+		if !slices.Equal(got, onREST) {
+			t.Fatalf("%s lists %v, %s lists %v", api, got, rest, onREST)
+		}
+		return got
 	}
 	policyNames := func() []string {
 		t.Helper()
@@ -58,7 +79,10 @@ func TestKeptNeighbourReadsFollowTheirChanges(t *testing.T) {
 	}
 
 	// Tag categories: an inventory without any lists none, as an empty list.
-	if got := list("/api/cis/tagging/category"); len(got) != 0 {
+	categories := func() []string {
+		return bothLists("/api/cis/tagging/category", "/rest/com/vmware/cis/tagging/category")
+	}
+	if got := categories(); len(got) != 0 {
 		t.Fatalf("categories of a fresh inventory: %v", got)
 	}
 	tm := tags.NewManager(env.REST(ctx, servertest.Admin, servertest.AdminPassword))
@@ -66,13 +90,18 @@ func TestKeptNeighbourReadsFollowTheirChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := list("/api/cis/tagging/category"); !slices.Equal(got, []string{category}) {
+	if got := categories(); !slices.Equal(got, []string{category}) {
 		t.Fatalf("categories after govmomi made one: %v", got)
 	}
 	name := func() string {
 		t.Helper()
 		var c struct{ Name string }
+		var onREST struct{ Value struct{ Name string } }
 		env.Do("GET", "/api/cis/tagging/category/"+category, token, nil).JSON(t, &c)
+		env.Do("GET", "/rest/com/vmware/cis/tagging/category/id:"+category, token, nil).JSON(t, &onREST)
+		if c.Name != onREST.Value.Name {
+			t.Fatalf("the category is %q on /api, %q on /rest", c.Name, onREST.Value.Name)
+		}
 		return c.Name
 	}
 	if got := name(); got != "kept" {
@@ -84,23 +113,32 @@ func TestKeptNeighbourReadsFollowTheirChanges(t *testing.T) {
 	if got := name(); got != "renamed" {
 		t.Fatalf("category name after the update on /api %q, want renamed", got)
 	}
+	tagList := func() []string { return bothLists("/api/cis/tagging/tag", "/rest/com/vmware/cis/tagging/tag") }
+	if got := tagList(); len(got) != 0 {
+		t.Fatalf("tags of a fresh inventory: %v", got)
+	}
 	tag, err := tm.CreateTag(ctx, &tags.Tag{Name: "t1", CategoryID: category})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := list("/api/cis/tagging/tag"); !slices.Equal(got, []string{tag}) {
+	if got := tagList(); !slices.Equal(got, []string{tag}) {
 		t.Fatalf("tags after govmomi made one: %v", got)
 	}
 	if err := tm.DeleteCategory(ctx, &tags.Category{ID: category}); err != nil {
 		t.Fatal(err)
 	}
-	if got := list("/api/cis/tagging/category"); len(got) != 0 {
+	if got := categories(); len(got) != 0 {
 		t.Fatalf("categories after govmomi removed the only one: %v", got)
 	}
 	expectError(t, env.Do("GET", "/api/cis/tagging/category/"+category, token, nil), 404, "NOT_FOUND")
 
-	// Libraries and their items, made and removed with govmomi's library client on /rest.
-	libraries, local := list("/api/content/library"), list("/api/content/local-library")
+	// Libraries, their items and their subscribers, made and removed with govmomi's library client
+	// on /rest and on /api.
+	libraryList := func() []string { return bothLists("/api/content/library", "/rest/com/vmware/content/library") }
+	localList := func() []string {
+		return bothLists("/api/content/local-library", "/rest/com/vmware/content/local-library")
+	}
+	libraries, local := libraryList(), localList()
 	datastores := []struct{ Datastore string }{}
 	env.Do("GET", "/api/vcenter/datastore", token, nil).JSON(t, &datastores)
 	lm := library.NewManager(env.REST(ctx, servertest.Admin, servertest.AdminPassword))
@@ -109,26 +147,67 @@ func TestKeptNeighbourReadsFollowTheirChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := list("/api/content/library"); !slices.Contains(got, lib) || len(got) != len(libraries)+1 {
+	if got := libraryList(); !slices.Contains(got, lib) || len(got) != len(libraries)+1 {
 		t.Fatalf("libraries after govmomi made %s: %v (before: %v)", lib, got, libraries)
 	}
-	if got := list("/api/content/local-library"); !slices.Contains(got, lib) || len(got) != len(local)+1 {
+	if got := localList(); !slices.Contains(got, lib) || len(got) != len(local)+1 {
 		t.Fatalf("local libraries after govmomi made %s: %v (before: %v)", lib, got, local)
 	}
-	if got := list("/api/content/library/item?library_id=" + lib); len(got) != 0 {
+	itemList := func() []string {
+		return bothLists("/api/content/library/item?library_id="+lib, "/rest/com/vmware/content/library/item?library_id="+lib)
+	}
+	if got := itemList(); len(got) != 0 {
 		t.Fatalf("items of the new library: %v", got)
 	}
 	item, err := lm.CreateLibraryItem(ctx, library.Item{Name: "img", Type: "ovf", LibraryID: lib})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := list("/api/content/library/item?library_id=" + lib); !slices.Equal(got, []string{item}) {
+	if got := itemList(); !slices.Equal(got, []string{item}) {
 		t.Fatalf("items after govmomi made %s: %v", item, got)
+	}
+	subscribers := func() []string {
+		t.Helper()
+		var onAPI []struct{ Subscription string }
+		var onREST struct {
+			Value []struct{ Subscription string }
+		}
+		env.Do("GET", "/api/content/library/"+lib+"/subscriptions", token, nil).JSON(t, &onAPI)
+		env.Do("GET", "/rest/com/vmware/content/library/subscriptions?library="+lib, token, nil).JSON(t, &onREST)
+		var ids, restIDs []string
+		for _, s := range onAPI {
+			ids = append(ids, s.Subscription)
+		}
+		for _, s := range onREST.Value {
+			restIDs = append(restIDs, s.Subscription)
+		}
+		if !slices.Equal(ids, restIDs) {
+			t.Fatalf("subscriptions of %s: %v on /api, %v on /rest", lib, ids, restIDs)
+		}
+		return ids
+	}
+	if got := subscribers(); len(got) != 0 {
+		t.Fatalf("subscriptions of the new library: %v", got)
+	}
+	var subscription string
+	r := env.Do("POST", "/api/content/library/"+lib+"/subscriptions", token, map[string]any{"subscribed_library": map[string]any{
+		"target": "USE_EXISTING", "subscribed_library": libraryVMImages, "location": "LOCAL"}})
+	if r.Status != 201 || json.Unmarshal(r.Body, &subscription) != nil {
+		t.Fatalf("subscription create: %d %s", r.Status, r.Body)
+	}
+	if got := subscribers(); !slices.Equal(got, []string{subscription}) {
+		t.Fatalf("subscriptions after one was made on /api: %v, want %s", got, subscription)
+	}
+	if r := env.Do("DELETE", "/api/content/library/"+lib+"/subscriptions/"+subscription, token, nil); r.Status != 204 {
+		t.Fatalf("subscription delete: %d %s", r.Status, r.Body)
+	}
+	if got := subscribers(); len(got) != 0 {
+		t.Fatalf("subscriptions after the only one was removed on /api: %v", got)
 	}
 	if err := lm.DeleteLibrary(ctx, &library.Library{ID: lib}); err != nil {
 		t.Fatal(err)
 	}
-	if got := list("/api/content/library"); slices.Contains(got, lib) {
+	if got := libraryList(); slices.Contains(got, lib) {
 		t.Fatalf("libraries after govmomi removed %s: %v", lib, got)
 	}
 }

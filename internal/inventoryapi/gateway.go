@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/wcpd/wcpd/internal/auth"
+	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/vapi"
 	"github.com/wcpd/wcpd/internal/vapi/idl"
 )
@@ -45,6 +46,68 @@ var keptGatewayReads = map[string]bool{
 	"com.vmware.content.library.subscriptions.list": true,
 }
 
+// KeptLegacyRead reports whether a GET of path is one of keptGatewayReads as /rest clients send it
+// (govc's tags.ls and library.ls): the API keeps those answers of the inventory's vAPI handler
+// too, with VAPIVersion (vapi.API.KeepDelegated). A library's get shares its path with the
+// library list but for the object's id, so the forms are told apart by whether the path names one.
+func KeptLegacyRead(path string) bool {
+	for _, f := range keptLegacyForms {
+		rest, ok := strings.CutPrefix(path, f.path)
+		switch {
+		case !ok:
+		case !f.namesObject && rest == "":
+			return true
+		case f.namesObject && strings.HasPrefix(rest, "/id:") && !strings.Contains(rest[len("/id:"):], "/"):
+			return true
+		}
+	}
+	return false
+}
+
+// legacyForm is how a read is sent on /rest: a GET of its service's path, followed by the object's
+// id (/id:<id>) when the operation names one in its /api path.
+type legacyForm struct {
+	path        string
+	namesObject bool
+}
+
+// keptLegacyForms are the /rest forms of keptGatewayReads.
+var keptLegacyForms = func() (out []legacyForm) {
+	for _, g := range gatewayOperations() {
+		if keptGatewayReads[g.service+"."+g.op.Name] {
+			out = append(out, g.legacyForm())
+		}
+	}
+	return out
+}()
+
+// legacyForm is the /rest form of a read that /rest binds by method alone, as transcode sends it.
+func (g gatewayOperation) legacyForm() legacyForm {
+	_, named := g.pathObject()
+	return legacyForm{path: g.legacyPath(""), namesObject: named}
+}
+
+// pathObject is the variable of the /api path whose value /rest names in its path (/id:<id>): the
+// only one, or the one that is the operation's first parameter. A list names none: on /rest it
+// takes every input in the query string (…/library/subscriptions?library=<id>).
+func (g gatewayOperation) pathObject() (variable string, ok bool) {
+	if g.op.Name == "list" {
+		return "", false
+	}
+	for variable, param := range g.op.PathVars {
+		if len(g.op.PathVars) == 1 || param == g.op.Params[0].Name {
+			return variable, true
+		}
+	}
+	return "", false
+}
+
+// VAPIVersion is the version of the kept reads the inventory's vAPI services answer: their count of
+// requests that may have changed something.
+func VAPIVersion(inv *inventory.Inventory) func() vapi.KeptVersion {
+	return func() vapi.KeptVersion { return vapi.KeptVersion{inv.VAPIGeneration()} }
+}
+
 // crud are the operations the legacy protocol binds by method alone.
 var crud = map[string]string{"create": http.MethodPost, "list": http.MethodGet, "get": http.MethodGet, "update": http.MethodPatch, "delete": http.MethodDelete}
 
@@ -74,7 +137,7 @@ func gatewayOperations() []gatewayOperation {
 
 // registerGateway declares and handles the gateway's operations.
 func (f *Family) registerGateway(r *vapi.Registry) {
-	vapiVersion := func() vapi.KeptVersion { return vapi.KeptVersion{f.deps.Inventory.VAPIGeneration()} }
+	vapiVersion := VAPIVersion(f.deps.Inventory)
 	for _, g := range gatewayOperations() {
 		b := vapi.Binding{Service: g.service, Name: g.op.Name, Method: g.op.HTTP, Path: g.op.URL,
 			Action: g.op.Dispatch["action"], Body: g.op.Body, Status: http.StatusOK,
@@ -143,13 +206,14 @@ func (g gatewayOperation) legacyPath(id string) string {
 
 // transcode serves one call through the inventory's /rest handler.
 func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
-	// The legacy protocol names one object in the path (id:<…>): the operation's first parameter.
-	// Another path variable of /api (a file of an update session, a subscription of a library)
-	// travels in the body, by its parameter's name.
+	// The legacy protocol names one object in the path (id:<…>, pathObject). Another path variable
+	// of /api (a file of an update session, a subscription of a library) travels in the body by
+	// its parameter's name, or in the query string for a list (below).
 	var id string
 	body := map[string]json.RawMessage{}
+	object, named := g.pathObject()
 	for variable, param := range g.op.PathVars {
-		if len(g.op.PathVars) == 1 || param == g.op.Params[0].Name {
+		if named && variable == object {
 			id = c.Path(variable)
 			continue
 		}

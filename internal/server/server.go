@@ -27,6 +27,7 @@ import (
 	"github.com/wcpd/wcpd/internal/clock"
 	"github.com/wcpd/wcpd/internal/controller"
 	"github.com/wcpd/wcpd/internal/inventory"
+	"github.com/wcpd/wcpd/internal/inventoryapi"
 	"github.com/wcpd/wcpd/internal/kubeapi"
 	"github.com/wcpd/wcpd/internal/platform"
 	"github.com/wcpd/wcpd/internal/store"
@@ -299,6 +300,7 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 		},
 	}
 	s.API.Delegate("inventory.vapi", s.Inventory.VAPIPrefixes(), s.Inventory.VAPIHandler())
+	s.API.KeepDelegated("inventory.vapi", inventoryapi.KeptLegacyRead, inventoryapi.VAPIVersion(s.Inventory))
 	deps.Invoke = s.API.Invoke
 
 	mux := http.NewServeMux()

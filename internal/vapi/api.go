@@ -75,6 +75,9 @@ type delegate struct {
 	prefixes []string
 	handler  http.Handler
 	name     string
+	// keeps and version, when set, are what KeepDelegated declared.
+	keeps   func(path string) bool
+	version func() KeptVersion
 }
 
 // Delegate routes requests under any of prefixes (full paths such as "/api/content/") to h once the
@@ -228,7 +231,7 @@ func (a *API) serve(x *exchange) {
 					a.writeError(x, err)
 					return
 				}
-				d.handler.ServeHTTP(&jsonNotFound{statusRecorder: &x.w, path: r.URL.Path, legacy: x.legacy}, r)
+				a.serveDelegated(x, &d)
 				return
 			}
 		}

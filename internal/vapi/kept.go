@@ -3,6 +3,7 @@ package vapi
 import (
 	"encoding/binary"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -247,4 +248,117 @@ func appendCallerView(b []byte, p auth.Principal) []byte {
 		b = append(b, g...)
 	}
 	return b
+}
+
+// KeepDelegated lets the API keep the answers of the delegate name (Delegate) to the GETs whose
+// path reads accepts, as it keeps a registry read declared with KeepVersioned: a delegate's answer
+// to such a read must be a function of the request's path, query and host, of the store, the
+// inventory and the directory, and of the state version identifies, which must move (before the
+// answer of the request that changed it leaves) whenever the answer could differ. Only successful
+// answers are kept. Declaring it for a delegate that does not exist is a programming error and
+// panics.
+func (a *API) KeepDelegated(name string, reads func(path string) bool, version func() KeptVersion) {
+	for i := range a.delegates {
+		if d := &a.delegates[i]; d.name == name {
+			d.keeps, d.version = reads, version
+			return
+		}
+	}
+	panic("vapi: no delegate " + name + " to keep reads of")
+}
+
+// delegatedAnswer is a delegate's answer to a kept read: the headers it set and its body (its
+// status was 200).
+type delegatedAnswer struct {
+	header http.Header
+	body   []byte
+}
+
+// maxDelegatedAnswer bounds the body of a delegate's answer that is kept; a longer one is sent
+// and not kept.
+const maxDelegatedAnswer = 1 << 20
+
+// serveDelegated serves a request the delegate d handles: from the answer kept for the same read
+// when d keeps it (KeepDelegated), else by d, keeping a successful answer to a kept read.
+func (a *API) serveDelegated(x *exchange, d *delegate) {
+	r := x.r
+	w := &jsonNotFound{statusRecorder: &x.w, path: r.URL.Path, legacy: x.legacy}
+	if d.keeps == nil || a.KeptInputs == nil || r.Method != http.MethodGet || !d.keeps(r.URL.Path) {
+		d.handler.ServeHTTP(w, r)
+		return
+	}
+	var buf [256]byte
+	key := delegatedKey(buf[:0], d, r)
+	in := a.KeptInputs() // before the delegate reads anything, as for a registry read
+	if answer, ok := a.kept.get(key, in); ok {
+		kept := answer.(*delegatedAnswer)
+		h := x.w.Header()
+		for name, values := range kept.header {
+			h[name] = values // never changed once kept; the server copies them before it writes
+		}
+		x.w.WriteHeader(http.StatusOK)
+		_, _ = x.w.Write(kept.body)
+		return
+	}
+	rec := &answerRecorder{ResponseWriter: w}
+	d.handler.ServeHTTP(rec, r)
+	if rec.status == http.StatusOK && !rec.tooLong {
+		a.kept.put(key, in, &delegatedAnswer{header: rec.header, body: rec.body})
+	}
+}
+
+// delegatedKey identifies a delegate's kept answer: the delegate, the path as sent, the query,
+// the host and scheme the request came to (a delegate may write its own URLs for them) and the
+// version of the state it follows. It starts with a NUL, which no operation id does.
+func delegatedKey(b []byte, d *delegate, r *http.Request) []byte {
+	b = append(b, "\x00delegate\x00"...)
+	b = append(b, d.name...)
+	b = append(b, 0)
+	b = append(b, r.URL.EscapedPath()...)
+	b = append(b, 0)
+	b = append(b, r.URL.RawQuery...)
+	b = append(b, 0)
+	if r.TLS != nil {
+		b = append(b, "https://"...)
+	}
+	b = append(b, r.Host...)
+	b = append(b, 0)
+	for _, n := range d.version() {
+		b = binary.BigEndian.AppendUint64(b, n)
+	}
+	return b
+}
+
+// answerRecorder passes a delegate's answer on to the client and records it, to be kept: its
+// status, the headers the delegate set (not the request id, which is the request's own) and its
+// body.
+type answerRecorder struct {
+	http.ResponseWriter
+	status  int
+	header  http.Header
+	body    []byte
+	tooLong bool
+}
+
+func (rec *answerRecorder) WriteHeader(code int) {
+	if rec.status == 0 {
+		rec.status = code
+		rec.header = rec.ResponseWriter.Header().Clone()
+		delete(rec.header, requestIDHeader)
+	}
+	rec.ResponseWriter.WriteHeader(code)
+}
+
+func (rec *answerRecorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.WriteHeader(http.StatusOK)
+	}
+	if !rec.tooLong {
+		if len(rec.body)+len(b) > maxDelegatedAnswer {
+			rec.tooLong, rec.body = true, nil
+		} else {
+			rec.body = append(rec.body, b...)
+		}
+	}
+	return rec.ResponseWriter.Write(b)
 }

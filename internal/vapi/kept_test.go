@@ -2,10 +2,12 @@ package vapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -213,4 +215,90 @@ func TestKeptVersionedAnswersFollowTheFamilysState(t *testing.T) {
 	if read(); runs.Load() != 3 {
 		t.Fatalf("after the store moved: %d runs, want 3", runs.Load())
 	}
+}
+
+// TestKeptDelegatedAnswersFollowTheirVersion: a delegate's GET that KeepDelegated names is answered
+// again, with the delegate's status, headers and body and the request's own id, while the version,
+// the inputs, the query and the host stay; every other request, and every failed one, reaches the
+// delegate.
+func TestKeptDelegatedAnswersFollowTheirVersion(t *testing.T) {
+	var version, inputs atomic.Uint64
+	var runs atomic.Int64
+	delegated := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := runs.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/missing") {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"type":"com.vmware.vapi.std.errors.not_found"}`))
+			return
+		}
+		w.Header().Set("X-Served-By", "delegate")
+		_, _ = fmt.Fprintf(w, `{"value":{"run":%d,"host":%q}}`, n, r.Host)
+	})
+	api := testAPI(NewRegistry(), roleIdentity{})
+	api.KeptInputs = func() KeptInputs { return KeptInputs{Store: inputs.Load()} }
+	api.Delegate("sim", []string{"/rest/com/vmware/"}, delegated)
+	api.KeepDelegated("sim", func(path string) bool { return strings.HasPrefix(path, "/rest/com/vmware/kept") },
+		func() KeptVersion { return KeptVersion{version.Load()} })
+	token := api.Sessions.Create(auth.Principal{Name: "admin", Domain: auth.Domain}).ID
+
+	type answer struct {
+		status          int
+		body, requestID string
+		header          http.Header
+	}
+	do := func(method, target, host, session string) answer {
+		t.Helper()
+		req := httptest.NewRequest(method, target, nil)
+		req.Host = host
+		if session != "" {
+			req.Header.Set(SessionHeader, session)
+		}
+		w := httptest.NewRecorder()
+		api.ServeHTTP(w, req)
+		return answer{w.Code, w.Body.String(), w.Header().Get(requestIDHeader), w.Header()}
+	}
+	want := func(a answer, status int, body string, wantRuns int64) {
+		t.Helper()
+		if a.status != status || a.body != body || runs.Load() != wantRuns {
+			t.Fatalf("got %d %s after %d runs of the delegate, want %d %s after %d", a.status, a.body, runs.Load(), status, body, wantRuns)
+		}
+	}
+
+	first := do("GET", "/rest/com/vmware/kept?x=1", "a", token)
+	want(first, 200, `{"value":{"run":1,"host":"a"}}`, 1)
+	again := do("GET", "/rest/com/vmware/kept?x=1", "a", token)
+	want(again, 200, first.body, 1)
+	if again.header.Get("X-Served-By") != "delegate" || again.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("the kept answer's headers: %v", again.header)
+	}
+	if again.requestID == "" || again.requestID == first.requestID {
+		t.Fatalf("request ids %q then %q: each answer carries its own", first.requestID, again.requestID)
+	}
+	want(do("GET", "/rest/com/vmware/kept?x=2", "a", token), 200, `{"value":{"run":2,"host":"a"}}`, 2)
+	want(do("GET", "/rest/com/vmware/kept?x=1", "b", token), 200, `{"value":{"run":3,"host":"b"}}`, 3)
+	want(do("GET", "/rest/com/vmware/kept?x=1", "a", ""), 401, do("GET", "/rest/com/vmware/x", "a", "").body, 3)
+
+	version.Add(1)
+	want(do("GET", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":4,"host":"a"}}`, 4)
+	inputs.Add(1)
+	want(do("GET", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":5,"host":"a"}}`, 5)
+
+	// Not kept: another method, a path the delegate's reads do not name, a failure.
+	want(do("POST", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":6,"host":"a"}}`, 6)
+	want(do("POST", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":7,"host":"a"}}`, 7)
+	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":8,"host":"a"}}`, 8)
+	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":9,"host":"a"}}`, 9)
+	missing := `{"type":"com.vmware.vapi.std.errors.not_found"}`
+	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 10)
+	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 11)
+}
+
+func TestKeepDelegatedNeedsTheDelegate(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("keeping the reads of an unknown delegate did not panic")
+		}
+	}()
+	testAPI(NewRegistry(), roleIdentity{}).KeepDelegated("nobody", func(string) bool { return true }, func() KeptVersion { return KeptVersion{} })
 }
