@@ -83,6 +83,33 @@ func TestTaggingAndLibrariesOnAPI(t *testing.T) {
 		t.Fatalf("item get over JSON-RPC: %v %v", item, err)
 	}
 
+	// An item's files and their storage: each list and the get of one file by its name share a
+	// path, the name's query parameter telling them apart.
+	var itemFiles []struct{ Name string }
+	if env.Do("GET", "/api/content/library/item/"+items[0]+"/file", token, nil).JSON(t, &itemFiles); len(itemFiles) == 0 || itemFiles[0].Name == "" {
+		t.Fatalf("the files of %s: %+v", items[0], itemFiles)
+	}
+	fileName := itemFiles[0].Name
+	var oneFile struct{ Name string }
+	if env.Do("GET", "/api/content/library/item/"+items[0]+"/file?name="+fileName, token, nil).JSON(t, &oneFile); oneFile.Name != fileName {
+		t.Fatalf("the file %s of %s: %+v", fileName, items[0], oneFile)
+	}
+	expectError(t, env.Do("GET", "/api/content/library/item/"+items[0]+"/file?name=nope.ovf", token, nil), 404, "NOT_FOUND")
+	var storage []struct {
+		Name           string
+		StorageBacking struct{ Type string } `json:"storage_backing"`
+	}
+	if env.Do("GET", "/api/content/library/item/"+items[0]+"/storage", token, nil).JSON(t, &storage); len(storage) != len(itemFiles) {
+		t.Fatalf("the storage of %s's %d files: %+v", items[0], len(itemFiles), storage)
+	}
+	if env.Do("GET", "/api/content/library/item/"+items[0]+"/storage?file_name="+fileName, token, nil).JSON(t, &storage); len(storage) != 1 || storage[0].Name != fileName {
+		t.Fatalf("the storage of %s's file %s: %+v", items[0], fileName, storage)
+	}
+	out, err = rpc.Invoke(ctx, "com.vmware.content.library.item.file", "get", map[string]any{"library_item_id": items[0], "name": fileName})
+	if err != nil || out.(map[string]any)["name"] != fileName {
+		t.Fatalf("file get over JSON-RPC: %v %v", out, err)
+	}
+
 	// An update session's file, named on /api by the session and the file name: add, get, remove.
 	r = env.Do("POST", "/api/content/library/item/update-session", token, map[string]any{"library_item_id": items[0]})
 	var session string
@@ -123,8 +150,13 @@ func TestTaggingAndLibrariesOnAPI(t *testing.T) {
 		t.Fatalf("download session: %d %s", r.Status, r.Body)
 	}
 	files = nil
-	if env.Do("GET", "/api/content/library/item/download-session/"+download+"/file", token, nil).JSON(t, &files); len(files) == 0 {
-		t.Fatalf("the download session of %s lists no files", items[0])
+	if env.Do("GET", "/api/content/library/item/download-session/"+download+"/file", token, nil).JSON(t, &files); len(files) != len(itemFiles) {
+		t.Fatalf("the download session of %s lists %+v, want its %d files", items[0], files, len(itemFiles))
+	}
+	var downloadFile struct{ Name, Status string }
+	env.Do("GET", "/api/content/library/item/download-session/"+download+"/file?file_name="+fileName, token, nil).JSON(t, &downloadFile)
+	if downloadFile.Name != fileName || downloadFile.Status != "UNPREPARED" {
+		t.Fatalf("the download session's file %s: %+v", fileName, downloadFile)
 	}
 
 	// Errors come back typed, naming what is missing.

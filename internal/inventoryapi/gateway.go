@@ -81,10 +81,20 @@ var keptLegacyForms = func() (out []legacyForm) {
 	return out
 }()
 
-// legacyForm is the /rest form of a read that /rest binds by method alone, as transcode sends it.
+// legacyForm is the /rest form of a read that /rest binds by method alone (not boundByAction), as
+// transcode sends it.
 func (g gatewayOperation) legacyForm() legacyForm {
 	_, named := g.pathObject()
 	return legacyForm{path: g.legacyPath(""), namesObject: named}
+}
+
+// boundByAction reports whether /rest binds the operation as a POST with ~action=<name> rather than
+// by its method alone: every operation but the five of CRUD, and of those one that takes a second
+// id, which the body carries, or a get that takes more than the object it names (an item's file by
+// its name).
+func (g gatewayOperation) boundByAction() bool {
+	_, isCRUD := crud[g.op.Name]
+	return !isCRUD || len(g.op.PathVars) > 1 || (g.op.Name == "get" && len(g.op.Params) > 1)
 }
 
 // pathObject is the variable of the /api path whose value /rest names in its path (/id:<id>): the
@@ -145,6 +155,11 @@ func (f *Family) registerGateway(r *vapi.Registry) {
 			Privilege: auth.PrivilegeNone}
 		for q := range g.op.Query {
 			b.Query = append(b.Query, q)
+		}
+		for key := range g.op.Dispatch {
+			if key != "action" {
+				b.Requires = key // a file's get by its name, beside the list of the files
+			}
 		}
 		sort.Strings(b.Query)
 		for _, p := range g.op.Params {
@@ -258,9 +273,8 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 			delete(body, p[0].Name)
 		}
 	}
-	method, isCRUD := crud[g.op.Name]
-	if !isCRUD || len(g.op.PathVars) > 1 {
-		// Bound by action; so is an operation that takes a second id, which the body carries.
+	method := crud[g.op.Name]
+	if g.boundByAction() {
 		method = http.MethodPost
 		query.Set("~action", strings.ReplaceAll(g.op.Name, "_", "-"))
 	}

@@ -219,7 +219,7 @@ func (e *Env) checkTyped(req *http.Request, res Response) {
 	if len(res.Body) > 0 && !strings.Contains(res.Header.Get("Content-Type"), "json") {
 		return
 	}
-	op, _, err := e.Server.Registry.Resolve(req.Method, strings.TrimPrefix(path, "/api"), req.URL.Query().Get("action"), nil)
+	op, _, err := e.Server.Registry.Resolve(req.Method, strings.TrimPrefix(path, "/api"), req.URL.Query().Get("action"), req.URL.Query(), nil)
 	if err != nil {
 		return
 	}

@@ -219,7 +219,7 @@ func (a *API) serve(x *exchange) {
 			action = a
 		}
 	}
-	op, params, err := a.Registry.Resolve(r.Method, rel, action, x.params[:0])
+	op, params, err := a.Registry.Resolve(r.Method, rel, action, query, x.params[:0])
 	for _, d := range a.delegates {
 		if err == nil {
 			break // a registry operation comes first, also below a delegated prefix

@@ -5,6 +5,7 @@ package vapi
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -20,9 +21,13 @@ type Binding struct {
 	Service string // vAPI service below com.vmware.vcenter, e.g. "namespaces.instances"
 	Name    string // operation, e.g. "create"
 	Method  string
-	Path    string   // template below /api, e.g. "/vcenter/namespaces/instances/{namespace}"
-	Action  string   // value of ?action= (or ~action= on /rest) that selects the operation
-	Query   []string // parameters read from the query string by name
+	Path    string // template below /api, e.g. "/vcenter/namespaces/instances/{namespace}"
+	Action  string // value of ?action= (or ~action= on /rest) that selects the operation
+	// Requires is a query parameter whose presence selects the operation over another of the same
+	// path, method and action (vAPI dispatches a content library item's file get, ?name=, from the
+	// list of its files so).
+	Requires string
+	Query    []string // parameters read from the query string by name
 	// Body names the parameter that is the whole request body on /api (on /rest it is wrapped as
 	// {"<Body>": …}).
 	Body string
@@ -135,17 +140,18 @@ func (r *Registry) Lookup(id string) (*Operation, bool) {
 	return op, ok
 }
 
-// Resolve finds the operation a request addresses: path below /api (or /rest), method and the
-// action query value. It returns the path parameters appended to into (a caller's buffer), or an
-// error saying why nothing matched (404 for an unknown path, 405 for a known path with another
-// method, OPERATION_NOT_FOUND for an unknown action).
-func (r *Registry) Resolve(method, path, action string, into PathParams) (*Operation, PathParams, error) {
+// Resolve finds the operation a request addresses: path below /api (or /rest), method, the action
+// query value and the query (nil for none), whose parameters may select an operation (Requires).
+// It returns the path parameters appended to into (a caller's buffer), or an error saying why
+// nothing matched (404 for an unknown path, 405 for a known path with another method,
+// OPERATION_NOT_FOUND for an unknown action).
+func (r *Registry) Resolve(method, path, action string, query url.Values, into PathParams) (*Operation, PathParams, error) {
 	rt := r.router.Load()
 	if rt == nil {
 		rt = newRouter(r.ops)
 		r.router.Store(rt)
 	}
-	return rt.resolve(method, path, action, into)
+	return rt.resolve(method, path, action, query, into)
 }
 
 // CoverageTable renders which operations are implemented, one line each, for the coverage command.

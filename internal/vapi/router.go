@@ -65,6 +65,9 @@ func (r *router) insert(tmpl string, op *Operation) {
 		n = child
 	}
 	n.ops = append(n.ops, op)
+	// An operation selected by a query parameter is tried before the one without it that shares
+	// its method and action (resolve takes the first that fits).
+	sort.SliceStable(n.ops, func(i, j int) bool { return n.ops[i].Requires != "" && n.ops[j].Requires == "" })
 	if n.names == nil {
 		n.names = map[*Operation][]string{}
 	}
@@ -104,7 +107,7 @@ func (n *node) collect(segs []string, depth int, paramAt uint64, out []match) []
 	return out
 }
 
-func (r *router) resolve(method, rawPath, action string, into PathParams) (*Operation, PathParams, error) {
+func (r *router) resolve(method, rawPath, action string, query url.Values, into PathParams) (*Operation, PathParams, error) {
 	// A request path keeps its empty segments ("a//b", a trailing "/"), which match nothing: a
 	// trailing slash must not turn an item operation into the collection's.
 	var buf [16]string // most paths have fewer segments: no allocation for them
@@ -131,7 +134,7 @@ func (r *router) resolve(method, rawPath, action string, into PathParams) (*Oper
 	}
 	for _, m := range matches {
 		for _, op := range m.node.ops {
-			if op.Method == method && op.Action == action {
+			if op.Method == method && op.Action == action && (op.Requires == "" || query.Has(op.Requires)) {
 				return op, r.bind(m, segs, op, into), nil
 			}
 		}

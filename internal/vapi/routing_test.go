@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -333,6 +334,36 @@ func TestPathParametersAreUnescapedOnce(t *testing.T) {
 		var got map[string]string
 		if r.status != http.StatusOK || json.Unmarshal(r.body, &got) != nil || got["namespace"] != want {
 			t.Errorf("GET .../instances/%s: status %d, body %s; want the namespace parameter %q", escaped, r.status, r.body, want)
+		}
+	}
+}
+
+// TestAQueryParameterSelectsAnOperation: of two operations at the same path, method and action, the
+// one that Requires a query parameter answers when the request has it, and the other when it does
+// not (a content library item's file get, ?name=, and the list of its files).
+func TestAQueryParameterSelectsAnOperation(t *testing.T) {
+	t.Parallel()
+	reg := NewRegistry()
+	path := "/content/library/item/{libraryItemId}/file"
+	for _, b := range []Binding{
+		{Service: "com.vmware.content.library.item.file", Name: "list", Method: "GET", Path: path, Status: http.StatusOK},
+		{Service: "com.vmware.content.library.item.file", Name: "get", Method: "GET", Path: path, Requires: "name", Status: http.StatusOK},
+	} {
+		reg.Extend(b, func(c *Call) (any, error) { return c.Op.ID() + " of " + c.Path("libraryItemId"), nil }, true)
+	}
+	for target, want := range map[string]string{
+		"/content/library/item/i1/file":            "com.vmware.content.library.item.file.list of i1",
+		"/content/library/item/i1/file?other=x":    "com.vmware.content.library.item.file.list of i1",
+		"/content/library/item/i1/file?name=a.ovf": "com.vmware.content.library.item.file.get of i1",
+		"/content/library/item/i1/file?x=1&name=":  "com.vmware.content.library.item.file.get of i1",
+	} {
+		u, _ := url.Parse(target)
+		op, params, err := reg.Resolve("GET", u.Path, "", u.Query(), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		if got := op.ID() + " of " + paramMap(params)["libraryItemId"]; got != want {
+			t.Errorf("%s routes to %s, want %s", target, got, want)
 		}
 	}
 }
