@@ -160,6 +160,7 @@ func TestTaggingAndLibrariesOnAPI(t *testing.T) {
 	}
 
 	// Errors come back typed, naming what is missing.
+	expectError(t, env.Do("GET", "/api/content/library/no-such-library/subscriptions", token, nil), 404, "NOT_FOUND", "no-such-library")
 	expectError(t, env.Do("GET", "/api/cis/tagging/tag/urn:vmomi:InventoryServiceTag:nope:GLOBAL", token, nil), 404, "NOT_FOUND", "nope")
 	expectError(t, env.Do("POST", "/api/cis/tagging/category", token, map[string]any{
 		"name": "tier", "description": "again", "cardinality": "SINGLE", "associable_types": []string{}}), 400, "ALREADY_EXISTS")

@@ -298,7 +298,13 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 	}
 	status, answer := f.sendLegacy(c, method, target, reqBody)
 	if status/100 != 2 {
-		return nil, legacyError(status, answer, g, id)
+		named := id
+		if len(g.op.PathVars) == 1 && named == "" { // a list's object, sent in the query string
+			for variable := range g.op.PathVars {
+				named = c.Path(variable)
+			}
+		}
+		return nil, legacyError(status, answer, g, named)
 	}
 	var wrapped struct {
 		Value json.RawMessage `json:"value"`
