@@ -43,6 +43,27 @@ func (inv *Inventory) VAPIPrefixes() []string { return append([]string(nil), vap
 // not move it.
 func (inv *Inventory) VAPIGeneration() uint64 { return inv.vapi.generation.Load() }
 
+// VAPIFilesGeneration is VAPIGeneration for what also shows a library item's files (a library's or
+// an item's get, its files and their storage), which the simulator changes on its own while it
+// fetches a file from a URL for an update session (a PULL source): false until every such file
+// has arrived. While it is false, it asks the simulator in process, at every call, whether the
+// fetches have ended; once they have, it moves VAPIGeneration and answers true again. (A session
+// deleted while its file was being fetched leaves no way to tell when the file arrives: those reads
+// stay unkept until wcpd restarts.)
+func (inv *Inventory) VAPIFilesGeneration() (uint64, bool) {
+	for {
+		// The count first: a request that starts a fetch notes it before it moves the count, so a
+		// count read after that move comes with the fetch noted.
+		g := inv.vapi.generation.Load()
+		if !inv.vapi.fetching.Load() {
+			return g, true
+		}
+		if !inv.vapi.fetchesEnded() {
+			return 0, false
+		}
+	}
+}
+
 // VAPIHandler serves the simulator's vAPI services for requests wcpd has
 // already authenticated. Whatever vmware-api-session-id header or cookie
 // the request carries is replaced by the inventory's own session with the
@@ -70,6 +91,99 @@ type vapiProxy struct {
 	// (Inventory.VAPIGeneration): one moves it once the simulator has served it, before its
 	// answer leaves; so does replacing the state in place (restore, a library's or item's new id).
 	generation atomic.Uint64
+
+	// fetches holds the update sessions with a file the simulator fetches from a URL on its own
+	// (Inventory.VAPIFilesGeneration), and whether such a session was deleted by a request before
+	// the fetch was seen to end; fetching is whether it holds any.
+	fetchMu  sync.Mutex
+	fetches  map[string]bool
+	fetching atomic.Bool
+}
+
+// updateSessionFilePrefix is the path of an update session's files on /rest, before the session id.
+const updateSessionFilePrefix = "/rest/com/vmware/content/library/item/updatesession/file/id:"
+
+// updateSessionPrefix is the path of an update session on /rest, before its id.
+const updateSessionPrefix = "/rest/com/vmware/content/library/item/updatesession/id:"
+
+// noteFetches records what a request the simulator served means for its fetches from URLs: a file
+// added to an update session from a URL starts one (so does a body too long to read back, which
+// might be one); deleting the session leaves no way to tell when it ends.
+func (p *vapiProxy) noteFetches(r *http.Request, body []byte, readBack bool) {
+	if sid, ok := strings.CutPrefix(r.URL.Path, updateSessionFilePrefix); ok && r.Method == http.MethodPost && r.URL.Query().Get("~action") == "add" {
+		var spec struct {
+			File struct {
+				SourceType string `json:"source_type"`
+			} `json:"file_spec"`
+		}
+		if readBack && (json.Unmarshal(body, &spec) != nil || spec.File.SourceType != "PULL") {
+			return
+		}
+		p.fetchMu.Lock()
+		if p.fetches == nil {
+			p.fetches = map[string]bool{}
+		}
+		p.fetches[sid] = false
+		p.fetching.Store(true)
+		p.fetchMu.Unlock()
+		return
+	}
+	if sid, ok := strings.CutPrefix(r.URL.Path, updateSessionPrefix); ok && r.Method == http.MethodDelete {
+		p.fetchMu.Lock()
+		if _, fetching := p.fetches[sid]; fetching {
+			p.fetches[sid] = true
+		}
+		p.fetchMu.Unlock()
+	}
+}
+
+// fetchesEnded asks the simulator whether the files it was fetching have all arrived, forgets the
+// sessions whose have and moves the generation when any has. A session that is gone without a
+// request deleting it expired, which the simulator lets happen only an hour after the session ended.
+func (p *vapiProxy) fetchesEnded() bool {
+	p.fetchMu.Lock()
+	defer p.fetchMu.Unlock()
+	ended := false
+	for sid, deleted := range p.fetches {
+		if deleted {
+			continue
+		}
+		req, err := http.NewRequest(http.MethodGet, "/rest/com/vmware/content/library/item/updatesession/file?update_session_id="+url.QueryEscape(sid), nil)
+		if err != nil {
+			return false
+		}
+		res, err := p.serve(req)
+		if err != nil {
+			return false
+		}
+		if res.status == http.StatusOK {
+			var files struct {
+				Value []struct {
+					Status string `json:"status"`
+				} `json:"value"`
+			}
+			if json.Unmarshal(res.body.Bytes(), &files) != nil {
+				return false
+			}
+			for _, f := range files.Value {
+				if f.Status == "TRANSFERRING" {
+					return false
+				}
+			}
+		} else if res.status != http.StatusNotFound {
+			return false
+		}
+		delete(p.fetches, sid)
+		ended = true
+	}
+	if ended {
+		p.generation.Add(1)
+	}
+	if len(p.fetches) > 0 {
+		return false
+	}
+	p.fetching.Store(false)
+	return true
 }
 
 // errNotSaved wraps a failure to save a change that was made.
@@ -203,6 +317,7 @@ func (p *vapiProxy) serve(r *http.Request) (*bufferedResponse, error) {
 		res = attempt(session)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		p.noteFetches(r, replay, canReplay) // before the count moves: a read that sees the new count sees the fetch
 		p.generation.Add(1)
 		if p.changed != nil {
 			p.changed()

@@ -28,54 +28,90 @@ import (
 var gatewayServices = []string{"com.vmware.cis.tagging.", "com.vmware.content.library", "com.vmware.content.local_library", "com.vmware.content.subscribed_library"}
 
 // keptGatewayReads are the gateway's reads whose answers change only with a request the
-// simulator's REST services serve (tag categories and tags, and the ids of libraries, of their
-// items and of their subscribers), so the API keeps them while inventory.VAPIGeneration stays.
-// The others are not kept: a library's get carries its items with their files, an item's reads
-// its files and storage, and the simulator fills those in on its own when an update session pulls
-// a file from a URL after the request that completed the session; the sessions themselves expire
-// with the clock; and a subscription's get is a POST on /rest, which moves the count itself.
-var keptGatewayReads = map[string]bool{
-	"com.vmware.cis.tagging.category.get":           true,
-	"com.vmware.cis.tagging.category.list":          true,
-	"com.vmware.cis.tagging.tag.get":                true,
-	"com.vmware.cis.tagging.tag.list":               true,
-	"com.vmware.content.library.list":               true,
-	"com.vmware.content.local_library.list":         true,
-	"com.vmware.content.subscribed_library.list":    true,
-	"com.vmware.content.library.item.list":          true,
-	"com.vmware.content.library.subscriptions.list": true,
+// simulator's REST services serve, so the API keeps them while the inventory's count of those
+// requests stays (keptByCount): tag categories and tags, and the ids of libraries, of their items
+// and of their subscribers. A library's get carries its items with their files, and an item's get,
+// files and storage show its files, which the simulator also writes on its own while it fetches
+// one from a URL: those are kept only while it fetches none (keptWithFiles). Not kept: the update
+// and download sessions, which expire and end with the clock, and the reads /rest binds as a POST
+// with an action (a file's or a storage's get by its name, a subscription's get), which move the
+// count themselves.
+var keptGatewayReads = map[string]keptBy{
+	"com.vmware.cis.tagging.category.get":           keptByCount,
+	"com.vmware.cis.tagging.category.list":          keptByCount,
+	"com.vmware.cis.tagging.tag.get":                keptByCount,
+	"com.vmware.cis.tagging.tag.list":               keptByCount,
+	"com.vmware.content.library.list":               keptByCount,
+	"com.vmware.content.local_library.list":         keptByCount,
+	"com.vmware.content.subscribed_library.list":    keptByCount,
+	"com.vmware.content.library.item.list":          keptByCount,
+	"com.vmware.content.library.subscriptions.list": keptByCount,
+	"com.vmware.content.library.get":                keptWithFiles,
+	"com.vmware.content.local_library.get":          keptWithFiles,
+	"com.vmware.content.subscribed_library.get":     keptWithFiles,
+	"com.vmware.content.library.item.get":           keptWithFiles,
+	"com.vmware.content.library.item.file.list":     keptWithFiles,
+	"com.vmware.content.library.item.storage.list":  keptWithFiles,
 }
 
-// KeptLegacyRead reports whether a GET of path is one of keptGatewayReads as /rest clients send it
-// (govc's tags.ls and library.ls): the API keeps those answers of the inventory's vAPI handler
-// too, with VAPIVersion (vapi.API.KeepDelegated). A library's get shares its path with the
-// library list but for the object's id, so the forms are told apart by whether the path names one.
-func KeptLegacyRead(path string) bool {
+// keptBy is what a kept gateway read follows.
+type keptBy uint8
+
+const (
+	notKeptByGateway keptBy = iota
+	keptByCount             // inventory.VAPIGeneration
+	keptWithFiles           // inventory.VAPIFilesGeneration
+)
+
+// keptVersions are the version functions of the reads kept by each keptBy.
+func keptVersions(inv *inventory.Inventory) map[keptBy]vapi.KeptVersionFunc {
+	return map[keptBy]vapi.KeptVersionFunc{
+		keptByCount: func() (vapi.KeptVersion, bool) { return vapi.KeptVersion{inv.VAPIGeneration()}, true },
+		keptWithFiles: func() (vapi.KeptVersion, bool) {
+			g, ok := inv.VAPIFilesGeneration()
+			return vapi.KeptVersion{g}, ok
+		},
+	}
+}
+
+// KeptLegacyReads tells the API which GETs of the inventory's vAPI handler it keeps, and by what
+// version (vapi.API.KeepDelegated): keptGatewayReads as /rest clients send them (govc's tags.ls and
+// library.ls). A library's get shares its path with the library list but for the object's id, so
+// the forms are told apart by whether the path names one.
+func KeptLegacyReads(inv *inventory.Inventory) func(path string) vapi.KeptVersionFunc {
+	versions := keptVersions(inv)
+	return func(path string) vapi.KeptVersionFunc { return versions[keptLegacyRead(path)] }
+}
+
+// keptLegacyRead is how the GET of path on /rest is kept, if it is one of keptGatewayReads.
+func keptLegacyRead(path string) keptBy {
 	for _, f := range keptLegacyForms {
 		rest, ok := strings.CutPrefix(path, f.path)
 		switch {
 		case !ok:
-		case !f.namesObject && rest == "":
-			return true
-		case f.namesObject && strings.HasPrefix(rest, "/id:") && !strings.Contains(rest[len("/id:"):], "/"):
-			return true
+		case !f.namesObject && rest == "",
+			f.namesObject && strings.HasPrefix(rest, "/id:") && !strings.Contains(rest[len("/id:"):], "/"):
+			return f.kept
 		}
 	}
-	return false
+	return notKeptByGateway
 }
 
 // legacyForm is how a read is sent on /rest: a GET of its service's path, followed by the object's
-// id (/id:<id>) when the operation names one in its /api path.
+// id (/id:<id>) when the operation names one in its /api path; and how it is kept.
 type legacyForm struct {
 	path        string
 	namesObject bool
+	kept        keptBy
 }
 
-// keptLegacyForms are the /rest forms of keptGatewayReads.
+// keptLegacyForms are the /rest forms of keptGatewayReads sent as GETs.
 var keptLegacyForms = func() (out []legacyForm) {
 	for _, g := range gatewayOperations() {
-		if keptGatewayReads[g.service+"."+g.op.Name] {
-			out = append(out, g.legacyForm())
+		if k := keptGatewayReads[g.service+"."+g.op.Name]; k != notKeptByGateway && !g.boundByAction() {
+			f := g.legacyForm()
+			f.kept = k
+			out = append(out, f)
 		}
 	}
 	return out
@@ -112,12 +148,6 @@ func (g gatewayOperation) pathObject() (variable string, ok bool) {
 	return "", false
 }
 
-// VAPIVersion is the version of the kept reads the inventory's vAPI services answer: their count of
-// requests that may have changed something.
-func VAPIVersion(inv *inventory.Inventory) func() vapi.KeptVersion {
-	return func() vapi.KeptVersion { return vapi.KeptVersion{inv.VAPIGeneration()} }
-}
-
 // crud are the operations the legacy protocol binds by method alone.
 var crud = map[string]string{"create": http.MethodPost, "list": http.MethodGet, "get": http.MethodGet, "update": http.MethodPatch, "delete": http.MethodDelete}
 
@@ -147,7 +177,7 @@ func gatewayOperations() []gatewayOperation {
 
 // registerGateway declares and handles the gateway's operations.
 func (f *Family) registerGateway(r *vapi.Registry) {
-	vapiVersion := VAPIVersion(f.deps.Inventory)
+	versions := keptVersions(f.deps.Inventory)
 	for _, g := range gatewayOperations() {
 		b := vapi.Binding{Service: g.service, Name: g.op.Name, Method: g.op.HTTP, Path: g.op.URL,
 			Action: g.op.Dispatch["action"], Body: g.op.Body, Status: http.StatusOK,
@@ -175,8 +205,8 @@ func (f *Family) registerGateway(r *vapi.Registry) {
 		}
 		g := g
 		r.Extend(b, func(c *vapi.Call) (any, error) { return f.transcode(c, g) }, false)
-		if keptGatewayReads[b.ID()] {
-			r.KeepVersioned(b.Service, b.Name, vapiVersion)
+		if k := keptGatewayReads[b.ID()]; k != notKeptByGateway {
+			r.KeepVersioned(b.Service, b.Name, versions[k])
 		}
 	}
 }

@@ -6,30 +6,37 @@ import (
 )
 
 // TestKeptLegacyReads: the API keeps a /rest GET of the inventory's vAPI services exactly when it
-// is one of the reads the gateway keeps on /api, in the form /rest clients send it.
+// is one of the reads the gateway keeps on /api, in the form /rest clients send it, and by the same
+// version.
 func TestKeptLegacyReads(t *testing.T) {
-	for path, kept := range map[string]bool{
-		"/rest/com/vmware/cis/tagging/category":                                                 true,
-		"/rest/com/vmware/cis/tagging/category/id:urn:vmomi:InventoryServiceCategory:c1:GLOBAL": true,
-		"/rest/com/vmware/cis/tagging/tag":                                                      true,
-		"/rest/com/vmware/cis/tagging/tag/id:urn:vmomi:InventoryServiceTag:t1:GLOBAL":           true,
-		"/rest/com/vmware/content/library":                                                      true,
-		"/rest/com/vmware/content/local-library":                                                true,
-		"/rest/com/vmware/content/subscribed-library":                                           true,
-		"/rest/com/vmware/content/library/item":                                                 true, // ?library_id=…
-		"/rest/com/vmware/content/library/subscriptions":                                        true, // ?library=…
-		// A library's and an item's reads show files the simulator fills in on its own.
-		"/rest/com/vmware/content/library/id:lib1":               false,
-		"/rest/com/vmware/content/local-library/id:lib1":         false,
-		"/rest/com/vmware/content/library/item/id:item1":         false,
-		"/rest/com/vmware/content/library/item/file":             false,
-		"/rest/com/vmware/content/library/subscriptions/id:lib1": false,
-		"/rest/com/vmware/cis/tagging/tag/id:t1/more":            false,
-		"/rest/com/vmware/cis/tagging/tag-association":           false,
-		"/rest/com/vmware/cis/tagging/categoryx":                 false,
+	for path, want := range map[string]keptBy{
+		"/rest/com/vmware/cis/tagging/category":                                                 keptByCount,
+		"/rest/com/vmware/cis/tagging/category/id:urn:vmomi:InventoryServiceCategory:c1:GLOBAL": keptByCount,
+		"/rest/com/vmware/cis/tagging/tag":                                                      keptByCount,
+		"/rest/com/vmware/cis/tagging/tag/id:urn:vmomi:InventoryServiceTag:t1:GLOBAL":           keptByCount,
+		"/rest/com/vmware/content/library":                                                      keptByCount,
+		"/rest/com/vmware/content/local-library":                                                keptByCount,
+		"/rest/com/vmware/content/subscribed-library":                                           keptByCount,
+		"/rest/com/vmware/content/library/item":                                                 keptByCount, // ?library_id=…
+		"/rest/com/vmware/content/library/subscriptions":                                        keptByCount, // ?library=…
+		// What shows an item's files, which the simulator writes on its own while it fetches one.
+		"/rest/com/vmware/content/library/id:lib1":         keptWithFiles,
+		"/rest/com/vmware/content/local-library/id:lib1":   keptWithFiles,
+		"/rest/com/vmware/content/library/item/id:item1":   keptWithFiles,
+		"/rest/com/vmware/content/library/item/file":       keptWithFiles, // ?library_item_id=…
+		"/rest/com/vmware/content/library/item/storage":    keptWithFiles, // ?library_item_id=…
+		"/rest/com/vmware/content/library/item/file/id:i1": notKeptByGateway,
+		// Sessions, which expire and end with the clock, and what no read is.
+		"/rest/com/vmware/content/library/item/updatesession/id:s1":        notKeptByGateway,
+		"/rest/com/vmware/content/library/item/download-session":           notKeptByGateway,
+		"/rest/com/vmware/content/library/subscriptions/id:lib1":           notKeptByGateway,
+		"/rest/com/vmware/cis/tagging/tag/id:t1/more":                      notKeptByGateway,
+		"/rest/com/vmware/cis/tagging/tag-association":                     notKeptByGateway,
+		"/rest/com/vmware/cis/tagging/categoryx":                           notKeptByGateway,
+		"/rest/com/vmware/content/library/item/updatesession/file/id:s1/x": notKeptByGateway,
 	} {
-		if got := KeptLegacyRead(path); got != kept {
-			t.Errorf("KeptLegacyRead(%s) = %v, want %v", path, got, kept)
+		if got := keptLegacyRead(path); got != want {
+			t.Errorf("keptLegacyRead(%s) = %v, want %v", path, got, want)
 		}
 	}
 	// Every other read the gateway sends as a GET is not kept, and every kept one is.
@@ -41,8 +48,8 @@ func TestKeptLegacyReads(t *testing.T) {
 		if _, named := g.pathObject(); named {
 			path = g.legacyPath("some-id")
 		}
-		if id := g.service + "." + g.op.Name; KeptLegacyRead(path) != keptGatewayReads[id] {
-			t.Errorf("%s, sent as GET %s: kept on /rest %v, on /api %v", id, path, KeptLegacyRead(path), keptGatewayReads[id])
+		if id := g.service + "." + g.op.Name; keptLegacyRead(path) != keptGatewayReads[id] {
+			t.Errorf("%s, sent as GET %s: kept on /rest by %v, on /api by %v", id, path, keptLegacyRead(path), keptGatewayReads[id])
 		}
 	}
 }

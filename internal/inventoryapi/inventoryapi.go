@@ -75,8 +75,8 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Keep("folder", "list")
 	r.Keep("host", "list")
 	r.Keep("network", "list")
-	r.KeepVersioned("storage.policies", "list", func() vapi.KeptVersion {
-		return vapi.KeptVersion{f.deps.Inventory.PolicyGeneration()}
+	r.KeepVersioned("storage.policies", "list", func() (vapi.KeptVersion, bool) {
+		return vapi.KeptVersion{f.deps.Inventory.PolicyGeneration()}, true
 	})
 }
 

@@ -92,8 +92,8 @@ func (f *Family) Register(r *vapi.Registry) {
 	// from the clock (which level of the history a start time falls in): kept per sample round and
 	// second.
 	r.Keep(liveBinding.Service, liveBinding.Name)
-	r.KeepVersioned("namespace_management.stats.time_series", "get", func() vapi.KeptVersion {
-		return vapi.KeptVersion{f.sampleRounds.Load(), uint64(f.clock().Now().Unix())}
+	r.KeepVersioned("namespace_management.stats.time_series", "get", func() (vapi.KeptVersion, bool) {
+		return vapi.KeptVersion{f.sampleRounds.Load(), uint64(f.clock().Now().Unix())}, true
 	})
 }
 

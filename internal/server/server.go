@@ -300,7 +300,7 @@ func (s *Server) assemble(ctx context.Context) (http.Handler, error) {
 		},
 	}
 	s.API.Delegate("inventory.vapi", s.Inventory.VAPIPrefixes(), s.Inventory.VAPIHandler())
-	s.API.KeepDelegated("inventory.vapi", inventoryapi.KeptLegacyRead, inventoryapi.VAPIVersion(s.Inventory))
+	s.API.KeepDelegated("inventory.vapi", inventoryapi.KeptLegacyReads(s.Inventory))
 	deps.Invoke = s.API.Invoke
 
 	mux := http.NewServeMux()

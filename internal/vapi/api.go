@@ -75,9 +75,8 @@ type delegate struct {
 	prefixes []string
 	handler  http.Handler
 	name     string
-	// keeps and version, when set, are what KeepDelegated declared.
-	keeps   func(path string) bool
-	version func() KeptVersion
+	// reads, when set, is what KeepDelegated declared.
+	reads func(path string) KeptVersionFunc
 }
 
 // Delegate routes requests under any of prefixes (full paths such as "/api/content/") to h once the

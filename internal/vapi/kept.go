@@ -40,6 +40,11 @@ type KeptInputs struct {
 // read kept with KeepVersioned is derived from.
 type KeptVersion [2]uint64
 
+// KeptVersionFunc reads the version of that state. It returns false while the state may change
+// on its own, with no count to follow (the simulator fetching a library item's file from a URL):
+// no answer is sent again or kept then.
+type KeptVersionFunc func() (KeptVersion, bool)
+
 // keepMode says whether and how an operation's answers are kept.
 type keepMode uint8
 
@@ -103,7 +108,7 @@ func (r *Registry) KeepPerCaller(service string, names ...string) {
 // answer could differ; it is read before the handler runs, so the family changes its state first
 // and then what version returns. (Numbers rather than bytes appended to a buffer: a buffer passed
 // to a function value escapes, and every kept read would then allocate its key.)
-func (r *Registry) KeepVersioned(service, name string, version func() KeptVersion) {
+func (r *Registry) KeepVersioned(service, name string, version KeptVersionFunc) {
 	r.keep(kept, service, []string{name})
 	b := Binding{Service: service, Name: name}
 	r.byID[b.ID()].keptVersion = version
@@ -126,7 +131,12 @@ func (r *Registry) keep(mode keepMode, service string, names []string) {
 // JSON-RPC call passes the encoding of its typed output, which is then what is kept, so no
 // protocol encodes or wraps a kept read again.
 func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte, error)) (any, error) {
-	if op.keep == notKept || a.KeptInputs == nil {
+	var version KeptVersion
+	keepable := op.keep != notKept && a.KeptInputs != nil
+	if keepable && op.keptVersion != nil {
+		version, keepable = op.keptVersion()
+	}
+	if !keepable {
 		result, err := a.runHandler(op, call)
 		if err != nil || encode == nil {
 			return result, err
@@ -135,7 +145,7 @@ func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte,
 		return Raw(body), err
 	}
 	var buf [256]byte
-	key := keptKey(buf[:0], op, call)
+	key := keptKey(buf[:0], op, call, version)
 	in := a.KeptInputs() // before the handler reads anything: a change after it is seen next time
 	if answer, ok := a.kept.get(key, in); ok {
 		return answer, nil
@@ -168,9 +178,9 @@ func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte,
 }
 
 // keptKey appends what identifies a kept answer: the operation, the protocol's shape (/rest wraps
-// some inputs), the path parameters, the query and the body (or a JSON-RPC call's other inputs)
-// and, for per-caller reads, the caller's view.
-func keptKey(b []byte, op *Operation, call *Call) []byte {
+// some inputs), the path parameters, the query and the body (or a JSON-RPC call's other inputs),
+// for per-caller reads the caller's view and for versioned ones their version.
+func keptKey(b []byte, op *Operation, call *Call, version KeptVersion) []byte {
 	b = append(b, op.ID()...)
 	if call.Legacy {
 		b = append(b, "\x00rest"...)
@@ -193,7 +203,7 @@ func keptKey(b []byte, op *Operation, call *Call) []byte {
 	}
 	if op.keptVersion != nil {
 		b = append(b, "\x00version\x00"...)
-		for _, n := range op.keptVersion() {
+		for _, n := range version {
 			b = binary.BigEndian.AppendUint64(b, n)
 		}
 	}
@@ -250,17 +260,17 @@ func appendCallerView(b []byte, p auth.Principal) []byte {
 	return b
 }
 
-// KeepDelegated lets the API keep the answers of the delegate name (Delegate) to the GETs whose
-// path reads accepts, as it keeps a registry read declared with KeepVersioned: a delegate's answer
-// to such a read must be a function of the request's path, query and host, of the store, the
-// inventory and the directory, and of the state version identifies, which must move (before the
-// answer of the request that changed it leaves) whenever the answer could differ. Only successful
-// answers are kept. Declaring it for a delegate that does not exist is a programming error and
-// panics.
-func (a *API) KeepDelegated(name string, reads func(path string) bool, version func() KeptVersion) {
+// KeepDelegated lets the API keep the answers of the delegate name (Delegate) to the GETs of the
+// paths for which reads gives a version function (nil for the others), as it keeps a registry
+// read declared with KeepVersioned: a delegate's answer to such a read must be a function of the
+// request's path, query and host, of the store, the inventory and the directory, and of the state
+// the version identifies, which must move (before the answer of the request that changed it
+// leaves) whenever the answer could differ. Only successful answers are kept. Declaring it for a
+// delegate that does not exist is a programming error and panics.
+func (a *API) KeepDelegated(name string, reads func(path string) KeptVersionFunc) {
 	for i := range a.delegates {
 		if d := &a.delegates[i]; d.name == name {
-			d.keeps, d.version = reads, version
+			d.reads = reads
 			return
 		}
 	}
@@ -283,12 +293,21 @@ const maxDelegatedAnswer = 1 << 20
 func (a *API) serveDelegated(x *exchange, d *delegate) {
 	r := x.r
 	w := &jsonNotFound{statusRecorder: &x.w, path: r.URL.Path, legacy: x.legacy}
-	if d.keeps == nil || a.KeptInputs == nil || r.Method != http.MethodGet || !d.keeps(r.URL.Path) {
+	var version KeptVersion
+	keepable := d.reads != nil && a.KeptInputs != nil && r.Method == http.MethodGet
+	if keepable {
+		if versionOf := d.reads(r.URL.Path); versionOf != nil {
+			version, keepable = versionOf()
+		} else {
+			keepable = false
+		}
+	}
+	if !keepable {
 		d.handler.ServeHTTP(w, r)
 		return
 	}
 	var buf [256]byte
-	key := delegatedKey(buf[:0], d, r)
+	key := delegatedKey(buf[:0], d, r, version)
 	in := a.KeptInputs() // before the delegate reads anything, as for a registry read
 	if answer, ok := a.kept.get(key, in); ok {
 		kept := answer.(*delegatedAnswer)
@@ -310,7 +329,7 @@ func (a *API) serveDelegated(x *exchange, d *delegate) {
 // delegatedKey identifies a delegate's kept answer: the delegate, the path as sent, the query,
 // the host and scheme the request came to (a delegate may write its own URLs for them) and the
 // version of the state it follows. It starts with a NUL, which no operation id does.
-func delegatedKey(b []byte, d *delegate, r *http.Request) []byte {
+func delegatedKey(b []byte, d *delegate, r *http.Request, version KeptVersion) []byte {
 	b = append(b, "\x00delegate\x00"...)
 	b = append(b, d.name...)
 	b = append(b, 0)
@@ -323,7 +342,7 @@ func delegatedKey(b []byte, d *delegate, r *http.Request) []byte {
 	}
 	b = append(b, r.Host...)
 	b = append(b, 0)
-	for _, n := range d.version() {
+	for _, n := range version {
 		b = binary.BigEndian.AppendUint64(b, n)
 	}
 	return b

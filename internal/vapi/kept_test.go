@@ -175,16 +175,18 @@ func BenchmarkKeptRead(b *testing.B) {
 }
 
 // TestKeptVersionedAnswersFollowTheFamilysState: a read kept with a version is answered again
-// while the version and the inputs stay, and made anew when either moves.
+// while the version and the inputs stay, and made anew when either moves, or at every request
+// while the version function says the state is changing on its own.
 func TestKeptVersionedAnswersFollowTheFamilysState(t *testing.T) {
 	var inputs, version atomic.Uint64
 	var runs atomic.Int64
+	var changing atomic.Bool
 	reg := NewRegistry()
 	reg.Handle("namespace_management.stats.time_series", "get", func(c *Call) (any, error) {
 		return map[string]any{"run": runs.Add(1)}, nil
 	})
-	reg.KeepVersioned("namespace_management.stats.time_series", "get", func() KeptVersion {
-		return KeptVersion{version.Load()}
+	reg.KeepVersioned("namespace_management.stats.time_series", "get", func() (KeptVersion, bool) {
+		return KeptVersion{version.Load()}, !changing.Load()
 	})
 	api := &API{
 		Registry: reg, Sessions: NewSessions(clock.NewFake(time.Now()), time.Hour), Identity: roleIdentity{},
@@ -215,6 +217,10 @@ func TestKeptVersionedAnswersFollowTheFamilysState(t *testing.T) {
 	if read(); runs.Load() != 3 {
 		t.Fatalf("after the store moved: %d runs, want 3", runs.Load())
 	}
+	changing.Store(true)
+	if read(); read() == "" || runs.Load() != 5 {
+		t.Fatalf("while the state changes on its own: %d runs, want 5", runs.Load())
+	}
 }
 
 // TestKeptDelegatedAnswersFollowTheirVersion: a delegate's GET that KeepDelegated names is answered
@@ -238,8 +244,15 @@ func TestKeptDelegatedAnswersFollowTheirVersion(t *testing.T) {
 	api := testAPI(NewRegistry(), roleIdentity{})
 	api.KeptInputs = func() KeptInputs { return KeptInputs{Store: inputs.Load()} }
 	api.Delegate("sim", []string{"/rest/com/vmware/"}, delegated)
-	api.KeepDelegated("sim", func(path string) bool { return strings.HasPrefix(path, "/rest/com/vmware/kept") },
-		func() KeptVersion { return KeptVersion{version.Load()} })
+	var settled atomic.Bool // false while the delegate's state changes on its own
+	settled.Store(true)
+	versionOf := func() (KeptVersion, bool) { return KeptVersion{version.Load()}, settled.Load() }
+	api.KeepDelegated("sim", func(path string) KeptVersionFunc {
+		if strings.HasPrefix(path, "/rest/com/vmware/kept") {
+			return versionOf
+		}
+		return nil
+	})
 	token := api.Sessions.Create(auth.Principal{Name: "admin", Domain: auth.Domain}).ID
 
 	type answer struct {
@@ -283,15 +296,22 @@ func TestKeptDelegatedAnswersFollowTheirVersion(t *testing.T) {
 	want(do("GET", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":4,"host":"a"}}`, 4)
 	inputs.Add(1)
 	want(do("GET", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":5,"host":"a"}}`, 5)
+	settled.Store(false) // nothing is sent again, or kept, until it settles
+	want(do("GET", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":6,"host":"a"}}`, 6)
+	want(do("GET", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":7,"host":"a"}}`, 7)
+	settled.Store(true)
+	want(do("GET", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":5,"host":"a"}}`, 7)
+	version.Add(1)
+	want(do("GET", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":8,"host":"a"}}`, 8)
 
 	// Not kept: another method, a path the delegate's reads do not name, a failure.
-	want(do("POST", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":6,"host":"a"}}`, 6)
-	want(do("POST", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":7,"host":"a"}}`, 7)
-	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":8,"host":"a"}}`, 8)
-	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":9,"host":"a"}}`, 9)
+	want(do("POST", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":9,"host":"a"}}`, 9)
+	want(do("POST", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":10,"host":"a"}}`, 10)
+	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":11,"host":"a"}}`, 11)
+	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":12,"host":"a"}}`, 12)
 	missing := `{"type":"com.vmware.vapi.std.errors.not_found"}`
-	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 10)
-	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 11)
+	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 13)
+	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 14)
 }
 
 func TestKeepDelegatedNeedsTheDelegate(t *testing.T) {
@@ -300,5 +320,5 @@ func TestKeepDelegatedNeedsTheDelegate(t *testing.T) {
 			t.Fatal("keeping the reads of an unknown delegate did not panic")
 		}
 	}()
-	testAPI(NewRegistry(), roleIdentity{}).KeepDelegated("nobody", func(string) bool { return true }, func() KeptVersion { return KeptVersion{} })
+	testAPI(NewRegistry(), roleIdentity{}).KeepDelegated("nobody", func(string) KeptVersionFunc { return nil })
 }

@@ -69,7 +69,7 @@ type Operation struct {
 	keep keepMode // whether the API keeps its encoded answers (kept.go)
 	// keptVersion identifies, in a kept answer's key, what else its answer is derived from
 	// (KeepVersioned).
-	keptVersion func() KeptVersion
+	keptVersion KeptVersionFunc
 }
 
 // ID is the operation id used in logs and metrics (Binding.ID).
