@@ -70,13 +70,25 @@ func TestTaggingAndLibrariesOnAPI(t *testing.T) {
 		t.Fatalf("libraries %v lack %s", libs, libraryVMImages)
 	}
 	env.Do("GET", "/api/content/library/"+libraryVMImages, token, nil).JSON(t, &got)
-	if got["name"] != "wcpd-vm-images" {
+	if got["name"] != "wcpd-vm-images" || got["storage_backings"] == nil {
 		t.Fatalf("library get: %v", got)
+	}
+	// Only the reference's fields: the inventory keeps a library's items, subscribers and
+	// templates in fields of its own beside them.
+	for _, own := range []string{"Item", "Subs", "VMTX", "state_info"} {
+		if _, ok := got[own]; ok {
+			t.Fatalf("library get answers %s, which content.library_model does not have: %v", own, got)
+		}
 	}
 	var items []string
 	env.Do("GET", "/api/content/library/item?library_id="+libraryVMImages, token, nil).JSON(t, &items)
 	if len(items) == 0 {
 		t.Fatalf("the library's items: %v", items)
+	}
+	var itemModel map[string]any
+	env.Do("GET", "/api/content/library/item/"+items[0], token, nil).JSON(t, &itemModel)
+	if itemModel["library_id"] != libraryVMImages || itemModel["File"] != nil || itemModel["Template"] != nil {
+		t.Fatalf("item get: %v, want content.library.item_model's fields only", itemModel)
 	}
 	item, err := rpc.Invoke(ctx, "com.vmware.content.library.item", "get", map[string]any{"library_item_id": items[0]})
 	if err != nil || item.(map[string]any)["library_id"] != libraryVMImages {

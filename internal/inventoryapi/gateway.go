@@ -347,14 +347,40 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 	if g.op.Output == "void" {
 		return nil, nil
 	}
+	t, err := idl.Default().Type(g.op.Output)
+	if err != nil {
+		return vapi.Raw(wrapped.Value), nil
+	}
 	if len(wrapped.Value) == 0 || string(wrapped.Value) == "null" {
 		// The inventory leaves an empty list out of its answer, or answers it as null (the tag
 		// categories of an inventory that has none).
-		if t, err := idl.Default().Type(g.op.Output); err == nil && (t.Kind == idl.KindList || t.Kind == idl.KindSet) {
+		if t.Kind == idl.KindList || t.Kind == idl.KindSet {
 			return vapi.Raw("[]"), nil
 		}
 	}
+	if hasStructure(t) {
+		// The simulator answers its own records, with fields of its own beside the reference's (a
+		// library's items as Item, its subscribers as Subs): /api answers the declared ones.
+		if plain, err := idl.PlainOfJSON(wrapped.Value); err == nil {
+			var declared bytes.Buffer
+			enc := json.NewEncoder(&declared)
+			enc.SetEscapeHTML(false) // the text as the inventory wrote it
+			if enc.Encode(idl.Default().Declared(t, plain)) == nil {
+				return vapi.Raw(bytes.TrimSuffix(declared.Bytes(), []byte("\n"))), nil
+			}
+		}
+	}
 	return vapi.Raw(wrapped.Value), nil
+}
+
+// hasStructure reports whether a value of type t holds a structure, at any depth.
+func hasStructure(t *idl.Type) bool {
+	for ; t != nil; t = t.Elem {
+		if t.Kind == idl.KindStruct || t.Key != nil && hasStructure(t.Key) {
+			return true
+		}
+	}
+	return false
 }
 
 // sendLegacy sends the /rest request for c to the inventory's vAPI handler in process.

@@ -174,6 +174,59 @@ func PlainOfJSON(raw []byte) (any, error) {
 	return v, nil
 }
 
+// Declared is v, a plain value of type t, with only what t declares: a structure keeps the fields
+// its metadata names, at every depth (through optional values, lists, sets and map values), and
+// leaves out whatever else a server put beside them. Anything that is not what t says is left as
+// it is.
+func (m *Metadata) Declared(t *Type, v any) any {
+	switch t.Kind {
+	case KindOptional:
+		if v == nil {
+			return nil
+		}
+		return m.Declared(t.Elem, v)
+	case KindList, KindSet:
+		list, ok := v.([]any)
+		if !ok {
+			return v
+		}
+		out := make([]any, len(list))
+		for i, e := range list {
+			out[i] = m.Declared(t.Elem, e)
+		}
+		return out
+	case KindMap:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		out := make(map[string]any, len(obj))
+		for k, e := range obj {
+			out[k] = m.Declared(t.Elem, e)
+		}
+		return out
+	case KindStruct:
+		obj, ok := v.(map[string]any)
+		s, known := m.structs[t.Name]
+		if !ok || !known {
+			return v
+		}
+		out := make(map[string]any, len(s.Fields))
+		for _, f := range s.Fields {
+			fv, present := obj[f.Name]
+			if !present {
+				continue
+			}
+			if ft, err := m.Type(f.Type); err == nil {
+				fv = m.Declared(ft, fv)
+			}
+			out[f.Name] = fv
+		}
+		return out
+	}
+	return v
+}
+
 // Encode turns a plain value of type t into its JSON-RPC form. A required structure field that the
 // plain value lacks is an error, except lists, sets and maps, which are empty then (REST leaves empty
 // ones out); fields the metadata does not know are left out; sets lose duplicates.

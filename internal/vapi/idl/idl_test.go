@@ -124,6 +124,41 @@ func TestEncodeWritesTheRuntimesForm(t *testing.T) {
 	}
 }
 
+// TestDeclaredKeepsOnlyTheReferencesFields: a server's own fields beside a structure's are left
+// out at every depth; what the type does not describe is left as it is.
+func TestDeclaredKeepsOnlyTheReferencesFields(t *testing.T) {
+	m := Default()
+	for _, tc := range []struct{ notation, plain, want string }{
+		{"com.vmware.vcenter.namespace_management.IP_range", `{"count": 5, "address": "10.0.0.1", "Internal": {"x": 1}}`,
+			`{"address":"10.0.0.1","count":5}`},
+		{"Optional<List<com.vmware.vcenter.namespace_management.IP_range>>", `[{"address": "a", "own": true}, {"count": 2}]`,
+			`[{"address":"a"},{"count":2}]`},
+		{"Map<string,com.vmware.vcenter.namespace_management.IP_range>", `{"k": {"address": "a", "own": 1}}`,
+			`{"k":{"address":"a"}}`},
+		{"Optional<com.vmware.vcenter.namespace_management.IP_range>", `null`, `null`},
+		{"DynamicStructure", `{"any": 1}`, `{"any":1}`},
+		{"List<string>", `["a & b"]`, `["a & b"]`},
+	} {
+		plain, err := PlainOfJSON([]byte(tc.plain))
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ, err := m.Type(tc.notation)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		enc := json.NewEncoder(&out)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m.Declared(typ, plain)); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(out.String()); got != tc.want {
+			t.Errorf("%s %s: got %s, want %s", tc.notation, tc.plain, got, tc.want)
+		}
+	}
+}
+
 func TestEncodeRefusesWhatTheTypeCannotCarry(t *testing.T) {
 	m := Default()
 	for _, tc := range []struct{ notation, plain, path string }{
