@@ -49,6 +49,20 @@ func TestTaggingAndLibrariesOnAPI(t *testing.T) {
 		t.Fatalf("tags of the category: %v", forCategory)
 	}
 
+	// What the inventory accepts without carrying it out answers UNSUPPORTED, and makes nothing: the
+	// simulator took the used categories' list for a category to create.
+	var before []string
+	env.Do("GET", "/api/cis/tagging/category", token, nil).JSON(t, &before)
+	expectError(t, env.Do("POST", "/api/cis/tagging/category?action=list-used-categories", token, map[string]any{"used_by_entity": "domain-c9"}),
+		400, "UNSUPPORTED", "com.vmware.cis.tagging.category.list_used_categories")
+	expectError(t, env.Do("POST", "/api/cis/tagging/tag-association/"+tag+"?action=detach-tag-from-multiple-objects", token,
+		map[string]any{"object_ids": []any{map[string]any{"type": "ClusterComputeResource", "id": "domain-c9"}}}),
+		400, "UNSUPPORTED", "detach_tag_from_multiple_objects")
+	var after []string
+	if env.Do("GET", "/api/cis/tagging/category", token, nil).JSON(t, &after); len(after) != len(before) {
+		t.Fatalf("categories %v after the refused list, %v before", after, before)
+	}
+
 	// govmomi's tags client (on /rest) sees the same tag.
 	m := tags.NewManager(env.REST(ctx, servertest.Admin, servertest.AdminPassword))
 	if tg, err := m.GetTag(ctx, tag); err != nil || tg.Name != "web" {

@@ -177,12 +177,13 @@ func writeNeighbourOperations(b *bytes.Buffer, reg *vapi.Registry, exercising ma
 	b.WriteString("\n### Tagging and content library on `/api` and JSON-RPC\n\n")
 	b.WriteString("Served by the embedded inventory on `/rest`; on `/api` and JSON-RPC through wcpd's gateway, which\n")
 	b.WriteString("declares each operation from the interface metadata and sends it on as its `/rest` request\n")
-	b.WriteString("(docs/inventory.md).\n\n")
+	b.WriteString("(docs/inventory.md); \"—\" marks those the embedded inventory accepts without carrying them out, which\n")
+	b.WriteString("answer `UNSUPPORTED` on `/api` and JSON-RPC.\n\n")
 	b.WriteString("| operation | request | protocols | exercised by |\n|---|---|---|---|\n")
 	for _, op := range operationsUnder(reg, "com.vmware.cis.tagging.", "com.vmware.content.") {
 		id := op.ID()
 		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s |\n", strings.TrimPrefix(id, "com.vmware."), requestOf(op),
-			protocols(true, invoked[id], typed[id]), strings.Join(exercising[id], ", "))
+			protocols(op.Implemented(), invoked[id], typed[id]), strings.Join(exercising[id], ", "))
 	}
 	b.WriteString("\n### Cluster modules\n\n")
 	b.WriteString("Not in the 8.0U2 bindings: shapes from govmomi's `vapi/cluster` client, on `/api` and `/rest`, not JSON-RPC\n")

@@ -54,6 +54,28 @@ var keptGatewayReads = map[string]keptBy{
 	"com.vmware.content.library.item.storage.list":  keptWithFiles,
 }
 
+// simulatorLacks are the gateway's operations the simulator accepts without carrying them out: it
+// answers an empty success (the used-by lists of categories and tags and the revocation of their
+// permissions, a tag's detachment from several objects, the attachable tags, a subscription's and
+// an update session's update, a subscribed library's probe), or takes the POST for a create (the used categories and tags, whose lists would make an
+// object). /api and JSON-RPC answer them UNSUPPORTED rather than pretend; /rest, the simulator's own
+// protocol, still reaches it.
+var simulatorLacks = map[string]bool{
+	"com.vmware.cis.tagging.category.list_used_categories":                    true,
+	"com.vmware.cis.tagging.category.add_to_used_by":                          true,
+	"com.vmware.cis.tagging.category.remove_from_used_by":                     true,
+	"com.vmware.cis.tagging.category.revoke_propagating_permissions":          true,
+	"com.vmware.cis.tagging.tag.list_used_tags":                               true,
+	"com.vmware.cis.tagging.tag.add_to_used_by":                               true,
+	"com.vmware.cis.tagging.tag.remove_from_used_by":                          true,
+	"com.vmware.cis.tagging.tag.revoke_propagating_permissions":               true,
+	"com.vmware.cis.tagging.tag_association.list_attachable_tags":             true,
+	"com.vmware.cis.tagging.tag_association.detach_tag_from_multiple_objects": true,
+	"com.vmware.content.library.subscriptions.update":                         true,
+	"com.vmware.content.library.item.update_session.update":                   true,
+	"com.vmware.content.subscribed_library.probe":                             true,
+}
+
 // keptBy is what a kept gateway read follows.
 type keptBy uint8
 
@@ -203,8 +225,11 @@ func (f *Family) registerGateway(r *vapi.Registry) {
 		case g.op.Name == "create":
 			b.Status = http.StatusCreated
 		}
-		g := g
-		r.Extend(b, func(c *vapi.Call) (any, error) { return f.transcode(c, g) }, false)
+		var handler vapi.HandlerFunc = func(c *vapi.Call) (any, error) { return f.transcode(c, g) }
+		if simulatorLacks[b.ID()] {
+			handler = nil // declared, not implemented: the API answers UNSUPPORTED
+		}
+		r.Extend(b, handler, false)
 		if k := keptGatewayReads[b.ID()]; k != notKeptByGateway {
 			r.KeepVersioned(b.Service, b.Name, versions[k])
 		}
