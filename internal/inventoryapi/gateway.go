@@ -57,9 +57,9 @@ var keptGatewayReads = map[string]keptBy{
 // simulatorLacks are the gateway's operations the simulator accepts without carrying them out: it
 // answers an empty success (the used-by lists of categories and tags and the revocation of their
 // permissions, a tag's detachment from several objects, the attachable tags, a subscription's and
-// an update session's update, a subscribed library's probe), or takes the POST for a create (the used categories and tags, whose lists would make an
-// object). /api and JSON-RPC answer them UNSUPPORTED rather than pretend; /rest, the simulator's own
-// protocol, still reaches it.
+// an update session's update, a subscribed library's probe), or takes the POST for a create (the
+// lists of used categories and tags, which would make an object). /api and JSON-RPC answer them
+// UNSUPPORTED rather than pretend; /rest, the simulator's own protocol, still reaches it.
 var simulatorLacks = map[string]bool{
 	"com.vmware.cis.tagging.category.list_used_categories":                    true,
 	"com.vmware.cis.tagging.category.add_to_used_by":                          true,
