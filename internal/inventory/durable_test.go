@@ -1,11 +1,19 @@
 package inventory_test
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/vapi/library"
 
 	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/store"
@@ -148,4 +156,77 @@ func idNumber(ref string) int {
 	i := strings.LastIndexFunc(ref, func(r rune) bool { return r < '0' || r > '9' })
 	n, _ := strconv.Atoi(ref[i+1:])
 	return n
+}
+
+// TestFilesFetchedFromAURLSurviveARestart: the simulator fetches a file an update session names by
+// URL on its own, after every request of the session has answered, so no request announces it to
+// the durable inventory. It is saved once the session is seen to have ended, before the client
+// waiting for that is told, and is there after a restart.
+func TestFilesFetchedFromAURLSurviveARestart(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	st := openTestStore(t, filepath.Join(base, "store"))
+	cfg := inventory.Config{Store: st, Dir: filepath.Join(base, "inventory")}
+	s := startTestServer(t, cfg)
+	ctx := context.Background()
+
+	// The source sends the file only once the session has been completed (the client's probe, a
+	// HEAD, is answered at once).
+	release := make(chan struct{})
+	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			<-release
+		}
+		_, _ = w.Write([]byte("fetched from a URL\n"))
+	}))
+	t.Cleanup(source.Close)
+	var releaseOnce sync.Once
+	let := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(let) // before source.Close, which waits for the handler
+
+	s.mustGovc(t, "library.create", "-ds", "SharedDatastore", "fetched")
+	m := library.NewManager(s.inv.RESTClient())
+	lib, err := m.GetLibraryByName(ctx, "fetched")
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := m.CreateLibraryItem(ctx, library.Item{Name: "notes", Type: "file", LibraryID: lib.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, err := m.CreateLibraryItemUpdateSession(ctx, library.Session{LibraryItemID: item})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.AddLibraryItemFileFromURI(ctx, session, "notes.txt", source.URL+"/notes.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CompleteLibraryItemUpdateSession(ctx, session); err != nil {
+		t.Fatal(err)
+	}
+	let()
+	// As govc's library.import -pull waits.
+	if err := m.WaitOnLibraryItemUpdateSession(ctx, session, 10*time.Millisecond, nil); err != nil {
+		t.Fatal(err)
+	}
+	fileNames := func() []string {
+		t.Helper()
+		files, err := library.NewManager(s.inv.RESTClient()).ListLibraryItemFiles(ctx, item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range files {
+			names = append(names, f.Name)
+		}
+		return names
+	}
+	if got := fileNames(); !slices.Equal(got, []string{"notes.txt"}) {
+		t.Fatalf("the item's files once its session ended: %v", got)
+	}
+	s.stop()
+	s = startTestServer(t, cfg)
+	if got := fileNames(); !slices.Equal(got, []string{"notes.txt"}) {
+		t.Fatalf("the item's files after a restart: %v", got)
+	}
 }

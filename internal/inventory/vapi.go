@@ -47,7 +47,8 @@ func (inv *Inventory) VAPIGeneration() uint64 { return inv.vapi.generation.Load(
 // an item's get, its files and their storage), which the simulator changes on its own while it
 // fetches a file from a URL for an update session (a PULL source): false until every such file
 // has arrived. While it is false, it asks the simulator in process, at every call, whether the
-// fetches have ended; once they have, it moves VAPIGeneration and answers true again. (A session
+// fetches have ended; once they have, it moves VAPIGeneration, has the durable inventory save the
+// files and answers true again. A client's read of the session does the same. (A session
 // deleted while its file was being fetched leaves no way to tell when the file arrives: those reads
 // stay unkept until wcpd restarts.)
 func (inv *Inventory) VAPIFilesGeneration() (uint64, bool) {
@@ -58,7 +59,7 @@ func (inv *Inventory) VAPIFilesGeneration() (uint64, bool) {
 		if !inv.vapi.fetching.Load() {
 			return g, true
 		}
-		if !inv.vapi.fetchesEnded() {
+		if !inv.vapi.fetchesEnded(context.Background()) {
 			return 0, false
 		}
 	}
@@ -104,7 +105,7 @@ type vapiProxy struct {
 const updateSessionFilePrefix = "/rest/com/vmware/content/library/item/updatesession/file/id:"
 
 // updateSessionPrefix is the path of an update session on /rest, before its id.
-const updateSessionPrefix = "/rest/com/vmware/content/library/item/updatesession/id:"
+const updateSessionPrefix = "/rest/com/vmware/content/library/item/update-session/id:"
 
 // noteFetches records what a request the simulator served means for its fetches from URLs: a file
 // added to an update session from a URL starts one (so does a body too long to read back, which
@@ -138,9 +139,10 @@ func (p *vapiProxy) noteFetches(r *http.Request, body []byte, readBack bool) {
 }
 
 // fetchesEnded asks the simulator whether the files it was fetching have all arrived, forgets the
-// sessions whose have and moves the generation when any has. A session that is gone without a
-// request deleting it expired, which the simulator lets happen only an hour after the session ended.
-func (p *vapiProxy) fetchesEnded() bool {
+// sessions whose have and, when any has, moves the generation and has the durable inventory save
+// the files (no request announced them). A session that is gone without a request deleting it
+// expired, which the simulator lets happen only an hour after the session ended.
+func (p *vapiProxy) fetchesEnded(ctx context.Context) bool {
 	p.fetchMu.Lock()
 	defer p.fetchMu.Unlock()
 	ended := false
@@ -178,6 +180,12 @@ func (p *vapiProxy) fetchesEnded() bool {
 	}
 	if ended {
 		p.generation.Add(1)
+		if p.changed != nil {
+			p.changed()
+			if err := p.sync(ctx); err != nil {
+				p.log.Error("files fetched for a library item not saved; saved with the next change", "err", err)
+			}
+		}
 	}
 	if len(p.fetches) > 0 {
 		return false
@@ -315,6 +323,11 @@ func (p *vapiProxy) serve(r *http.Request) (*bufferedResponse, error) {
 			return nil, err
 		}
 		res = attempt(session)
+	}
+	if r.Method == http.MethodGet && p.fetching.Load() && strings.HasPrefix(r.URL.Path, updateSessionPrefix) {
+		// A client waiting for its session to end (govc's library.import -pull) is told once the
+		// files arrived: they are counted and saved before it is.
+		p.fetchesEnded(r.Context())
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		p.noteFetches(r, replay, canReplay) // before the count moves: a read that sees the new count sees the fetch
