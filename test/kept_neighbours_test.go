@@ -168,23 +168,8 @@ func TestKeptNeighbourReadsFollowTheirChanges(t *testing.T) {
 	}
 	subscribers := func() []string {
 		t.Helper()
-		var onAPI []struct{ Subscription string }
-		var onREST struct {
-			Value []struct{ Subscription string }
-		}
-		env.Do("GET", "/api/content/library/"+lib+"/subscriptions", token, nil).JSON(t, &onAPI)
-		env.Do("GET", "/rest/com/vmware/content/library/subscriptions?library="+lib, token, nil).JSON(t, &onREST)
-		var ids, restIDs []string
-		for _, s := range onAPI {
-			ids = append(ids, s.Subscription)
-		}
-		for _, s := range onREST.Value {
-			restIDs = append(restIDs, s.Subscription)
-		}
-		if !slices.Equal(ids, restIDs) {
-			t.Fatalf("subscriptions of %s: %v on /api, %v on /rest", lib, ids, restIDs)
-		}
-		return ids
+		return fieldOnBothProtocols(t, env, token, "/api/content/library/"+lib+"/subscriptions",
+			"/rest/com/vmware/content/library/subscriptions?library="+lib, "subscription")
 	}
 	if got := subscribers(); len(got) != 0 {
 		t.Fatalf("subscriptions of the new library: %v", got)
@@ -210,4 +195,26 @@ func TestKeptNeighbourReadsFollowTheirChanges(t *testing.T) {
 	if got := libraryList(); slices.Contains(got, lib) {
 		t.Fatalf("libraries after govmomi removed %s: %v", lib, got)
 	}
+}
+
+// fieldOnBothProtocols reads a list of objects on /api and the same list on /rest, which wraps it
+// ({"value": [...]}), and returns the field of each; the two must agree.
+func fieldOnBothProtocols(t *testing.T, env *servertest.Env, token, apiPath, restPath, field string) []string {
+	t.Helper()
+	var onAPI []map[string]any
+	var onREST struct{ Value []map[string]any }
+	env.Do("GET", apiPath, token, nil).JSON(t, &onAPI)
+	env.Do("GET", restPath, token, nil).JSON(t, &onREST)
+	values := func(objects []map[string]any) (out []string) {
+		for _, o := range objects {
+			v, _ := o[field].(string)
+			out = append(out, v)
+		}
+		return out
+	}
+	got, onRESTValues := values(onAPI), values(onREST.Value)
+	if !slices.Equal(got, onRESTValues) {
+		t.Fatalf("%s of %s: %v, of %s: %v", field, apiPath, got, restPath, onRESTValues)
+	}
+	return got
 }

@@ -50,21 +50,8 @@ func TestFilesFetchedFromURLsShowOnTheirItem(t *testing.T) {
 	}
 	files := func() []string {
 		t.Helper()
-		var onAPI []struct{ Name string }
-		var onREST struct{ Value []struct{ Name string } }
-		env.Do("GET", "/api/content/library/item/"+item+"/file", token, nil).JSON(t, &onAPI)
-		env.Do("GET", "/rest/com/vmware/content/library/item/file?library_item_id="+item, token, nil).JSON(t, &onREST)
-		var names, restNames []string
-		for _, f := range onAPI {
-			names = append(names, f.Name)
-		}
-		for _, f := range onREST.Value {
-			restNames = append(restNames, f.Name)
-		}
-		if !slices.Equal(names, restNames) {
-			t.Fatalf("the item's files: %v on /api, %v on /rest", names, restNames)
-		}
-		return names
+		return fieldOnBothProtocols(t, env, token, "/api/content/library/item/"+item+"/file",
+			"/rest/com/vmware/content/library/item/file?library_item_id="+item, "name")
 	}
 	for range 2 { // the second read would be the kept answer
 		if got := files(); len(got) != 0 {
