@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/vmware/govmomi/vapi/library"
 )
 
 // vapiSessionHeader carries a vAPI session id; the simulator also reads a
@@ -113,9 +115,7 @@ const updateSessionPrefix = "/rest/com/vmware/content/library/item/update-sessio
 func (p *vapiProxy) noteFetches(r *http.Request, body []byte, readBack bool) {
 	if sid, ok := strings.CutPrefix(r.URL.Path, updateSessionFilePrefix); ok && r.Method == http.MethodPost && r.URL.Query().Get("~action") == "add" {
 		var spec struct {
-			File struct {
-				SourceType string `json:"source_type"`
-			} `json:"file_spec"`
+			File library.UpdateFile `json:"file_spec"` // as the simulator reads it
 		}
 		if readBack && (json.Unmarshal(body, &spec) != nil || spec.File.SourceType != "PULL") {
 			return
@@ -160,9 +160,7 @@ func (p *vapiProxy) fetchesEnded(ctx context.Context) bool {
 		}
 		if res.status == http.StatusOK {
 			var files struct {
-				Value []struct {
-					Status string `json:"status"`
-				} `json:"value"`
+				Value []library.UpdateFile `json:"value"`
 			}
 			if json.Unmarshal(res.body.Bytes(), &files) != nil {
 				return false

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/wcpd/wcpd/internal/auth"
 	"github.com/wcpd/wcpd/internal/inventory"
@@ -85,9 +86,10 @@ const (
 	keptWithFiles           // inventory.VAPIFilesGeneration
 )
 
-// keptVersions are the version functions of the reads kept by each keptBy.
-func keptVersions(inv *inventory.Inventory) map[keptBy]vapi.KeptVersionFunc {
-	return map[keptBy]vapi.KeptVersionFunc{
+// keptVersions are the version functions of the reads kept by each keptBy (none for
+// notKeptByGateway).
+func keptVersions(inv *inventory.Inventory) [keptWithFiles + 1]vapi.KeptVersionFunc {
+	return [...]vapi.KeptVersionFunc{
 		keptByCount: func() (vapi.KeptVersion, bool) { return vapi.KeptVersion{inv.VAPIGeneration()}, true },
 		keptWithFiles: func() (vapi.KeptVersion, bool) {
 			g, ok := inv.VAPIFilesGeneration()
@@ -107,7 +109,7 @@ func KeptLegacyReads(inv *inventory.Inventory) func(path string) vapi.KeptVersio
 
 // keptLegacyRead is how the GET of path on /rest is kept, if it is one of keptGatewayReads.
 func keptLegacyRead(path string) keptBy {
-	for _, f := range keptLegacyForms {
+	for _, f := range keptLegacyForms() {
 		rest, ok := strings.CutPrefix(path, f.path)
 		switch {
 		case !ok:
@@ -127,24 +129,17 @@ type legacyForm struct {
 	kept        keptBy
 }
 
-// keptLegacyForms are the /rest forms of keptGatewayReads sent as GETs.
-var keptLegacyForms = func() (out []legacyForm) {
+// keptLegacyForms are the /rest forms of keptGatewayReads that /rest binds by method alone (not
+// boundByAction), as transcode sends them; made at the first read that asks.
+var keptLegacyForms = sync.OnceValue(func() (out []legacyForm) {
 	for _, g := range gatewayOperations() {
 		if k := keptGatewayReads[g.service+"."+g.op.Name]; k != notKeptByGateway && !g.boundByAction() {
-			f := g.legacyForm()
-			f.kept = k
-			out = append(out, f)
+			_, named := g.pathObject()
+			out = append(out, legacyForm{path: g.legacyPath(""), namesObject: named, kept: k})
 		}
 	}
 	return out
-}()
-
-// legacyForm is the /rest form of a read that /rest binds by method alone (not boundByAction), as
-// transcode sends it.
-func (g gatewayOperation) legacyForm() legacyForm {
-	_, named := g.pathObject()
-	return legacyForm{path: g.legacyPath(""), namesObject: named}
-}
+})
 
 // boundByAction reports whether /rest binds the operation as a POST with ~action=<name> rather than
 // by its method alone: every operation but the five of CRUD, and of those one that takes a second

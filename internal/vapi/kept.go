@@ -203,9 +203,15 @@ func keptKey(b []byte, op *Operation, call *Call, version KeptVersion) []byte {
 	}
 	if op.keptVersion != nil {
 		b = append(b, "\x00version\x00"...)
-		for _, n := range version {
-			b = binary.BigEndian.AppendUint64(b, n)
-		}
+		b = appendVersion(b, version)
+	}
+	return b
+}
+
+// appendVersion appends a kept answer's version to its key.
+func appendVersion(b []byte, version KeptVersion) []byte {
+	for _, n := range version {
+		b = binary.BigEndian.AppendUint64(b, n)
 	}
 	return b
 }
@@ -342,10 +348,7 @@ func delegatedKey(b []byte, d *delegate, r *http.Request, version KeptVersion) [
 	}
 	b = append(b, r.Host...)
 	b = append(b, 0)
-	for _, n := range version {
-		b = binary.BigEndian.AppendUint64(b, n)
-	}
-	return b
+	return appendVersion(b, version)
 }
 
 // answerRecorder passes a delegate's answer on to the client and records it, to be kept: its
