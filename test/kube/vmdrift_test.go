@@ -100,16 +100,19 @@ func TestVirtualMachineDriftPowerModesAndRoles(t *testing.T) {
 		return state == types.VirtualMachinePowerStatePoweredOn, err
 	})
 
-	// Removed behind VM Service's back: made again.
-	if task, err := vmObj.PowerOff(ctx); err == nil {
-		_ = task.Wait(ctx)
-	}
-	if task, err = vmObj.Destroy(ctx); err == nil {
-		err = task.Wait(ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Removed behind VM Service's back: made again. VM Service may power the VM on again between
+	// the power-off and the removal (which a powered-on VM refuses), so the two are tried together
+	// until the removal goes through.
+	eventually(t, "the VM can be removed behind VM Service's back", func(ctx context.Context) (bool, error) {
+		if task, err := vmObj.PowerOff(ctx); err == nil {
+			_ = task.Wait(ctx)
+		}
+		task, err := vmObj.Destroy(ctx)
+		if err == nil {
+			err = task.Wait(ctx)
+		}
+		return err == nil, err
+	})
 	eventually(t, "the VirtualMachine has a new VM", func(ctx context.Context) (bool, error) {
 		err := k8s.ctrl.Get(ctx, client.ObjectKeyFromObject(vm), vm)
 		return err == nil && vm.Status.UniqueID != "" && vm.Status.UniqueID != ref.Value &&
