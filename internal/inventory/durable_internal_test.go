@@ -48,11 +48,7 @@ func TestSOAPCallNamesTheObjectsAChangeTouches(t *testing.T) {
 
 func TestFinishedTasksGoAfterTheirRetention(t *testing.T) {
 	ctx := context.Background()
-	inv, err := Start(ctx, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inv.Close()
+	inv := startInventory(t)
 	pool, err := find.NewFinder(inv.Client()).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources")
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +68,17 @@ func TestFinishedTasksGoAfterTheirRetention(t *testing.T) {
 	if !fault.Is(err, &types.ManagedObjectNotFound{}) {
 		t.Errorf("the task after its retention: %v, want ManagedObjectNotFound", err)
 	}
+}
+
+// startInventory starts an inventory kept in memory only, closed when the test ends.
+func startInventory(t *testing.T) *Inventory {
+	t.Helper()
+	inv, err := Start(context.Background(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(inv.Close)
+	return inv
 }
 
 // startDurable starts an inventory kept in a store of its own, and returns the configuration that
@@ -141,11 +148,7 @@ func lockCount(m *simulator.Registry) int {
 
 func TestSessionObjectLocksGoWithTheObjects(t *testing.T) {
 	ctx := context.Background()
-	inv, err := Start(ctx, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inv.Close()
+	inv := startInventory(t)
 	m := inv.svc.Context.Map
 	c := inv.Client()
 	pool, err := find.NewFinder(c).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources")

@@ -14,11 +14,7 @@ import (
 func TestCreateResourcePoolIsServedByTheCreator(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	inv, err := Start(ctx, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(inv.Close)
+	inv := startInventory(t)
 	root, err := find.NewFinder(inv.Client()).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources")
 	if err != nil {
 		t.Fatal(err)

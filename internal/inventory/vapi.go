@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,6 +109,47 @@ const updateSessionFilePrefix = "/rest/com/vmware/content/library/item/updateses
 
 // updateSessionPrefix is the path of an update session on /rest, before its id.
 const updateSessionPrefix = "/rest/com/vmware/content/library/item/update-session/id:"
+
+// vapiReadPosts are the POSTs to the simulator's vAPI services that only read: the actions
+// (~action) that do, by the /rest path they are sent to, with "id:" ending a path that names an
+// object by its id. A request that only reads neither moves the generation, so the answers kept
+// from it stay, nor has the durable inventory save the services' whole state again. Checked
+// against the simulator's handlers (govmomi's vapi/simulator) by TestVAPIReadPostsChangeNothing:
+// the path decides with the action, since a POST to the category or tag collection creates
+// whatever its action says, and one to the library collection creates for any action but find.
+var vapiReadPosts = map[string][]string{
+	"/rest/com/vmware/cis/tagging/tag/id:": {"list-tags-for-category"},
+	"/rest/com/vmware/cis/tagging/tag-association": {"list-attached-tags", "list-attached-objects-on-tags",
+		"list-attached-tags-on-objects"},
+	"/rest/com/vmware/cis/tagging/tag-association/id:":               {"list-attached-objects"},
+	"/rest/com/vmware/content/library":                               {"find"},
+	"/rest/com/vmware/content/library/item":                          {"find"},
+	updateSessionFilePrefix:                                          {"get", "validate"},
+	"/rest/com/vmware/content/library/item/downloadsession/file/id:": {"get"},
+	"/rest/com/vmware/vcenter/ovf/library-item/id:":                  {"filter"},
+}
+
+// onlyReads says whether r is one of vapiReadPosts (or a GET or HEAD).
+func onlyReads(r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	path, action := vapiReadPost(r)
+	return slices.Contains(vapiReadPosts[path], action)
+}
+
+// vapiReadPost is how vapiReadPosts would name a POST: its path, up to "id:" when it ends with an
+// object's id, and its action.
+func vapiReadPost(r *http.Request) (path, action string) {
+	if r.Method != http.MethodPost || r.URL.RawQuery == "" {
+		return "", ""
+	}
+	path = r.URL.Path
+	if i := strings.LastIndex(path, "/id:"); i >= 0 && !strings.Contains(path[i+len("/id:"):], "/") {
+		path = path[:i+len("/id:")]
+	}
+	return path, r.URL.Query().Get("~action")
+}
 
 // noteFetches records what a request the simulator served means for its fetches from URLs: a file
 // added to an update session from a URL starts one (so does a body too long to read back, which
@@ -327,7 +369,7 @@ func (p *vapiProxy) serve(r *http.Request) (*bufferedResponse, error) {
 		// files arrived: they are counted and saved before it is.
 		p.fetchesEnded(r.Context())
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if !onlyReads(r) {
 		p.noteFetches(r, replay, canReplay) // before the count moves: a read that sees the new count sees the fetch
 		p.generation.Add(1)
 		if p.changed != nil {

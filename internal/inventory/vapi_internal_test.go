@@ -1,25 +1,20 @@
 package inventory
 
 import (
-	"context"
+	"bytes"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestVAPISessionIsRenewedWhenTheSimulatorForgetsIt deletes the internal
 // session behind the proxy's back; the next request must still succeed.
 func TestVAPISessionIsRenewedWhenTheSimulatorForgetsIt(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	inv, err := Start(ctx, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inv.Close()
+	inv := startInventory(t)
 
 	old, err := inv.vapi.currentSession()
 	if err != nil {
@@ -74,5 +69,95 @@ func TestK8sCompliantName(t *testing.T) {
 		if got := k8sCompliantName(in); got != want {
 			t.Errorf("k8sCompliantName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestVAPIReadPostsChangeNothing sends every POST of vapiReadPosts through the proxy to objects
+// that exist: each must answer what it reads, leave the simulator's vAPI state as it was and not
+// move the generation, so the answers kept from that state stay. The same action sent where the
+// simulator creates (the tag collection) must still move it.
+func TestVAPIReadPostsChangeNothing(t *testing.T) {
+	t.Parallel()
+	inv := startInventory(t)
+
+	send := func(path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		inv.VAPIHandler().ServeHTTP(rec, req)
+		return rec
+	}
+	value := func(path, body string) string {
+		t.Helper()
+		rec := send(path, body)
+		var v struct{ Value json.RawMessage }
+		if rec.Code != http.StatusOK || rec.Body.Len() > 0 && json.Unmarshal(rec.Body.Bytes(), &v) != nil {
+			t.Fatalf("POST %s: %d %s", path, rec.Code, rec.Body)
+		}
+		var id string
+		_ = json.Unmarshal(v.Value, &id)
+		return id
+	}
+	const item = "2c124d15-f76e-51e1-be93-1bb0da79ddad" // the default library's first image
+	const vm = `{"id":"vm-42","type":"VirtualMachine"}`
+	category := value("/rest/com/vmware/cis/tagging/category",
+		`{"create_spec":{"name":"zone","description":"","cardinality":"MULTIPLE","associable_types":[]}}`)
+	tag := value("/rest/com/vmware/cis/tagging/tag", `{"create_spec":{"name":"gold","description":"","category_id":"`+category+`"}}`)
+	value("/rest/com/vmware/cis/tagging/tag-association/id:"+tag+"?~action=attach", `{"object_id":`+vm+`}`)
+	upload := value("/rest/com/vmware/content/library/item/update-session", `{"create_spec":{"library_item_id":"`+item+`"}}`)
+	value(updateSessionFilePrefix+upload+"?~action=add", `{"file_spec":{"name":"notes.txt","source_type":"PUSH"}}`)
+	download := value("/rest/com/vmware/content/library/item/download-session", `{"create_spec":{"library_item_id":"`+item+`"}}`)
+	const downloadFile = "/rest/com/vmware/content/library/item/downloadsession/file/id:"
+	value(downloadFile+download+"?~action=prepare", `{"file_name":"notes.txt"}`)
+
+	reads := []struct{ path, body, shows string }{
+		{"/rest/com/vmware/cis/tagging/tag/id:" + category + "?~action=list-tags-for-category", `{}`, tag},
+		{"/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-tags", `{"object_id":` + vm + `}`, tag},
+		{"/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-objects-on-tags", `{"tag_ids":["` + tag + `"]}`, "vm-42"},
+		{"/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-tags-on-objects", `{"object_ids":[` + vm + `]}`, tag},
+		{"/rest/com/vmware/cis/tagging/tag-association/id:" + tag + "?~action=list-attached-objects", `{}`, "vm-42"},
+		{"/rest/com/vmware/content/library?~action=find", `{"spec":{"name":"wcpd-vm-images"}}`, "8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"},
+		{"/rest/com/vmware/content/library/item?~action=find", `{"spec":{"library_id":"8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"}}`, item},
+		{updateSessionFilePrefix + upload + "?~action=get", `{"file_name":"notes.txt"}`, "WAITING_FOR_TRANSFER"},
+		{updateSessionFilePrefix + upload + "?~action=validate", `{}`, "{"},
+		{downloadFile + download + "?~action=get", `{"file_name":"notes.txt"}`, "PREPARED"},
+		{"/rest/com/vmware/vcenter/ovf/library-item/id:" + item + "?~action=filter", `{}`, `"name"`},
+	}
+	covered := map[string]bool{}
+	for _, read := range reads {
+		before, err := inv.vapi.state()
+		if err != nil {
+			t.Fatal(err)
+		}
+		generation := inv.VAPIGeneration()
+		rec := send(read.path, read.body)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), read.shows) {
+			t.Errorf("POST %s: %d %s; want 200 showing %s", read.path, rec.Code, rec.Body, read.shows)
+		}
+		after, err := inv.vapi.state()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.EqualFunc(before, after, bytes.Equal) {
+			t.Errorf("POST %s changed the simulator's vAPI state: it is not a read", read.path)
+		}
+		if g := inv.VAPIGeneration(); g != generation {
+			t.Errorf("POST %s moved the generation from %d to %d: what was kept is made again", read.path, generation, g)
+		}
+		path, action := vapiReadPost(httptest.NewRequest(http.MethodPost, read.path, nil))
+		covered[path+"?"+action] = true
+	}
+	for path, actions := range vapiReadPosts {
+		for _, action := range actions {
+			if !covered[path+"?"+action] {
+				t.Errorf("%s with ~action=%s is counted as a read but not checked here", path, action)
+			}
+		}
+	}
+
+	generation := inv.VAPIGeneration()
+	value("/rest/com/vmware/cis/tagging/tag?~action=list-attached-tags", `{"create_spec":{"name":"silver","description":"","category_id":"`+category+`"}}`)
+	if inv.VAPIGeneration() == generation {
+		t.Error("a POST to the tag collection made a tag, whatever its action, without moving the generation")
 	}
 }
