@@ -125,12 +125,18 @@ type exchange struct {
 	rpc       bool
 	vapiError string
 
-	// Storage for what every request needs, allocated with the exchange rather than one by one:
-	// the request id's header value, the call and its path parameters.
-	requestID [1]string
-	call      Call
-	params    [4]PathParam
+	// Storage for what every request needs, held with the exchange rather than allocated one by
+	// one: the call and its path parameters.
+	call   Call
+	params [4]PathParam
 }
+
+// exchanges are the exchanges of requests that ended, to serve others: an exchange is about 500
+// bytes, and allocating and clearing one per request was a quarter of a kept read's time in the
+// API (docs/performance.md). Nothing may keep an exchange, or what points into it (its call, the
+// call's path parameters, its response writer), past the end of ServeHTTP: handlers and
+// delegates run within it and keep none of these.
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 
 // requestIDHeader is X-Request-ID in the canonical form the server keeps headers in.
 const requestIDHeader = "X-Request-Id"
@@ -142,9 +148,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if reqID == "" {
 		reqID = a.requestID()
 	}
-	x := &exchange{w: statusRecorder{ResponseWriter: w}, r: r}
-	x.requestID[0] = reqID
-	w.Header()[requestIDHeader] = x.requestID[:] // net/http copies header values before it writes them
+	x := exchanges.Get().(*exchange)
+	x.w, x.r = statusRecorder{ResponseWriter: w}, r
+	// Not a slice of the exchange: a response writer may read its header map after ServeHTTP
+	// returns (httptest's recorder, http.TimeoutHandler's writer), when the exchange serves another.
+	w.Header()[requestIDHeader] = []string{reqID}
 	defer func() {
 		if p := recover(); p != nil {
 			a.Logger.Error("panic serving request", "request_id", reqID, "operation", x.opID, "panic", p, "stack", string(debug.Stack()))
@@ -178,6 +186,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				_ = a.Logger.Handler().Handle(r.Context(), line.Record())
 			}
 		}
+		*x = exchange{} // nothing of this request reaches the next, nor stays reachable for the collector
+		exchanges.Put(x)
 	}()
 	a.serve(x)
 }
@@ -190,7 +200,7 @@ func (a *API) serve(x *exchange) {
 	}
 	// The router splits the path as sent and unescapes each segment once: r.URL.Path is already
 	// unescaped, so an escaped slash would split a segment and an escaped percent sign be read twice.
-	escapedPath := r.URL.EscapedPath()
+	escapedPath := sentPath(r)
 	var rel string
 	switch {
 	case strings.HasPrefix(escapedPath, "/api/"):
@@ -282,6 +292,20 @@ func (a *API) serve(x *exchange) {
 		return
 	}
 	a.writeResult(x, op.Status, result)
+}
+
+// sentPath is the request's path as the client sent it. net/http keeps the request target as sent
+// (RequestURI), whose path is what URL.EscapedPath works out again by escaping the decoded path and
+// comparing it with the sent one, character by character, on every request. A request made in
+// process (no RequestURI) or sent in absolute form ("https://host/api/…") is left to EscapedPath.
+func sentPath(r *http.Request) string {
+	if u := r.RequestURI; len(u) > 0 && u[0] == '/' {
+		if i := strings.IndexByte(u, '?'); i >= 0 {
+			return u[:i]
+		}
+		return u
+	}
+	return r.URL.EscapedPath()
 }
 
 // authenticate finds the caller's session by header or cookie: the session header first, then the

@@ -1,6 +1,7 @@
 package vapi
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -530,5 +531,49 @@ func TestLoginCookieAndTokenAreWhatTheLibrariesWrite(t *testing.T) {
 	quoted, _ := json.Marshal(id)
 	if got := tokenJSON(id); string(got) != string(quoted) {
 		t.Fatalf("token %s, want %s", got, quoted)
+	}
+}
+
+// TestARequestCarriesNothingOfTheOneBefore serves, one after the other on one goroutine (where the
+// exchange one request ended with is the next one's), an authenticated read, a JSON-RPC call that
+// fails and a request for no operation: each request line shows that request's operation, user
+// and error alone.
+func TestARequestCarriesNothingOfTheOneBefore(t *testing.T) {
+	reg := NewRegistry()
+	reg.Handle("namespaces.instances", "get", func(c *Call) (any, error) {
+		return map[string]string{"namespace": c.Path("namespace"), "by": c.Principal.Name}, nil
+	})
+	var lines bytes.Buffer // written to within ServeHTTP: a handler that is not wcpd's own is called in place
+	api := testAPI(reg, roleIdentity{})
+	api.Logger = slog.New(slog.NewJSONHandler(&lines, nil))
+	token := api.Sessions.Create(auth.Principal{Name: "admin", Domain: auth.Domain}).ID
+	read := httptest.NewRequest(http.MethodGet, "/api/vcenter/namespaces/instances/ns-1", nil)
+	read.Header.Set(SessionHeader, token)
+	const failing = `{"jsonrpc":"2.0","method":"invoke","id":"1","params":{"serviceId":"com.vmware.vcenter.namespaces.instances",` +
+		`"operationId":"get","input":{"STRUCTURE":{"operation-input":{"namespace":"ns-1"}}},"ctx":{"appCtx":{}}}}`
+	type line struct{ Operation, User, Error string }
+	want := []line{
+		{"com.vmware.vcenter.namespaces.instances.get", "admin@vsphere.local", ""},
+		{"com.vmware.vcenter.namespaces.instances.get", "", "UNAUTHENTICATED"},
+		{"unresolved", "", ""},
+	}
+	for range 10 {
+		lines.Reset()
+		rpc := httptest.NewRequest(http.MethodPost, "/api", strings.NewReader(failing))
+		rpc.Header.Set("Content-Type", "application/json")
+		for _, r := range []*http.Request{read, rpc, httptest.NewRequest(http.MethodGet, "/api/vcenter/nothing-here", nil)} {
+			api.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		var got []line
+		for _, raw := range bytes.Split(bytes.TrimSpace(lines.Bytes()), []byte("\n")) {
+			var l line
+			if err := json.Unmarshal(raw, &l); err != nil {
+				t.Fatalf("request line %s: %v", raw, err)
+			}
+			got = append(got, l)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("request lines %+v, want %+v", got, want)
+		}
 	}
 }

@@ -247,26 +247,33 @@ func tokenOf(id string) (sessionToken, bool) {
 	if len(id) != 2*len(tok) {
 		return tok, false
 	}
+	var invalid byte
 	for i := range tok {
-		hi, ok1 := lowerHexDigit(id[2*i])
-		lo, ok2 := lowerHexDigit(id[2*i+1])
-		if !ok1 || !ok2 {
-			return tok, false
-		}
-		tok[i] = hi<<4 | lo
+		hi, lo := hexDigits[id[2*i]], hexDigits[id[2*i+1]]
+		invalid |= hi | lo
+		tok[i] = hi<<4 | lo&0xf
 	}
-	return tok, true
+	return tok, invalid&notHexDigit == 0
 }
 
-func lowerHexDigit(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
+// hexDigits holds the value of each lower-case hex digit, and notHexDigit for every other byte:
+// every request's session id is decoded by looking its digits up, not by comparing each with the
+// ranges of digits (a tenth of a kept read's time in the API).
+var hexDigits = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			t[c] = byte(c - 'a' + 10)
+		default:
+			t[c] = notHexDigit
+		}
 	}
-	return 0, false
-}
+	return t
+}()
+
+const notHexDigit = 0xf0
 
 // Touch returns the live session with id and marks it used now; expired sessions are removed.
 func (s *Sessions) Touch(id string) (Session, bool) {
