@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,16 @@ func New(t testing.TB, opts ...Option) *Env {
 	// (the server's shutdown would wait for them), then stop the server.
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
-			t.Errorf("stopping wcpd: %v", err)
+			// A server that does not stop has a request or a controller stuck: say where, since
+			// such a failure is rare and may not come back when the test runs again. Every
+			// server of the package's tests is in the dump, so it is cut at a few MB.
+			var stacks bytes.Buffer
+			_ = pprof.Lookup("goroutine").WriteTo(&stacks, 2)
+			if stacks.Len() > 4<<20 {
+				stacks.Truncate(4 << 20)
+				stacks.WriteString("\n[cut at 4 MB]")
+			}
+			t.Errorf("stopping wcpd: %v; the goroutines of the test binary:\n%s", err, stacks.String())
 		}
 	})
 	t.Cleanup(env.HTTP.CloseIdleConnections)
