@@ -164,14 +164,64 @@ func idNumber(ref string) int {
 // waiting for that is told, and is there after a restart.
 func TestFilesFetchedFromAURLSurviveARestart(t *testing.T) {
 	t.Parallel()
-	base := t.TempDir()
-	st := openTestStore(t, filepath.Join(base, "store"))
-	cfg := inventory.Config{Store: st, Dir: filepath.Join(base, "inventory")}
-	s := startTestServer(t, cfg)
 	ctx := context.Background()
+	f := startFetchingAFile(t)
+	if err := f.m.CompleteLibraryItemUpdateSession(ctx, f.session); err != nil {
+		t.Fatal(err)
+	}
+	f.let()
+	// As govc's library.import -pull waits.
+	if err := f.m.WaitOnLibraryItemUpdateSession(ctx, f.session, 10*time.Millisecond, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.itemShowsTheFileBeforeAndAfterARestart(t)
+}
 
-	// The source sends the file only once the session has been completed (the client's probe, a
-	// HEAD, is answered at once).
+// TestFilesFetchedForADeletedSessionAreSaved deletes an update session while the simulator still
+// fetches its file from a URL, so the session can no longer be asked about it: once the file has
+// arrived, the reads that show files are kept again and the file is saved, without a read of the
+// session, and it is there after a restart.
+func TestFilesFetchedForADeletedSessionAreSaved(t *testing.T) {
+	t.Parallel()
+	f := startFetchingAFile(t)
+	if _, kept := f.s.inv.VAPIFilesGeneration(); kept {
+		t.Fatal("the reads that show files are kept while a file is being fetched")
+	}
+	if err := f.m.DeleteLibraryItemUpdateSession(context.Background(), f.session); err != nil {
+		t.Fatal(err)
+	}
+	f.let()
+	// The file arrives on the simulator's own goroutine: wait for what follows from it.
+	deadline := time.Now().Add(20 * time.Second)
+	for _, kept := f.s.inv.VAPIFilesGeneration(); !kept; _, kept = f.s.inv.VAPIFilesGeneration() {
+		if time.Now().After(deadline) {
+			t.Fatal("the reads that show files are still not kept 20 s after the file of a deleted session arrived")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.itemShowsTheFileBeforeAndAfterARestart(t)
+}
+
+// fetchingAFile is a durable inventory whose simulator is fetching a library item's file from a
+// URL for an update session.
+type fetchingAFile struct {
+	s             *testServer
+	cfg           inventory.Config
+	m             *library.Manager
+	item, session string
+	let           func() // lets the URL send the file
+}
+
+// startFetchingAFile starts a durable inventory, makes a library with an item, opens an update
+// session on it and adds the file notes.txt from a URL that sends it only once let is called (the
+// client's probe, a HEAD, is answered at once).
+func startFetchingAFile(t *testing.T) *fetchingAFile {
+	t.Helper()
+	base := t.TempDir()
+	f := &fetchingAFile{cfg: inventory.Config{Store: openTestStore(t, filepath.Join(base, "store")), Dir: filepath.Join(base, "inventory")}}
+	f.s = startTestServer(t, f.cfg)
+	f.m = library.NewManager(f.s.inv.RESTClient())
+	ctx := context.Background()
 	release := make(chan struct{})
 	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
@@ -181,52 +231,47 @@ func TestFilesFetchedFromAURLSurviveARestart(t *testing.T) {
 	}))
 	t.Cleanup(source.Close)
 	var releaseOnce sync.Once
-	let := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(let) // before source.Close, which waits for the handler
+	f.let = func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(f.let) // before source.Close, which waits for the handler
 
-	s.mustGovc(t, "library.create", "-ds", "SharedDatastore", "fetched")
-	m := library.NewManager(s.inv.RESTClient())
-	lib, err := m.GetLibraryByName(ctx, "fetched")
+	f.s.mustGovc(t, "library.create", "-ds", "SharedDatastore", "fetched")
+	lib, err := f.m.GetLibraryByName(ctx, "fetched")
 	if err != nil {
 		t.Fatal(err)
 	}
-	item, err := m.CreateLibraryItem(ctx, library.Item{Name: "notes", Type: "file", LibraryID: lib.ID})
-	if err != nil {
+	if f.item, err = f.m.CreateLibraryItem(ctx, library.Item{Name: "notes", Type: "file", LibraryID: lib.ID}); err != nil {
 		t.Fatal(err)
 	}
-	session, err := m.CreateLibraryItemUpdateSession(ctx, library.Session{LibraryItemID: item})
-	if err != nil {
+	if f.session, err = f.m.CreateLibraryItemUpdateSession(ctx, library.Session{LibraryItemID: f.item}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.AddLibraryItemFileFromURI(ctx, session, "notes.txt", source.URL+"/notes.txt"); err != nil {
+	if _, err := f.m.AddLibraryItemFileFromURI(ctx, f.session, "notes.txt", source.URL+"/notes.txt"); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.CompleteLibraryItemUpdateSession(ctx, session); err != nil {
-		t.Fatal(err)
-	}
-	let()
-	// As govc's library.import -pull waits.
-	if err := m.WaitOnLibraryItemUpdateSession(ctx, session, 10*time.Millisecond, nil); err != nil {
-		t.Fatal(err)
-	}
-	fileNames := func() []string {
-		t.Helper()
-		files, err := library.NewManager(s.inv.RESTClient()).ListLibraryItemFiles(ctx, item)
+	return f
+}
+
+// itemShowsTheFileBeforeAndAfterARestart checks that the item lists the fetched file, then
+// restarts the inventory on the same store and checks again.
+func (f *fetchingAFile) itemShowsTheFileBeforeAndAfterARestart(t *testing.T) {
+	t.Helper()
+	names := func() []string {
+		files, err := library.NewManager(f.s.inv.RESTClient()).ListLibraryItemFiles(context.Background(), f.item)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var names []string
-		for _, f := range files {
-			names = append(names, f.Name)
+		for _, file := range files {
+			names = append(names, file.Name)
 		}
 		return names
 	}
-	if got := fileNames(); !slices.Equal(got, []string{"notes.txt"}) {
-		t.Fatalf("the item's files once its session ended: %v", got)
+	if got := names(); !slices.Equal(got, []string{"notes.txt"}) {
+		t.Fatalf("the item's files once the fetch ended: %v", got)
 	}
-	s.stop()
-	s = startTestServer(t, cfg)
-	if got := fileNames(); !slices.Equal(got, []string{"notes.txt"}) {
+	f.s.stop()
+	f.s = startTestServer(t, f.cfg)
+	if got := names(); !slices.Equal(got, []string{"notes.txt"}) {
 		t.Fatalf("the item's files after a restart: %v", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -51,9 +52,9 @@ func (inv *Inventory) VAPIGeneration() uint64 { return inv.vapi.generation.Load(
 // fetches a file from a URL for an update session (a PULL source): false until every such file
 // has arrived. While it is false, it asks the simulator in process, at every call, whether the
 // fetches have ended; once they have, it moves VAPIGeneration, has the durable inventory save the
-// files and answers true again. A client's read of the session does the same. (A session
-// deleted while its file was being fetched leaves no way to tell when the file arrives: those reads
-// stay unkept until wcpd restarts.)
+// files and answers true again. A client's read of the session does the same. A session a request
+// deletes while its file is fetched can no longer be asked: the simulator's own count of its
+// fetches, read before the request reached it, tells when they end.
 func (inv *Inventory) VAPIFilesGeneration() (uint64, bool) {
 	for {
 		// The count first: a request that starts a fetch notes it before it moves the count, so a
@@ -97,10 +98,11 @@ type vapiProxy struct {
 	generation atomic.Uint64
 
 	// fetches holds the update sessions with a file the simulator fetches from a URL on its own
-	// (Inventory.VAPIFilesGeneration), and whether such a session was deleted by a request before
-	// the fetch was seen to end; fetching is whether it holds any.
+	// (Inventory.VAPIFilesGeneration): nil for a session asked through its files, or, for one a
+	// request deleted before its fetches were seen to end, a channel closed once they have;
+	// fetching is whether it holds any.
 	fetchMu  sync.Mutex
-	fetches  map[string]bool
+	fetches  map[string]chan struct{}
 	fetching atomic.Bool
 }
 
@@ -153,8 +155,10 @@ func vapiReadPost(r *http.Request) (path, action string) {
 
 // noteFetches records what a request the simulator served means for its fetches from URLs: a file
 // added to an update session from a URL starts one (so does a body too long to read back, which
-// might be one); deleting the session leaves no way to tell when it ends.
-func (p *vapiProxy) noteFetches(r *http.Request, body []byte, readBack bool) {
+// might be one). Once a request deleted the session, its files can no longer be asked for: running
+// is the simulator's count of the session's fetches, read before the request reached it, and
+// they are seen to end when it comes to zero (nil, they are never seen to end).
+func (p *vapiProxy) noteFetches(r *http.Request, body []byte, readBack bool, running *sync.WaitGroup) {
 	if sid, ok := strings.CutPrefix(r.URL.Path, updateSessionFilePrefix); ok && r.Method == http.MethodPost && r.URL.Query().Get("~action") == "add" {
 		var spec struct {
 			File library.UpdateFile `json:"file_spec"` // as the simulator reads it
@@ -164,20 +168,53 @@ func (p *vapiProxy) noteFetches(r *http.Request, body []byte, readBack bool) {
 		}
 		p.fetchMu.Lock()
 		if p.fetches == nil {
-			p.fetches = map[string]bool{}
+			p.fetches = map[string]chan struct{}{}
 		}
-		p.fetches[sid] = false
+		p.fetches[sid] = nil
 		p.fetching.Store(true)
 		p.fetchMu.Unlock()
 		return
 	}
 	if sid, ok := strings.CutPrefix(r.URL.Path, updateSessionPrefix); ok && r.Method == http.MethodDelete {
 		p.fetchMu.Lock()
-		if _, fetching := p.fetches[sid]; fetching {
-			p.fetches[sid] = true
+		defer p.fetchMu.Unlock()
+		if ended, fetching := p.fetches[sid]; fetching && ended == nil {
+			ended = make(chan struct{})
+			p.fetches[sid] = ended
+			if running != nil {
+				go func() {
+					running.Wait()
+					close(ended)
+					p.fetchesEnded(context.Background()) // counted and saved without waiting for a read
+				}()
+			}
 		}
-		p.fetchMu.Unlock()
 	}
+}
+
+// sessionFetches is the simulator's count of the fetches from URLs still running for update
+// session sid, or nil if it has no such session (or its layout is not the one this knows).
+func (p *vapiProxy) sessionFetches(sid string) *sync.WaitGroup {
+	h, locker, err := p.handlerState()
+	if err != nil {
+		return nil
+	}
+	locker.Lock()
+	defer locker.Unlock()
+	sessions := h.FieldByName("Update")
+	if sessions.Kind() != reflect.Map || sessions.Type().Key().Kind() != reflect.String {
+		return nil
+	}
+	session := sessions.MapIndex(reflect.ValueOf(sid).Convert(sessions.Type().Key()))
+	if !session.IsValid() || session.Kind() != reflect.Struct {
+		return nil
+	}
+	count := session.FieldByName("WaitGroup")
+	if !count.IsValid() || !count.CanInterface() {
+		return nil
+	}
+	running, _ := count.Interface().(*sync.WaitGroup)
+	return running
 }
 
 // fetchesEnded asks the simulator whether the files it was fetching have all arrived, forgets the
@@ -187,9 +224,15 @@ func (p *vapiProxy) noteFetches(r *http.Request, body []byte, readBack bool) {
 func (p *vapiProxy) fetchesEnded(ctx context.Context) bool {
 	p.fetchMu.Lock()
 	defer p.fetchMu.Unlock()
-	ended := false
-	for sid, deleted := range p.fetches {
-		if deleted {
+	anyEnded := false
+	for sid, ended := range p.fetches {
+		if ended != nil { // deleted by a request: told by the simulator's count of its fetches
+			select {
+			case <-ended:
+				delete(p.fetches, sid)
+				anyEnded = true
+			default:
+			}
 			continue
 		}
 		req, err := http.NewRequest(http.MethodGet, "/rest/com/vmware/content/library/item/updatesession/file?update_session_id="+url.QueryEscape(sid), nil)
@@ -216,9 +259,9 @@ func (p *vapiProxy) fetchesEnded(ctx context.Context) bool {
 			return false
 		}
 		delete(p.fetches, sid)
-		ended = true
+		anyEnded = true
 	}
-	if ended {
+	if anyEnded {
 		p.generation.Add(1)
 		if p.changed != nil {
 			p.changed()
@@ -353,6 +396,10 @@ func (p *vapiProxy) serve(r *http.Request) (*bufferedResponse, error) {
 		return res
 	}
 
+	var running *sync.WaitGroup // a deleted session's fetches, read while the simulator still has it
+	if sid, ok := strings.CutPrefix(r.URL.Path, updateSessionPrefix); ok && r.Method == http.MethodDelete && p.fetching.Load() {
+		running = p.sessionFetches(sid)
+	}
 	session, err := p.currentSession()
 	if err != nil {
 		return nil, err
@@ -370,7 +417,7 @@ func (p *vapiProxy) serve(r *http.Request) (*bufferedResponse, error) {
 		p.fetchesEnded(r.Context())
 	}
 	if !onlyReads(r) {
-		p.noteFetches(r, replay, canReplay) // before the count moves: a read that sees the new count sees the fetch
+		p.noteFetches(r, replay, canReplay, running) // before the count moves: a read that sees the new count sees the fetch
 		p.generation.Add(1)
 		if p.changed != nil {
 			p.changed()
