@@ -129,6 +129,7 @@ var vapiReadPosts = map[string][]string{
 	updateSessionFilePrefix:                                          {"get", "validate"},
 	"/rest/com/vmware/content/library/item/downloadsession/file/id:": {"get"},
 	"/rest/com/vmware/vcenter/ovf/library-item/id:":                  {"filter"},
+	"/rest/com/vmware/content/library/subscriptions/id:":             {"get"},
 }
 
 // onlyReads says whether r is one of vapiReadPosts (or a GET or HEAD).

@@ -109,6 +109,9 @@ func TestVAPIReadPostsChangeNothing(t *testing.T) {
 	download := value("/rest/com/vmware/content/library/item/download-session", `{"create_spec":{"library_item_id":"`+item+`"}}`)
 	const downloadFile = "/rest/com/vmware/content/library/item/downloadsession/file/id:"
 	value(downloadFile+download+"?~action=prepare", `{"file_name":"notes.txt"}`)
+	const publisher, subscriber = "8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01", "8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a02"
+	const subscriptions = "/rest/com/vmware/content/library/subscriptions/id:"
+	subscription := value(subscriptions+publisher+"?~action=create", `{"spec":{"subscribed_library":{"subscribed_library":"`+subscriber+`","target":"USE_EXISTING"}}}`)
 
 	reads := []struct{ path, body, shows string }{
 		{"/rest/com/vmware/cis/tagging/tag/id:" + category + "?~action=list-tags-for-category", `{}`, tag},
@@ -122,6 +125,7 @@ func TestVAPIReadPostsChangeNothing(t *testing.T) {
 		{updateSessionFilePrefix + upload + "?~action=validate", `{}`, "{"},
 		{downloadFile + download + "?~action=get", `{"file_name":"notes.txt"}`, "PREPARED"},
 		{"/rest/com/vmware/vcenter/ovf/library-item/id:" + item + "?~action=filter", `{}`, `"name"`},
+		{subscriptions + publisher + "?~action=get", `{"subscription":"` + subscription + `"}`, subscriber},
 	}
 	covered := map[string]bool{}
 	for _, read := range reads {
