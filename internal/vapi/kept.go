@@ -339,7 +339,7 @@ func delegatedKey(b []byte, d *delegate, r *http.Request, version KeptVersion) [
 	b = append(b, "\x00delegate\x00"...)
 	b = append(b, d.name...)
 	b = append(b, 0)
-	b = append(b, r.URL.EscapedPath()...)
+	b = append(b, sentPath(r)...)
 	b = append(b, 0)
 	b = append(b, r.URL.RawQuery...)
 	b = append(b, 0)
