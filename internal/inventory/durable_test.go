@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/vapi/library"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/wcpd/wcpd/internal/inventory"
 	"github.com/wcpd/wcpd/internal/store"
@@ -191,13 +192,12 @@ func TestFilesFetchedForADeletedSessionAreSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.let()
-	// The file arrives on the simulator's own goroutine: wait for what follows from it.
-	deadline := time.Now().Add(20 * time.Second)
-	for _, kept := f.s.inv.VAPIFilesGeneration(); !kept; _, kept = f.s.inv.VAPIFilesGeneration() {
-		if time.Now().After(deadline) {
-			t.Fatal("the reads that show files are still not kept 20 s after the file of a deleted session arrived")
-		}
-		time.Sleep(5 * time.Millisecond)
+	// The file arrives on the simulator's own goroutine, over HTTP: poll for what follows from it.
+	if err := wait.PollUntilContextTimeout(context.Background(), 5*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		_, kept := f.s.inv.VAPIFilesGeneration()
+		return kept, nil
+	}); err != nil {
+		t.Fatal("the reads that show files are still not kept 20 s after the file of a deleted session was let through")
 	}
 	f.itemShowsTheFileBeforeAndAfterARestart(t)
 }

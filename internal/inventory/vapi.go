@@ -263,12 +263,8 @@ func (p *vapiProxy) fetchesEnded(ctx context.Context) bool {
 		anyEnded = true
 	}
 	if anyEnded {
-		p.generation.Add(1)
-		if p.changed != nil {
-			p.changed()
-			if err := p.sync(ctx); err != nil {
-				p.log.Error("files fetched for a library item not saved; saved with the next change", "err", err)
-			}
+		if err := p.counted(ctx); err != nil {
+			p.log.Error("files fetched for a library item not saved; saved with the next change", "err", err)
 		}
 	}
 	if len(p.fetches) > 0 {
@@ -419,15 +415,22 @@ func (p *vapiProxy) serve(r *http.Request) (*bufferedResponse, error) {
 	}
 	if !onlyReads(r) {
 		p.noteFetches(r, replay, canReplay, running) // before the count moves: a read that sees the new count sees the fetch
-		p.generation.Add(1)
-		if p.changed != nil {
-			p.changed()
-			if err := p.sync(r.Context()); err != nil {
-				return nil, fmt.Errorf("%w: %w", errNotSaved, err)
-			}
+		if err := p.counted(r.Context()); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotSaved, err)
 		}
 	}
 	return res, nil
+}
+
+// counted moves the generation for a change to the simulator's vAPI state, and has the durable
+// inventory (if any) save the state before it returns.
+func (p *vapiProxy) counted(ctx context.Context) error {
+	p.generation.Add(1)
+	if p.changed == nil {
+		return nil
+	}
+	p.changed()
+	return p.sync(ctx)
 }
 
 // ServeHTTP serves an external request that wcpd has authenticated.

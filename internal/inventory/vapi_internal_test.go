@@ -122,7 +122,7 @@ func TestVAPIReadPostsChangeNothing(t *testing.T) {
 		{"/rest/com/vmware/content/library?~action=find", `{"spec":{"name":"wcpd-vm-images"}}`, "8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"},
 		{"/rest/com/vmware/content/library/item?~action=find", `{"spec":{"library_id":"8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"}}`, item},
 		{updateSessionFilePrefix + upload + "?~action=get", `{"file_name":"notes.txt"}`, "WAITING_FOR_TRANSFER"},
-		{updateSessionFilePrefix + upload + "?~action=validate", `{}`, "{"},
+		{updateSessionFilePrefix + upload + "?~action=validate", `{}`, `"has_errors"`},
 		{downloadFile + download + "?~action=get", `{"file_name":"notes.txt"}`, "PREPARED"},
 		{"/rest/com/vmware/vcenter/ovf/library-item/id:" + item + "?~action=filter", `{}`, `"name"`},
 		{subscriptions + publisher + "?~action=get", `{"subscription":"` + subscription + `"}`, subscriber},

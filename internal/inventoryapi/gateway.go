@@ -35,8 +35,8 @@ var gatewayServices = []string{"com.vmware.cis.tagging.", "com.vmware.content.li
 // files and storage show its files, which the simulator also writes on its own while it fetches
 // one from a URL: those are kept only while it fetches none (keptWithFiles). Not kept: the update
 // and download sessions, which expire and end with the clock, and the reads /rest binds as a POST
-// with an action (a file's or a storage's get by its name, a subscription's get), which move the
-// count themselves.
+// with an action: a file's or a storage's get by its name, which move the count themselves, and a
+// subscription's get (which no longer does: inventory's vapiReadPosts).
 var keptGatewayReads = map[string]keptBy{
 	"com.vmware.cis.tagging.category.get":           keptByCount,
 	"com.vmware.cis.tagging.category.list":          keptByCount,
