@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -494,29 +496,23 @@ func (d *durable) restore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	objects := d.decodeObjects(entries)
 	kept := map[types.ManagedObjectReference]bool{}
 	vapiEntries, pbmEntries := map[string][]byte{}, map[string][]byte{}
-	for _, e := range entries {
-		isObject := strings.HasPrefix(e.Key, durableObjectsKey)
-		value := e.Value
-		if isObject {
-			var err error
-			if value, err = unpackObject(e.Value); err != nil {
-				return fmt.Errorf("stored inventory key %q: %w", e.Key, err)
+	for i, e := range entries {
+		if o := objects[i]; o != nil {
+			if o.err != nil {
+				return o.err
 			}
+			d.written[e.Key] = o.sum
+			if err := d.restoreObject(o); err != nil {
+				return fmt.Errorf("stored object %s: %w", o.ref, err)
+			}
+			kept[o.ref] = true
+			continue
 		}
-		d.written[e.Key] = sha256.Sum256(value) // writes compare the JSON, not what the store holds
+		d.written[e.Key] = sha256.Sum256(e.Value)
 		switch {
-		case isObject:
-			kind, id, ok := strings.Cut(strings.TrimPrefix(e.Key, durableObjectsKey), "/")
-			if !ok {
-				return fmt.Errorf("stored inventory key %q: no object id", e.Key)
-			}
-			ref := types.ManagedObjectReference{Type: kind, Value: id}
-			if err := d.restoreObject(ref, value); err != nil {
-				return fmt.Errorf("stored object %s: %w", ref, err)
-			}
-			kept[ref] = true
 		case strings.HasPrefix(e.Key, durableVAPIKey):
 			vapiEntries[e.Key] = e.Value
 		case strings.HasPrefix(e.Key, durablePBMKey):
@@ -548,54 +544,116 @@ func (d *durable) restore(ctx context.Context) error {
 	return d.pbm.restore(pbmEntries)
 }
 
-// restoreObject gives the seed's object ref its stored properties, or creates it.
-func (d *durable) restoreObject(ref types.ManagedObjectReference, data []byte) error {
-	existing := d.m.Get(ref)
-	obj := existing
-	if obj == nil {
-		var ok bool
-		if obj, ok = newDurableObject(ref.Type); !ok {
-			return fmt.Errorf("type %s cannot be restored", ref.Type)
+// storedObject is one stored managed object on its way back into the registry.
+type storedObject struct {
+	ref types.ManagedObjectReference
+	// obj is the seed's object of that reference, or a new one to put (existing says which); dst
+	// is its vSphere value, and decoded a pointer to a value of that type with the stored
+	// properties.
+	obj      mo.Reference
+	existing bool
+	dst      reflect.Value
+	decoded  reflect.Value
+	sum      [sha256.Size]byte // of the JSON, as sync compares what it writes
+	err      error             // why the object cannot be restored, if it cannot
+}
+
+// decodeObjects reads back the stored objects among entries, at the same positions (nil for the
+// other entries). Inflating and decoding are most of a restart's work at size (a namespace's
+// pool is 2.7 KB of VMOMI JSON, and there are as many pools as namespaces) and depend on nothing
+// but the object's own bytes, so they run on every core; what touches the registry does not, and
+// restore applies the objects one after the other in the order of their keys.
+func (d *durable) decodeObjects(entries []store.KeyValue) []*storedObject {
+	objects := make([]*storedObject, len(entries))
+	for i, e := range entries {
+		rest, isObject := strings.CutPrefix(e.Key, durableObjectsKey)
+		if !isObject {
+			continue
+		}
+		o := &storedObject{}
+		objects[i] = o
+		kind, id, ok := strings.Cut(rest, "/")
+		if !ok {
+			o.err = fmt.Errorf("stored inventory key %q: no object id", e.Key)
+			continue
+		}
+		o.ref = types.ManagedObjectReference{Type: kind, Value: id}
+		o.obj = d.m.Get(o.ref)
+		o.existing = o.obj != nil
+		if !o.existing {
+			if o.obj, ok = newDurableObject(kind); !ok {
+				o.err = fmt.Errorf("stored object %s: type %s cannot be restored", o.ref, kind)
+				continue
+			}
+		}
+		if o.dst, ok = managedObject(o.obj); !ok {
+			o.err = fmt.Errorf("stored object %s: %T has no vSphere object", o.ref, o.obj)
 		}
 	}
-	dst, ok := managedObject(obj)
-	if !ok {
-		return fmt.Errorf("%T has no vSphere object", obj)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(entries)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(entries); i = int(next.Add(1)) - 1 {
+				if o := objects[i]; o != nil && o.err == nil {
+					o.decode(entries[i])
+				}
+			}
+		})
 	}
-	decoded := reflect.New(dst.Type())
+	wg.Wait()
+	return objects
+}
+
+// decode inflates and decodes the stored entry into o.decoded.
+func (o *storedObject) decode(e store.KeyValue) {
+	data, err := unpackObject(e.Value)
+	if err != nil {
+		o.err = fmt.Errorf("stored inventory key %q: %w", e.Key, err)
+		return
+	}
+	o.sum = sha256.Sum256(data) // writes compare the JSON, not what the store holds
+	decoded := reflect.New(o.dst.Type())
 	if err := types.NewJSONDecoder(bytes.NewReader(data)).Decode(decoded.Interface()); err != nil {
-		return err
+		o.err = fmt.Errorf("stored object %s: %w", o.ref, err)
+		return
 	}
-	if decoded.Interface().(mo.Reference).Reference() != ref {
-		return fmt.Errorf("holds %s", decoded.Interface().(mo.Reference).Reference())
+	if got := decoded.Interface().(mo.Reference).Reference(); got != o.ref {
+		o.err = fmt.Errorf("stored object %s: holds %s", o.ref, got)
+		return
 	}
-	if existing != nil {
+	o.decoded = decoded
+}
+
+// restoreObject gives the seed's object its stored properties, or puts the new one.
+func (d *durable) restoreObject(o *storedObject) error {
+	if o.existing {
 		// In place: the seed's objects point into each other (a host's managers hold its
 		// configuration, its summary its runtime), and those pointers must keep working.
 		var url string
-		if ds, ok := existing.(*simulator.Datastore); ok {
+		if ds, ok := o.obj.(*simulator.Datastore); ok {
 			url = ds.Info.GetDatastoreInfo().Url
 		}
-		assignInPlace(dst, decoded.Elem())
-		if ds, ok := existing.(*simulator.Datastore); ok {
+		assignInPlace(o.dst, o.decoded.Elem())
+		if ds, ok := o.obj.(*simulator.Datastore); ok {
 			// The data dir may have moved since: the seed's directory is the one in use.
 			ds.Info.GetDatastoreInfo().Url = url
 			ds.Summary.Url = url
 		}
 		return nil
 	}
-	dst.Set(decoded.Elem())
-	switch o := obj.(type) {
+	o.dst.Set(o.decoded.Elem())
+	switch obj := o.obj.(type) {
 	case *simulator.VirtualMachine:
-		if err := d.reviveVM(o); err != nil {
+		if err := d.reviveVM(obj); err != nil {
 			return err
 		}
 	case *simulator.HostSystem:
-		o.Summary.Runtime = &o.Runtime
+		obj.Summary.Runtime = &obj.Runtime
 	case *simulator.ClusterComputeResource:
-		reviveCluster(o)
+		reviveCluster(obj)
 	}
-	d.m.Put(obj)
+	d.m.Put(o.obj)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -279,5 +280,102 @@ func TestARootPoolStoredBeforeItsClusterComesBackUnderIt(t *testing.T) {
 	if again.Reference() != root.Reference() || got.Parent == nil || *got.Parent != cluster.Reference() || got.Owner != cluster.Reference() {
 		t.Errorf("the root pool after the restart: %v, parent %v, owner %v; want %v under %v", again.Reference(), got.Parent, got.Owner,
 			root.Reference(), cluster.Reference())
+	}
+}
+
+// A stored object that cannot be read back stops the start with an error that names it, and the
+// first such object in the store's order is the one named, however the decoding was shared out;
+// the store keeps every entry as it was, and the inventory comes back whole once they are sound.
+func TestAStoredObjectThatCannotBeReadStopsTheStartNamingIt(t *testing.T) {
+	ctx := context.Background()
+	inv, st, cfg := startDurable(t)
+	root, err := find.NewFinder(inv.Client()).ResourcePool(ctx, "/Datacenter/host/Cluster-A/Resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if _, err := root.Create(ctx, fmt.Sprintf("pool-%02d", i), types.DefaultResourceConfigSpec()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv.Close()
+
+	pools, err := st.ReadPrefix(ctx, durableObjectsKey+"ResourcePool/")
+	if err != nil || len(pools) < 40 {
+		t.Fatalf("the stored pools: %d %v", len(pools), err)
+	}
+	all, err := st.ReadPrefix(ctx, durablePrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := func(kv store.KeyValue) string {
+		return "ResourcePool:" + kv.Key[len(durableObjectsKey+"ResourcePool/"):]
+	}
+	early, late := pools[10], pools[30]
+	otherJSON, err := unpackObject(pools[20].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badChecksum := slices.Clone(late.Value)
+	badChecksum[len(badChecksum)-1] ^= 0xff
+	cases := []struct {
+		name    string
+		entries []store.KeyValue
+		want    []string
+	}{
+		{"not JSON", []store.KeyValue{{Key: late.Key, Value: []byte(`{"_typeName": "ResourcePool", "name": `)}},
+			[]string{"stored object " + ref(late)}},
+		{"deflated, with a bad checksum", []store.KeyValue{{Key: late.Key, Value: badChecksum}},
+			[]string{`stored inventory key "` + late.Key + `"`, "checksum"}},
+		{"another object's properties", []store.KeyValue{{Key: late.Key, Value: otherJSON}},
+			[]string{"stored object " + ref(late), "holds " + ref(pools[20])}},
+		{"a type that is not kept", []store.KeyValue{{Key: durableObjectsKey + "HostNetworkSystem/netsys-1", Value: otherJSON}},
+			[]string{"stored object HostNetworkSystem:netsys-1", "cannot be restored"}},
+		// Both broken: the one the store lists first is named.
+		{"two of them", []store.KeyValue{{Key: late.Key, Value: badChecksum}, {Key: early.Key, Value: []byte("{")}},
+			[]string{"stored object " + ref(early)}},
+	}
+	for _, c := range cases {
+		if err := st.Apply(ctx, c.entries, nil); err != nil {
+			t.Fatal(err)
+		}
+		if inv, err := Start(ctx, cfg); err == nil {
+			inv.Close()
+			t.Errorf("%s: the inventory started", c.name)
+		} else {
+			for _, want := range c.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%s: %v; want it to say %q", c.name, err, want)
+				}
+			}
+		}
+		// Put back what was there: the failed start changed nothing else.
+		var restore []store.KeyValue
+		var drop []string
+		for _, e := range c.entries {
+			if i := slices.IndexFunc(all, func(kv store.KeyValue) bool { return kv.Key == e.Key }); i >= 0 {
+				restore = append(restore, all[i])
+			} else {
+				drop = append(drop, e.Key)
+			}
+		}
+		if err := st.Apply(ctx, restore, drop); err != nil {
+			t.Fatal(err)
+		}
+		now, err := st.ReadPrefix(ctx, durablePrefix)
+		if err != nil || !reflect.DeepEqual(now, all) {
+			t.Fatalf("%s: the store after the failed start differs from before (%v)", c.name, err)
+		}
+	}
+
+	inv, err = Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	for i := range 40 {
+		if _, err := find.NewFinder(inv.Client()).ResourcePool(ctx, fmt.Sprintf("/Datacenter/host/Cluster-A/Resources/pool-%02d", i)); err != nil {
+			t.Errorf("pool-%02d after the restart: %v", i, err)
+		}
 	}
 }
