@@ -548,8 +548,8 @@ func (d *durable) restore(ctx context.Context) error {
 type storedObject struct {
 	ref types.ManagedObjectReference
 	// obj is the seed's object of that reference, or a new one to put (existing says which); dst
-	// is its vSphere value, and decoded a pointer to a value of that type with the stored
-	// properties.
+	// is its vSphere value, and decoded points to the stored properties: to dst itself for a new
+	// object, to a value of its own for the seed's.
 	obj      mo.Reference
 	existing bool
 	dst      reflect.Value
@@ -613,16 +613,22 @@ func (o *storedObject) decode(e store.KeyValue) {
 		return
 	}
 	o.sum = sha256.Sum256(data) // writes compare the JSON, not what the store holds
-	decoded := reflect.New(o.dst.Type())
-	if err := types.NewJSONDecoder(bytes.NewReader(data)).Decode(decoded.Interface()); err != nil {
+	// A new object is decoded where it is to live, so that a restart does not hold every object
+	// twice until it is put; the seed's, which the registry already holds, into a value of its own
+	// that restoreObject lays over it.
+	into := o.dst.Addr()
+	if o.existing {
+		into = reflect.New(o.dst.Type())
+	}
+	if err := types.NewJSONDecoder(bytes.NewReader(data)).Decode(into.Interface()); err != nil {
 		o.err = fmt.Errorf("stored object %s: %w", o.ref, err)
 		return
 	}
-	if got := decoded.Interface().(mo.Reference).Reference(); got != o.ref {
+	if got := into.Interface().(mo.Reference).Reference(); got != o.ref {
 		o.err = fmt.Errorf("stored object %s: holds %s", o.ref, got)
 		return
 	}
-	o.decoded = decoded
+	o.decoded = into
 }
 
 // restoreObject gives the seed's object its stored properties, or puts the new one.
@@ -642,7 +648,6 @@ func (d *durable) restoreObject(o *storedObject) error {
 		}
 		return nil
 	}
-	o.dst.Set(o.decoded.Elem())
 	switch obj := o.obj.(type) {
 	case *simulator.VirtualMachine:
 		if err := d.reviveVM(obj); err != nil {
