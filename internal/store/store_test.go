@@ -115,6 +115,66 @@ func TestRestartKeepsRecords(t *testing.T) {
 	}
 }
 
+// A fresh data dir takes a few MB for the write-ahead log, not etcd's 64 MB files, and what was
+// written across several of its files comes back after a restart.
+func TestTheWriteAheadLogIsKeptInSmallFiles(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	dir := t.TempDir()
+	walDir := filepath.Join(dir, "etcd", "member", "wal")
+	walFiles := func() (names []string, total int64) {
+		entries, err := os.ReadDir(walDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(e.Name(), ".wal") {
+				names = append(names, e.Name())
+			}
+			total += info.Size()
+		}
+		return names, total
+	}
+
+	s, err := Open(ctx, Config{DataDir: dir, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, total := walFiles(); total > 2*embeddedWALSegmentBytes {
+		t.Errorf("a fresh data dir's write-ahead log takes %d bytes of disk, want at most %d", total, 2*embeddedWALSegmentBytes)
+	}
+	// More than a file's worth of records: etcd begins new files as it goes.
+	value := bytes.Repeat([]byte("x"), 8<<10)
+	var puts []KeyValue
+	for i := range embeddedWALSegmentBytes/len(value) + 100 {
+		puts = append(puts, KeyValue{Key: fmt.Sprintf("bulk/%04d", i), Value: value})
+	}
+	if err := s.Apply(ctx, puts, nil); err != nil {
+		t.Fatal(err)
+	}
+	if names, _ := walFiles(); len(names) < 2 {
+		t.Errorf("after %d bytes written the write-ahead log is in %v, want more than one file", len(puts)*len(value), names)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openStore(t, Config{DataDir: dir})
+	got, err := s.ReadPrefix(ctx, "bulk/")
+	if err != nil || len(got) != len(puts) {
+		t.Fatalf("after the restart %d records, %v; want %d", len(got), err, len(puts))
+	}
+	for i, kv := range got {
+		if kv.Key != puts[i].Key || !bytes.Equal(kv.Value, value) {
+			t.Fatalf("after the restart record %d is %s (%d bytes), want %s", i, kv.Key, len(kv.Value), puts[i].Key)
+		}
+	}
+}
+
 // childDirEnv switches TestKilledWriterChild on: it names the data dir the
 // child process writes to until it is killed.
 const childDirEnv = "WCPD_STORE_TEST_CHILD_DATA_DIR"
