@@ -582,12 +582,12 @@ func (d *durable) decodeObjects(entries []store.KeyValue) []*storedObject {
 		o.existing = o.obj != nil
 		if !o.existing {
 			if o.obj, ok = newDurableObject(kind); !ok {
-				o.err = fmt.Errorf("stored object %s: type %s cannot be restored", o.ref, kind)
+				o.fail("type %s cannot be restored", kind)
 				continue
 			}
 		}
 		if o.dst, ok = managedObject(o.obj); !ok {
-			o.err = fmt.Errorf("stored object %s: %T has no vSphere object", o.ref, o.obj)
+			o.fail("%T has no vSphere object", o.obj)
 		}
 	}
 	var next atomic.Int64
@@ -603,6 +603,11 @@ func (d *durable) decodeObjects(entries []store.KeyValue) []*storedObject {
 	}
 	wg.Wait()
 	return objects
+}
+
+// fail records why o cannot be restored, in an error that names it.
+func (o *storedObject) fail(format string, args ...any) {
+	o.err = fmt.Errorf("stored object %s: "+format, append([]any{o.ref}, args...)...)
 }
 
 // decode inflates and decodes the stored entry into o.decoded.
@@ -621,11 +626,11 @@ func (o *storedObject) decode(e store.KeyValue) {
 		into = reflect.New(o.dst.Type())
 	}
 	if err := types.NewJSONDecoder(bytes.NewReader(data)).Decode(into.Interface()); err != nil {
-		o.err = fmt.Errorf("stored object %s: %w", o.ref, err)
+		o.fail("%w", err)
 		return
 	}
 	if got := into.Interface().(mo.Reference).Reference(); got != o.ref {
-		o.err = fmt.Errorf("stored object %s: holds %s", o.ref, got)
+		o.fail("holds %s", got)
 		return
 	}
 	o.decoded = into
