@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vapi/library"
 	"github.com/vmware/govmomi/vapi/tags"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/wcpd/wcpd/internal/servertest"
 )
@@ -217,4 +219,187 @@ func fieldOnBothProtocols(t *testing.T, env *servertest.Env, token, apiPath, res
 		t.Fatalf("%s of %s: %v, of %s: %v", field, apiPath, got, restPath, onRESTValues)
 	}
 	return got
+}
+
+// TestKeptTagAssociationsFollowEveryAttachment: the tagging and library reads that take a body,
+// which /api and /rest bind as a POST with an action (what is attached to what, a category's tags,
+// a library's find), are kept too, on /api, /rest and JSON-RPC alike, each body with its own
+// answer; and each answers a change at the first read after it, whoever made it: govmomi's tags
+// client on /rest, /api, or a VM's reconfiguration through the SOAP side, which attaches tags
+// through the simulator without any request to its vAPI services.
+func TestKeptTagAssociationsFollowEveryAttachment(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	token := env.AdminToken()
+	ctx := context.Background()
+	tm := tags.NewManager(env.REST(ctx, servertest.Admin, servertest.AdminPassword))
+	rpc := env.JSONRPC()
+	rpc.UseSession(token)
+
+	category, err := tm.CreateCategory(ctx, &tags.Category{Name: "kept-zone", Cardinality: "MULTIPLE", AssociableTypes: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := func(name string) string {
+		t.Helper()
+		id, err := tm.CreateTag(ctx, &tags.Tag{Name: name, CategoryID: category})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	gold, silver := tag("gold"), tag("silver")
+	var folders []struct{ Folder string }
+	var hosts []struct{ Host string }
+	var datastores []struct{ Datastore string }
+	env.Do("GET", "/api/vcenter/folder?type=VIRTUAL_MACHINE", token, nil).JSON(t, &folders)
+	env.Do("GET", "/api/vcenter/host", token, nil).JSON(t, &hosts)
+	env.Do("GET", "/api/vcenter/datastore", token, nil).JSON(t, &datastores)
+	vim := cfVimLogin(t, env)
+	newVM := func(name string) *object.VirtualMachine {
+		t.Helper()
+		r := env.Do("POST", "/api/vcenter/vm", token, map[string]any{"spec": map[string]any{"guest_OS": "OTHER_LINUX_64", "name": name,
+			"placement": map[string]any{"folder": folders[0].Folder, "host": hosts[0].Host, "datastore": datastores[0].Datastore}}})
+		var id string
+		if r.Status != 201 || json.Unmarshal(r.Body, &id) != nil {
+			t.Fatalf("creating VM %s: %d %s", name, r.Status, r.Body)
+		}
+		return object.NewVirtualMachine(vim, types.ManagedObjectReference{Type: "VirtualMachine", Value: id})
+	}
+	vm, other := newVM("kept-tagged"), newVM("kept-other")
+	objectID := func(vm *object.VirtualMachine) map[string]any {
+		return map[string]any{"type": "VirtualMachine", "id": vm.Reference().Value}
+	}
+
+	// sorted answers the same ids, sorted: the simulator lists from maps, in no particular order.
+	sorted := func(ids []string) []string { slices.Sort(ids); return slices.Compact(ids) }
+	// onAll reads one list on /api (POST path with body), through govmomi's client on /rest and
+	// over JSON-RPC (inputs, or body when nil); all three must agree.
+	onAll := func(what, path string, body any, inputs map[string]any, rest func() ([]string, error), rpcOp string) []string {
+		t.Helper()
+		// ids are the ids a list holds: strings, or dynamic ids ({"type": …, "id": …}).
+		ids := func(list []any) (out []string) {
+			for _, v := range list {
+				if m, ok := v.(map[string]any); ok {
+					v = m["id"]
+				}
+				out = append(out, v.(string))
+			}
+			return out
+		}
+		var answer []any
+		if r := env.Do("POST", path, token, body); r.Status != 200 {
+			t.Fatalf("%s on /api: %d %s", what, r.Status, r.Body)
+		} else {
+			r.JSON(t, &answer)
+		}
+		onAPI := ids(answer)
+		onREST, err := rest()
+		if err != nil {
+			t.Fatalf("%s through govmomi on /rest: %v", what, err)
+		}
+		if inputs == nil {
+			inputs = body.(map[string]any)
+		}
+		out, err := rpc.Invoke(ctx, rpcOp[:strings.LastIndex(rpcOp, ".")], rpcOp[strings.LastIndex(rpcOp, ".")+1:], inputs)
+		if err != nil {
+			t.Fatalf("%s over JSON-RPC: %v", what, err)
+		}
+		onRPC := ids(out.([]any))
+		if a, b, c := sorted(onAPI), sorted(onREST), sorted(onRPC); !slices.Equal(a, b) || !slices.Equal(a, c) {
+			t.Fatalf("%s: %v on /api, %v on /rest, %v over JSON-RPC", what, a, b, c)
+		}
+		return sorted(onAPI)
+	}
+	attachedTo := func(vm *object.VirtualMachine) []string {
+		t.Helper()
+		return onAll("the tags of "+vm.Reference().Value, "/api/cis/tagging/tag-association?action=list-attached-tags",
+			map[string]any{"object_id": objectID(vm)}, nil,
+			func() ([]string, error) { return tm.ListAttachedTags(ctx, vm.Reference()) },
+			"com.vmware.cis.tagging.tag_association.list_attached_tags")
+	}
+	objectsOf := func(tag string) []string {
+		t.Helper()
+		return onAll("the objects of "+tag, "/api/cis/tagging/tag-association/"+tag+"?action=list-attached-objects",
+			map[string]any{}, map[string]any{"tag_id": tag},
+			func() ([]string, error) {
+				refs, err := tm.ListAttachedObjects(ctx, tag)
+				var ids []string
+				for _, r := range refs {
+					ids = append(ids, r.Reference().Value)
+				}
+				return ids, err
+			},
+			"com.vmware.cis.tagging.tag_association.list_attached_objects")
+	}
+	tagsOf := func() []string {
+		t.Helper()
+		return onAll("the category's tags", "/api/cis/tagging/tag?action=list-tags-for-category",
+			map[string]any{"category_id": category}, nil,
+			func() ([]string, error) { return tm.ListTagsForCategory(ctx, category) },
+			"com.vmware.cis.tagging.tag.list_tags_for_category")
+	}
+	want := func(what string, got []string, want ...string) {
+		t.Helper()
+		if !slices.Equal(got, sorted(want)) {
+			t.Fatalf("%s: %v, want %v", what, got, sorted(want))
+		}
+	}
+	reconfigure := func(op types.ArrayUpdateOperation, tag string) {
+		t.Helper()
+		task, err := vm.Reconfigure(ctx, types.VirtualMachineConfigSpec{TagSpecs: []types.TagSpec{{
+			ArrayUpdateSpec: types.ArrayUpdateSpec{Operation: op}, Id: types.TagId{Uuid: tag}}}})
+		if err == nil {
+			err = task.Wait(ctx)
+		}
+		if err != nil {
+			t.Fatalf("reconfiguring %s to %s %s: %v", vm.Reference().Value, op, tag, err)
+		}
+	}
+	// Each read comes twice before a change, so that the one after the change would find a kept
+	// answer to send were it not dropped.
+	twice := func(read func() []string) []string { read(); return read() }
+
+	want("nothing attached", twice(func() []string { return attachedTo(vm) }))
+	want("gold's objects", twice(func() []string { return objectsOf(gold) }))
+	want("the category's tags", twice(tagsOf), gold, silver)
+	if err := tm.AttachTag(ctx, gold, vm.Reference()); err != nil { // on /rest
+		t.Fatal(err)
+	}
+	want("after govmomi attached gold", twice(func() []string { return attachedTo(vm) }), gold)
+	want("the other VM's tags, a body of its own", twice(func() []string { return attachedTo(other) }))
+	want("gold's objects", twice(func() []string { return objectsOf(gold) }), vm.Reference().Value)
+	if r := env.Do("POST", "/api/cis/tagging/tag-association/"+silver+"?action=attach", token,
+		map[string]any{"object_id": objectID(vm)}); r.Status != 204 {
+		t.Fatalf("attach on /api: %d %s", r.Status, r.Body)
+	}
+	want("after /api attached silver", twice(func() []string { return attachedTo(vm) }), gold, silver)
+	reconfigure(types.ArrayUpdateOperationRemove, gold)
+	want("after the VM's reconfiguration took gold off", twice(func() []string { return attachedTo(vm) }), silver)
+	want("gold's objects after it", twice(func() []string { return objectsOf(gold) }))
+	reconfigure(types.ArrayUpdateOperationAdd, gold)
+	want("after the VM's reconfiguration put gold back", attachedTo(vm), gold, silver)
+	bronze := tag("bronze")
+	want("the category's tags after govmomi made bronze", twice(tagsOf), gold, silver, bronze)
+	if err := tm.DetachTag(ctx, silver, vm.Reference()); err != nil {
+		t.Fatal(err)
+	}
+	want("after govmomi detached silver", attachedTo(vm), gold)
+
+	// A library's find, by name: none, then the one govmomi makes.
+	lm := library.NewManager(env.REST(ctx, servertest.Admin, servertest.AdminPassword))
+	byName := func() []string {
+		t.Helper()
+		return onAll("the libraries named kept-find", "/api/content/library?action=find",
+			map[string]any{"name": "kept-find"}, map[string]any{"spec": map[string]any{"name": "kept-find"}},
+			func() ([]string, error) { return lm.FindLibrary(ctx, library.Find{Name: "kept-find"}) },
+			"com.vmware.content.library.find")
+	}
+	want("libraries named kept-find", twice(byName))
+	lib, err := lm.CreateLibrary(ctx, library.Library{Name: "kept-find", Type: "LOCAL",
+		Storage: []library.StorageBacking{{DatastoreID: datastores[0].Datastore, Type: "DATASTORE"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("libraries named kept-find after govmomi made one", byName(), lib)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vmware/govmomi"
+	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vapi/library"
+	"github.com/vmware/govmomi/vim25/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/wcpd/wcpd/internal/inventory"
@@ -149,6 +153,67 @@ func TestDurableInventoryRefusesWhatItCannotSave(t *testing.T) {
 	_, errOut, code := s.govc.Run("folder.create", "/Datacenter/vm/unsaved")
 	if code == 0 || !strings.Contains(errOut, "could not save the change") {
 		t.Errorf("folder.create with the store gone: exit %d, stderr %s", code, errOut)
+	}
+}
+
+// TestTagsAttachedByAReconfigurationSurviveARestart: a VM's reconfiguration attaches and detaches
+// tags (its spec's tagSpecs) through the simulator's SOAP side, with no request to the vAPI
+// services. The attachments are saved all the same, and the tag association reads that
+// govc and Terraform's vSphere provider send answer them at once and after a restart.
+func TestTagsAttachedByAReconfigurationSurviveARestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := t.TempDir()
+	st := openTestStore(t, filepath.Join(base, "store"))
+	cfg := inventory.Config{Store: st, Dir: filepath.Join(base, "inventory")}
+	s := startTestServer(t, cfg)
+	s.mustGovc(t, "tags.category.create", "zone")
+	for _, tag := range []string{"zone-a", "zone-b"} {
+		s.mustGovc(t, "tags.create", "-c", "zone", tag)
+	}
+	const vmPath = "/Datacenter/vm/tagged"
+	s.mustGovc(t, "vm.create", "-pool", "/Datacenter/host/Cluster-A/Resources", "-ds", "SharedDatastore", "-net", "DPG-Management", "-on=false", "tagged")
+	s.mustGovc(t, "tags.attach", "-c", "zone", "zone-b", vmPath)
+	attached := func() string {
+		t.Helper()
+		return strings.TrimSpace(s.mustGovc(t, "tags.attached.ls", "-r", vmPath))
+	}
+	if got := attached(); got != "zone-b" {
+		t.Fatalf("the VM's tags before its reconfiguration: %q", got)
+	}
+
+	u, err := url.Parse(s.govc.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := govmomi.NewClient(ctx, u, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := find.NewFinder(c.Client, true).VirtualMachine(ctx, vmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := func(op types.ArrayUpdateOperation, tag string) types.TagSpec {
+		return types.TagSpec{ArrayUpdateSpec: types.ArrayUpdateSpec{Operation: op},
+			Id: types.TagId{NameId: &types.TagIdNameId{Category: "zone", Tag: tag}}}
+	}
+	task, err := vm.Reconfigure(ctx, types.VirtualMachineConfigSpec{TagSpecs: []types.TagSpec{
+		spec(types.ArrayUpdateOperationAdd, "zone-a"), spec(types.ArrayUpdateOperationRemove, "zone-b")}})
+	if err == nil {
+		err = task.Wait(ctx)
+	}
+	if err != nil {
+		t.Fatalf("reconfiguring the VM's tags: %v", err)
+	}
+	if got := attached(); got != "zone-a" {
+		t.Fatalf("the VM's tags after its reconfiguration: %q, want zone-a", got)
+	}
+	s.stop()
+
+	s = startTestServer(t, cfg)
+	if got := attached(); got != "zone-a" {
+		t.Errorf("the VM's tags after a restart: %q, want zone-a as its reconfiguration left them", got)
 	}
 }
 

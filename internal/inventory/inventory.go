@@ -237,12 +237,16 @@ func (inv *Inventory) start(ctx context.Context, cfg Config, restoring bool) err
 	inv.server = svc.NewServer()
 
 	patterns, vapiHandler := vapisim.New(inv.server.URL, m)
-	for _, p := range patterns {
-		// Service.Handle also links the tagging service to the SOAP side,
-		// which VM creation with tags relies on.
-		svc.Handle(p, vapiHandler)
-	}
 	inv.vapi = newVAPIProxy(vapiHandler, inv.server.URL, internal, inv.log)
+	linked := vapiHandler
+	if tagging, ok := vapiHandler.(simulatorTagging); ok {
+		linked = soapTagging{Handler: vapiHandler, simulatorTagging: tagging, proxy: inv.vapi}
+	}
+	for _, p := range patterns {
+		// Service.Handle also links the tagging service to the SOAP side, which a VM's
+		// reconfiguration with tags relies on.
+		svc.Handle(p, linked)
+	}
 
 	if inv.client, inv.relog, err = newInternalClient(ctx, inv.server.URL, internal, inv.counts()); err != nil {
 		return fmt.Errorf("internal SOAP client: %w", err)

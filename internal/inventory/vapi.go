@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vmware/govmomi/vapi/library"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 // vapiSessionHeader carries a vAPI session id; the simulator also reads a
@@ -137,21 +138,25 @@ func onlyReads(r *http.Request) bool {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return true
 	}
-	path, action := vapiReadPost(r)
-	return slices.Contains(vapiReadPosts[path], action)
+	if r.Method != http.MethodPost || r.URL.RawQuery == "" {
+		return false
+	}
+	return PostOnlyReads(r.URL.Path, r.URL.Query().Get("~action"))
 }
 
-// vapiReadPost is how vapiReadPosts would name a POST: its path, up to "id:" when it ends with an
-// object's id, and its action.
-func vapiReadPost(r *http.Request) (path, action string) {
-	if r.Method != http.MethodPost || r.URL.RawQuery == "" {
-		return "", ""
-	}
-	path = r.URL.Path
+// PostOnlyReads says whether a POST to the simulator's vAPI services of path (on /rest) with action
+// (~action) only reads: whether it is one of vapiReadPosts.
+func PostOnlyReads(path, action string) bool {
+	return slices.Contains(vapiReadPosts[readPostPath(path)], action)
+}
+
+// readPostPath is how vapiReadPosts names the path of a POST: up to "id:" when it ends with an
+// object's id.
+func readPostPath(path string) string {
 	if i := strings.LastIndex(path, "/id:"); i >= 0 && !strings.Contains(path[i+len("/id:"):], "/") {
-		path = path[:i+len("/id:")]
+		return path[:i+len("/id:")]
 	}
-	return path, r.URL.Query().Get("~action")
+	return path
 }
 
 // noteFetches records what a request the simulator served means for its fetches from URLs: a file
@@ -431,6 +436,52 @@ func (p *vapiProxy) counted(ctx context.Context) error {
 	}
 	p.changed()
 	return p.sync(ctx)
+}
+
+// simulatorTagging is what the simulator's SOAP side asks of its tagging service (the simulator's
+// own, unexported, tagManager): its vAPI handler has these methods.
+type simulatorTagging interface {
+	AttachedObjects(tagID string) ([]types.ManagedObjectReference, types.BaseMethodFault)
+	AttachedTags(ref types.ManagedObjectReference) ([]string, types.BaseMethodFault)
+	AttachTag(ref types.ManagedObjectReference, tagID string) types.BaseMethodFault
+	DetachTag(ref types.ManagedObjectReference, tagID string) types.BaseMethodFault
+	GetTagByCategoryAndName(category, tag string) (string, types.BaseMethodFault)
+	GetTagCategoryAndName(tagID string) (string, string, types.BaseMethodFault)
+}
+
+// soapTagging is the vAPI handler as the simulator's SOAP side finds it: a VM's reconfiguration
+// attaches and detaches tags (its spec's tagSpecs) through it, with no request to the vAPI
+// services. Each such change is counted as a request's would be (changedBySOAP).
+type soapTagging struct {
+	http.Handler
+	simulatorTagging
+	proxy *vapiProxy
+}
+
+func (t soapTagging) AttachTag(ref types.ManagedObjectReference, tagID string) types.BaseMethodFault {
+	fault := t.simulatorTagging.AttachTag(ref, tagID)
+	if fault == nil {
+		t.proxy.changedBySOAP()
+	}
+	return fault
+}
+
+func (t soapTagging) DetachTag(ref types.ManagedObjectReference, tagID string) types.BaseMethodFault {
+	fault := t.simulatorTagging.DetachTag(ref, tagID)
+	if fault == nil {
+		t.proxy.changedBySOAP()
+	}
+	return fault
+}
+
+// changedBySOAP counts a change the SOAP side made to the vAPI state, within a task: the generation
+// moves, and the durable inventory saves the state with its next sync, which the task's end (its VM
+// changed too) brings before a client can see the task done.
+func (p *vapiProxy) changedBySOAP() {
+	p.generation.Add(1)
+	if p.changed != nil {
+		p.changed()
+	}
 }
 
 // ServeHTTP serves an external request that wcpd has authenticated.

@@ -148,8 +148,12 @@ func TestVAPIReadPostsChangeNothing(t *testing.T) {
 		if g := inv.VAPIGeneration(); g != generation {
 			t.Errorf("POST %s moved the generation from %d to %d: what was kept is made again", read.path, generation, g)
 		}
-		path, action := vapiReadPost(httptest.NewRequest(http.MethodPost, read.path, nil))
-		covered[path+"?"+action] = true
+		sent := httptest.NewRequest(http.MethodPost, read.path, nil).URL
+		if action := sent.Query().Get("~action"); PostOnlyReads(sent.Path, action) {
+			covered[readPostPath(sent.Path)+"?"+action] = true
+		} else {
+			t.Errorf("POST %s is not counted as a read", read.path)
+		}
 	}
 	for path, actions := range vapiReadPosts {
 		for _, action := range actions {

@@ -30,29 +30,41 @@ var gatewayServices = []string{"com.vmware.cis.tagging.", "com.vmware.content.li
 
 // keptGatewayReads are the gateway's reads whose answers change only with a request the
 // simulator's REST services serve, so the API keeps them while the inventory's count of those
-// requests stays (keptByCount): tag categories and tags, and the ids of libraries, of their items
-// and of their subscribers. A library's get carries its items with their files, and an item's get,
-// files and storage show its files, which the simulator also writes on its own while it fetches
-// one from a URL: those are kept only while it fetches none (keptWithFiles). Not kept: the update
-// and download sessions, which expire and end with the clock, and the reads /rest binds as a POST
-// with an action: a file's or a storage's get by its name, which move the count themselves, and a
-// subscription's get (which no longer does: inventory's vapiReadPosts).
+// requests stays (keptByCount): tag categories and tags, the tags of a category, what tags are
+// attached to what (which a VM's reconfiguration through the SOAP side also changes, and so moves
+// the inventory's generation, which every kept answer follows), the ids of libraries, of their
+// items and of their subscribers, the libraries and items a find names, and a subscription. A
+// library's get carries its items with their files, and an item's get, files and storage show its
+// files, which the simulator also writes on its own while it fetches one from a URL: those are kept
+// only while it fetches none (keptWithFiles). The reads that take a body, which /api and /rest bind
+// as a POST with an action, are kept with their body; each must be one of the POSTs the inventory
+// counts as reads (inventory.PostOnlyReads), or /rest does not keep it. Not kept: the update and
+// download sessions, which expire and end with the clock, and a file's or a storage's get by its
+// name, which move the count themselves.
 var keptGatewayReads = map[string]keptBy{
-	"com.vmware.cis.tagging.category.get":           keptByCount,
-	"com.vmware.cis.tagging.category.list":          keptByCount,
-	"com.vmware.cis.tagging.tag.get":                keptByCount,
-	"com.vmware.cis.tagging.tag.list":               keptByCount,
-	"com.vmware.content.library.list":               keptByCount,
-	"com.vmware.content.local_library.list":         keptByCount,
-	"com.vmware.content.subscribed_library.list":    keptByCount,
-	"com.vmware.content.library.item.list":          keptByCount,
-	"com.vmware.content.library.subscriptions.list": keptByCount,
-	"com.vmware.content.library.get":                keptWithFiles,
-	"com.vmware.content.local_library.get":          keptWithFiles,
-	"com.vmware.content.subscribed_library.get":     keptWithFiles,
-	"com.vmware.content.library.item.get":           keptWithFiles,
-	"com.vmware.content.library.item.file.list":     keptWithFiles,
-	"com.vmware.content.library.item.storage.list":  keptWithFiles,
+	"com.vmware.cis.tagging.category.get":                                  keptByCount,
+	"com.vmware.cis.tagging.category.list":                                 keptByCount,
+	"com.vmware.cis.tagging.tag.get":                                       keptByCount,
+	"com.vmware.cis.tagging.tag.list":                                      keptByCount,
+	"com.vmware.cis.tagging.tag.list_tags_for_category":                    keptByCount,
+	"com.vmware.cis.tagging.tag_association.list_attached_tags":            keptByCount,
+	"com.vmware.cis.tagging.tag_association.list_attached_objects":         keptByCount,
+	"com.vmware.cis.tagging.tag_association.list_attached_tags_on_objects": keptByCount,
+	"com.vmware.cis.tagging.tag_association.list_attached_objects_on_tags": keptByCount,
+	"com.vmware.content.library.list":                                      keptByCount,
+	"com.vmware.content.library.find":                                      keptByCount,
+	"com.vmware.content.local_library.list":                                keptByCount,
+	"com.vmware.content.subscribed_library.list":                           keptByCount,
+	"com.vmware.content.library.item.list":                                 keptByCount,
+	"com.vmware.content.library.item.find":                                 keptByCount,
+	"com.vmware.content.library.subscriptions.list":                        keptByCount,
+	"com.vmware.content.library.subscriptions.get":                         keptByCount,
+	"com.vmware.content.library.get":                                       keptWithFiles,
+	"com.vmware.content.local_library.get":                                 keptWithFiles,
+	"com.vmware.content.subscribed_library.get":                            keptWithFiles,
+	"com.vmware.content.library.item.get":                                  keptWithFiles,
+	"com.vmware.content.library.item.file.list":                            keptWithFiles,
+	"com.vmware.content.library.item.storage.list":                         keptWithFiles,
 }
 
 // simulatorLacks are the gateway's operations the simulator accepts without carrying them out: it
@@ -98,21 +110,32 @@ func keptVersions(inv *inventory.Inventory) [keptWithFiles + 1]vapi.KeptVersionF
 	}
 }
 
-// KeptLegacyReads tells the API which GETs of the inventory's vAPI handler it keeps, and by what
-// version (vapi.API.KeepDelegated): keptGatewayReads as /rest clients send them (govc's tags.ls and
-// library.ls). A library's get shares its path with the library list but for the object's id, so
-// the forms are told apart by whether the path names one.
-func KeptLegacyReads(inv *inventory.Inventory) func(path string) vapi.KeptVersionFunc {
+// KeptLegacyReads tells the API which reads of the inventory's vAPI handler it keeps, and by what
+// version (vapi.API.KeepDelegated): keptGatewayReads as /rest clients send them (govc's tags.ls,
+// library.ls and tags.attached.ls).
+func KeptLegacyReads(inv *inventory.Inventory) func(method, path, action string) vapi.KeptVersionFunc {
 	versions := keptVersions(inv)
-	return func(path string) vapi.KeptVersionFunc { return versions[keptLegacyRead(path)] }
+	return func(method, path, action string) vapi.KeptVersionFunc {
+		return versions[keptLegacyRead(method, path, action)]
+	}
 }
 
-// keptLegacyRead is how the GET of path on /rest is kept, if it is one of keptGatewayReads.
-func keptLegacyRead(path string) keptBy {
+// keptLegacyRead is how the request with method, path and action (~action) on /rest is kept, if it
+// is one of keptGatewayReads. A GET is told by its path alone, as the simulator dispatches it: a
+// library's get shares its path with the library list but for the object's id, so the forms are
+// told apart by whether the path names one.
+func keptLegacyRead(method, path, action string) keptBy {
+	switch method {
+	case http.MethodGet:
+		action = "" // the simulator dispatches a GET by its path alone
+	case http.MethodPost:
+	default:
+		return notKeptByGateway
+	}
 	for _, f := range keptLegacyForms() {
 		rest, ok := strings.CutPrefix(path, f.path)
 		switch {
-		case !ok:
+		case !ok || f.method != method || f.action != action:
 		case !f.namesObject && rest == "",
 			f.namesObject && strings.HasPrefix(rest, "/id:") && !strings.Contains(rest[len("/id:"):], "/"):
 			return f.kept
@@ -121,25 +144,49 @@ func keptLegacyRead(path string) keptBy {
 	return notKeptByGateway
 }
 
-// legacyForm is how a read is sent on /rest: a GET of its service's path, followed by the object's
-// id (/id:<id>) when the operation names one in its /api path; and how it is kept.
+// legacyForm is how a read is sent on /rest: a GET of its service's path, or a POST of it with an
+// action, followed by the object's id (/id:<id>) when the operation names one; and how it is kept.
 type legacyForm struct {
-	path        string
-	namesObject bool
-	kept        keptBy
+	method, path, action string
+	namesObject          bool
+	kept                 keptBy
 }
 
-// keptLegacyForms are the /rest forms of keptGatewayReads that /rest binds by method alone (not
-// boundByAction), as transcode sends them; made at the first read that asks.
+// keptLegacyForms are the /rest forms of keptGatewayReads, as transcode sends them; made at the
+// first read that asks. A POST form the inventory does not count as a read is left out.
 var keptLegacyForms = sync.OnceValue(func() (out []legacyForm) {
 	for _, g := range gatewayOperations() {
-		if k := keptGatewayReads[g.service+"."+g.op.Name]; k != notKeptByGateway && !g.boundByAction() {
-			_, named := g.pathObject()
-			out = append(out, legacyForm{path: g.legacyPath(""), namesObject: named, kept: k})
+		k := keptGatewayReads[g.service+"."+g.op.Name]
+		if k == notKeptByGateway {
+			continue
 		}
+		f := legacyForm{method: http.MethodGet, path: g.legacyPath(""), kept: k}
+		_, f.namesObject = g.pathObject()
+		if g.boundByAction() {
+			f.method, f.action = http.MethodPost, g.legacyAction()
+			f.namesObject = f.namesObject || g.namedByFirstParam()
+			sent := f.path
+			if f.namesObject {
+				sent = g.legacyPath("x")
+			}
+			if !inventory.PostOnlyReads(sent, f.action) {
+				continue
+			}
+		}
+		out = append(out, f)
 	}
 	return out
 })
+
+// legacyAction is the ~action /rest binds an operation by, when it does (boundByAction).
+func (g gatewayOperation) legacyAction() string { return strings.ReplaceAll(g.op.Name, "_", "-") }
+
+// namedByFirstParam reports whether /rest names the object by the operation's first parameter, an
+// id, when no path variable of /api does (…/tag/id:<category>?~action=list-tags-for-category).
+func (g gatewayOperation) namedByFirstParam() bool {
+	p := g.op.Params
+	return len(p) > 0 && strings.HasPrefix(p[0].Type, "ID") && g.op.Name != "create" && g.op.Name != "list"
+}
 
 // boundByAction reports whether /rest binds the operation as a POST with ~action=<name> rather than
 // by its method alone: every operation but the five of CRUD, and of those one that takes a second
@@ -318,7 +365,7 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 	}
 	// On /rest an operation's first parameter, when it is an id, names the object in the path
 	// (…/tag/id:<category>?~action=list-tags-for-category), wherever /api carries it.
-	if p := g.op.Params; id == "" && len(p) > 0 && strings.HasPrefix(p[0].Type, "ID") && g.op.Name != "create" && g.op.Name != "list" {
+	if p := g.op.Params; id == "" && g.namedByFirstParam() {
 		if raw, ok := body[p[0].Name]; ok && json.Unmarshal(raw, &id) == nil {
 			delete(body, p[0].Name)
 		}
@@ -326,7 +373,7 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 	method := crud[g.op.Name]
 	if g.boundByAction() {
 		method = http.MethodPost
-		query.Set("~action", strings.ReplaceAll(g.op.Name, "_", "-"))
+		query.Set("~action", g.legacyAction())
 	}
 	if method == http.MethodGet && len(body) > 0 {
 		// A list's inputs go in the query string on /rest.
@@ -343,7 +390,9 @@ func (f *Family) transcode(c *vapi.Call, g gatewayOperation) (any, error) {
 		target += "?" + query.Encode()
 	}
 	var reqBody []byte
-	if len(body) > 0 {
+	if len(body) > 0 || method == http.MethodPost {
+		// A POST carries an object even when every input went elsewhere (a tag's attached objects,
+		// the tag in the path): the simulator decodes a body for every action, and fails on none.
 		reqBody, _ = json.Marshal(body)
 	}
 	status, answer := f.sendLegacy(c, method, target, reqBody)

@@ -9,47 +9,75 @@ import (
 // is one of the reads the gateway keeps on /api, in the form /rest clients send it, and by the same
 // version.
 func TestKeptLegacyReads(t *testing.T) {
-	for path, want := range map[string]keptBy{
-		"/rest/com/vmware/cis/tagging/category":                                                 keptByCount,
-		"/rest/com/vmware/cis/tagging/category/id:urn:vmomi:InventoryServiceCategory:c1:GLOBAL": keptByCount,
-		"/rest/com/vmware/cis/tagging/tag":                                                      keptByCount,
-		"/rest/com/vmware/cis/tagging/tag/id:urn:vmomi:InventoryServiceTag:t1:GLOBAL":           keptByCount,
-		"/rest/com/vmware/content/library":                                                      keptByCount,
-		"/rest/com/vmware/content/local-library":                                                keptByCount,
-		"/rest/com/vmware/content/subscribed-library":                                           keptByCount,
-		"/rest/com/vmware/content/library/item":                                                 keptByCount, // ?library_id=…
-		"/rest/com/vmware/content/library/subscriptions":                                        keptByCount, // ?library=…
+	const get, post = http.MethodGet, http.MethodPost
+	type read struct{ method, path, action string }
+	for r, want := range map[read]keptBy{
+		{get, "/rest/com/vmware/cis/tagging/category", ""}:                                                 keptByCount,
+		{get, "/rest/com/vmware/cis/tagging/category/id:urn:vmomi:InventoryServiceCategory:c1:GLOBAL", ""}: keptByCount,
+		{get, "/rest/com/vmware/cis/tagging/tag", ""}:                                                      keptByCount,
+		{get, "/rest/com/vmware/cis/tagging/tag/id:urn:vmomi:InventoryServiceTag:t1:GLOBAL", ""}:           keptByCount,
+		{get, "/rest/com/vmware/content/library", ""}:                                                      keptByCount,
+		{get, "/rest/com/vmware/content/local-library", ""}:                                                keptByCount,
+		{get, "/rest/com/vmware/content/subscribed-library", ""}:                                           keptByCount,
+		{get, "/rest/com/vmware/content/library/item", ""}:                                                 keptByCount, // ?library_id=…
+		{get, "/rest/com/vmware/content/library/subscriptions", ""}:                                        keptByCount, // ?library=…
+		// A GET is dispatched by its path, whatever its query says.
+		{get, "/rest/com/vmware/cis/tagging/tag", "list-tags-for-category"}: keptByCount,
+		// The reads that take a body, sent as a POST with an action.
+		{post, "/rest/com/vmware/cis/tagging/tag/id:c1", "list-tags-for-category"}:              keptByCount,
+		{post, "/rest/com/vmware/cis/tagging/tag-association", "list-attached-tags"}:            keptByCount,
+		{post, "/rest/com/vmware/cis/tagging/tag-association", "list-attached-tags-on-objects"}: keptByCount,
+		{post, "/rest/com/vmware/cis/tagging/tag-association", "list-attached-objects-on-tags"}: keptByCount,
+		{post, "/rest/com/vmware/cis/tagging/tag-association/id:t1", "list-attached-objects"}:   keptByCount,
+		{post, "/rest/com/vmware/content/library", "find"}:                                      keptByCount,
+		{post, "/rest/com/vmware/content/library/item", "find"}:                                 keptByCount,
+		{post, "/rest/com/vmware/content/library/subscriptions/id:lib1", "get"}:                 keptByCount,
 		// What shows an item's files, which the simulator writes on its own while it fetches one.
-		"/rest/com/vmware/content/library/id:lib1":         keptWithFiles,
-		"/rest/com/vmware/content/local-library/id:lib1":   keptWithFiles,
-		"/rest/com/vmware/content/library/item/id:item1":   keptWithFiles,
-		"/rest/com/vmware/content/library/item/file":       keptWithFiles, // ?library_item_id=…
-		"/rest/com/vmware/content/library/item/storage":    keptWithFiles, // ?library_item_id=…
-		"/rest/com/vmware/content/library/item/file/id:i1": notKeptByGateway,
+		{get, "/rest/com/vmware/content/library/id:lib1", ""}:         keptWithFiles,
+		{get, "/rest/com/vmware/content/local-library/id:lib1", ""}:   keptWithFiles,
+		{get, "/rest/com/vmware/content/library/item/id:item1", ""}:   keptWithFiles,
+		{get, "/rest/com/vmware/content/library/item/file", ""}:       keptWithFiles, // ?library_item_id=…
+		{get, "/rest/com/vmware/content/library/item/storage", ""}:    keptWithFiles, // ?library_item_id=…
+		{get, "/rest/com/vmware/content/library/item/file/id:i1", ""}: notKeptByGateway,
 		// Sessions, which expire and end with the clock, and what no read is.
-		"/rest/com/vmware/content/library/item/updatesession/id:s1":        notKeptByGateway,
-		"/rest/com/vmware/content/library/item/download-session":           notKeptByGateway,
-		"/rest/com/vmware/content/library/subscriptions/id:lib1":           notKeptByGateway,
-		"/rest/com/vmware/cis/tagging/tag/id:t1/more":                      notKeptByGateway,
-		"/rest/com/vmware/cis/tagging/tag-association":                     notKeptByGateway,
-		"/rest/com/vmware/cis/tagging/categoryx":                           notKeptByGateway,
-		"/rest/com/vmware/content/library/item/updatesession/file/id:s1/x": notKeptByGateway,
+		{get, "/rest/com/vmware/content/library/item/updatesession/id:s1", ""}:          notKeptByGateway,
+		{get, "/rest/com/vmware/content/library/item/download-session", ""}:             notKeptByGateway,
+		{post, "/rest/com/vmware/content/library/item/updatesession/file/id:s1", "get"}: notKeptByGateway,
+		{get, "/rest/com/vmware/content/library/subscriptions/id:lib1", ""}:             notKeptByGateway,
+		{get, "/rest/com/vmware/cis/tagging/tag/id:t1/more", ""}:                        notKeptByGateway,
+		{get, "/rest/com/vmware/cis/tagging/tag-association", ""}:                       notKeptByGateway,
+		{get, "/rest/com/vmware/cis/tagging/categoryx", ""}:                             notKeptByGateway,
+		{get, "/rest/com/vmware/content/library/item/updatesession/file/id:s1/x", ""}:   notKeptByGateway,
+		// A read's action sent where it writes, or on another form, and the writes themselves.
+		{post, "/rest/com/vmware/cis/tagging/tag", "list-tags-for-category"}:               notKeptByGateway,
+		{post, "/rest/com/vmware/cis/tagging/tag-association/id:t1", "list-attached-tags"}: notKeptByGateway,
+		{post, "/rest/com/vmware/cis/tagging/tag-association/id:t1", "attach"}:             notKeptByGateway,
+		{post, "/rest/com/vmware/content/library", ""}:                                     notKeptByGateway,
+		{post, "/rest/com/vmware/cis/tagging/category", ""}:                                notKeptByGateway,
+		{"PATCH", "/rest/com/vmware/cis/tagging/category/id:c1", ""}:                       notKeptByGateway,
+		{"DELETE", "/rest/com/vmware/cis/tagging/tag/id:t1", ""}:                           notKeptByGateway,
 	} {
-		if got := keptLegacyRead(path); got != want {
-			t.Errorf("keptLegacyRead(%s) = %v, want %v", path, got, want)
+		if got := keptLegacyRead(r.method, r.path, r.action); got != want {
+			t.Errorf("keptLegacyRead(%s %s ~action=%s) = %v, want %v", r.method, r.path, r.action, got, want)
 		}
 	}
-	// Every other read the gateway sends as a GET is not kept, and every kept one is.
+	// Every other read the gateway sends is not kept on /rest, and every kept one is, in the form
+	// transcode sends it.
 	for _, g := range gatewayOperations() {
-		if crud[g.op.Name] != http.MethodGet || g.boundByAction() {
-			continue // sent as a POST with an action
+		id := g.service + "." + g.op.Name
+		method, path, action := crud[g.op.Name], g.legacyPath(""), ""
+		named := false
+		if _, named = g.pathObject(); g.boundByAction() {
+			method, action, named = http.MethodPost, g.legacyAction(), named || g.namedByFirstParam()
 		}
-		path := g.legacyPath("")
-		if _, named := g.pathObject(); named {
+		if method != http.MethodGet && keptGatewayReads[id] == notKeptByGateway {
+			continue // a write, or a read that is not kept
+		}
+		if named {
 			path = g.legacyPath("some-id")
 		}
-		if id := g.service + "." + g.op.Name; keptLegacyRead(path) != keptGatewayReads[id] {
-			t.Errorf("%s, sent as GET %s: kept on /rest by %v, on /api by %v", id, path, keptLegacyRead(path), keptGatewayReads[id])
+		if got := keptLegacyRead(method, path, action); got != keptGatewayReads[id] {
+			t.Errorf("%s, sent as %s %s ~action=%s: kept on /rest by %v, on /api by %v", id, method, path, action, got, keptGatewayReads[id])
 		}
 	}
 }

@@ -76,7 +76,7 @@ type delegate struct {
 	handler  http.Handler
 	name     string
 	// reads, when set, is what KeepDelegated declared.
-	reads func(path string) KeptVersionFunc
+	reads func(method, path, action string) KeptVersionFunc
 }
 
 // Delegate routes requests under any of prefixes (full paths such as "/api/content/") to h once the
@@ -240,7 +240,7 @@ func (a *API) serve(x *exchange) {
 					a.writeError(x, err)
 					return
 				}
-				a.serveDelegated(x, &d)
+				a.serveDelegated(x, &d, action)
 				return
 			}
 		}

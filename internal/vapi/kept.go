@@ -1,8 +1,10 @@
 package vapi
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -93,8 +95,11 @@ func (k *keptAnswers) put(key []byte, in KeptInputs, answer any) {
 
 // Keep declares that the answers of service's read operations names (service below
 // com.vmware.vcenter, or a full id for wcpd's extensions) are derived only from the request, the
-// store and the inventory, so the API may keep them (see KeptInputs). Declaring an operation that
-// does not exist, or one that is not a GET, is a programming error and panics.
+// store and the inventory, so the API may keep them (see KeptInputs). A read is a GET, or a POST
+// bound by an action for a read that takes a body (a tag association's list-attached-tags), whose
+// body is then part of what identifies its answer. Declaring an operation that does not exist, or
+// one that is neither, is a programming error and panics; declaring a POST that changes anything
+// is one too, which nothing here can tell.
 func (r *Registry) Keep(service string, names ...string) { r.keep(kept, service, names) }
 
 // KeepPerCaller is Keep for reads whose answer also depends on who asks.
@@ -118,7 +123,7 @@ func (r *Registry) keep(mode keepMode, service string, names []string) {
 	for _, name := range names {
 		b := Binding{Service: service, Name: name}
 		op, ok := r.byID[b.ID()]
-		if !ok || op.Method != "GET" {
+		if !ok || (op.Method != http.MethodGet && (op.Method != http.MethodPost || op.Action == "")) {
 			panic("vapi: no read operation " + b.ID() + " to keep")
 		}
 		op.keep = mode
@@ -266,14 +271,16 @@ func appendCallerView(b []byte, p auth.Principal) []byte {
 	return b
 }
 
-// KeepDelegated lets the API keep the answers of the delegate name (Delegate) to the GETs of the
-// paths for which reads gives a version function (nil for the others), as it keeps a registry
-// read declared with KeepVersioned: a delegate's answer to such a read must be a function of the
-// request's path, query and host, of the store, the inventory and the directory, and of the state
-// the version identifies, which must move (before the answer of the request that changed it
-// leaves) whenever the answer could differ. Only successful answers are kept. Declaring it for a
-// delegate that does not exist is a programming error and panics.
-func (a *API) KeepDelegated(name string, reads func(path string) KeptVersionFunc) {
+// KeepDelegated lets the API keep the answers of the delegate name (Delegate) to the reads for
+// which reads gives a version function (nil for the others), as it keeps a registry read declared
+// with KeepVersioned. reads is asked with the request's method, path and action (~action on /rest,
+// action on /api; "" when none); only a GET, or a POST that only reads, may be given one. A
+// delegate's answer to such a read must be a function of the request's method, path, query, host
+// and (for a POST) body, of the store, the inventory and the directory, and of the state the
+// version identifies, which must move (before the answer of the request that changed it leaves)
+// whenever the answer could differ. Only successful answers are kept. Declaring it for a delegate
+// that does not exist is a programming error and panics.
+func (a *API) KeepDelegated(name string, reads func(method, path, action string) KeptVersionFunc) {
 	for i := range a.delegates {
 		if d := &a.delegates[i]; d.name == name {
 			d.reads = reads
@@ -294,26 +301,35 @@ type delegatedAnswer struct {
 // and not kept.
 const maxDelegatedAnswer = 1 << 20
 
+// maxKeptDelegatedBody bounds the body of a POST read that is kept: reads name an object or two,
+// and a longer body is passed on to the delegate and its answer not kept.
+const maxKeptDelegatedBody = 64 << 10
+
 // serveDelegated serves a request the delegate d handles: from the answer kept for the same read
-// when d keeps it (KeepDelegated), else by d, keeping a successful answer to a kept read.
-func (a *API) serveDelegated(x *exchange, d *delegate) {
+// when d keeps it (KeepDelegated), else by d, keeping a successful answer to a kept read. action is
+// the request's, as the API read it from the query.
+func (a *API) serveDelegated(x *exchange, d *delegate, action string) {
 	r := x.r
 	w := &jsonNotFound{statusRecorder: &x.w, path: r.URL.Path, legacy: x.legacy}
 	var version KeptVersion
-	keepable := d.reads != nil && a.KeptInputs != nil && r.Method == http.MethodGet
+	keepable := d.reads != nil && a.KeptInputs != nil && (r.Method == http.MethodGet || r.Method == http.MethodPost)
 	if keepable {
-		if versionOf := d.reads(r.URL.Path); versionOf != nil {
+		if versionOf := d.reads(r.Method, r.URL.Path, action); versionOf != nil {
 			version, keepable = versionOf()
 		} else {
 			keepable = false
 		}
+	}
+	var body []byte
+	if keepable && r.Method == http.MethodPost {
+		body, keepable = readKeptBody(r)
 	}
 	if !keepable {
 		d.handler.ServeHTTP(w, r)
 		return
 	}
 	var buf [256]byte
-	key := delegatedKey(buf[:0], d, r, version)
+	key := delegatedKey(buf[:0], d, r, version, body)
 	in := a.KeptInputs() // before the delegate reads anything, as for a registry read
 	if answer, ok := a.kept.get(key, in); ok {
 		kept := answer.(*delegatedAnswer)
@@ -332,12 +348,31 @@ func (a *API) serveDelegated(x *exchange, d *delegate) {
 	}
 }
 
-// delegatedKey identifies a delegate's kept answer: the delegate, the path as sent, the query,
-// the host and scheme the request came to (a delegate may write its own URLs for them) and the
-// version of the state it follows. It starts with a NUL, which no operation id does.
-func delegatedKey(b []byte, d *delegate, r *http.Request, version KeptVersion) []byte {
+// readKeptBody reads the body of a POST read whose answer may be kept, and gives r a body that
+// reads the same again for the delegate. It reports false, leaving nothing kept, for a body longer
+// than maxKeptDelegatedBody or one that could not be read whole; the delegate then reads what is
+// left and meets the same end.
+func readKeptBody(r *http.Request) ([]byte, bool) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, true
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxKeptDelegatedBody+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+	return body, err == nil && len(body) <= maxKeptDelegatedBody
+}
+
+// delegatedKey identifies a delegate's kept answer: the delegate, the method, the path as sent,
+// the query, the host and scheme the request came to (a delegate may write its own URLs for them),
+// the version of the state it follows and a POST's body. It starts with a NUL, which no operation
+// id does.
+func delegatedKey(b []byte, d *delegate, r *http.Request, version KeptVersion, body []byte) []byte {
 	b = append(b, "\x00delegate\x00"...)
 	b = append(b, d.name...)
+	b = append(b, 0)
+	b = append(b, r.Method...)
 	b = append(b, 0)
 	b = append(b, sentPath(r)...)
 	b = append(b, 0)
@@ -348,7 +383,8 @@ func delegatedKey(b []byte, d *delegate, r *http.Request, version KeptVersion) [
 	}
 	b = append(b, r.Host...)
 	b = append(b, 0)
-	return appendVersion(b, version)
+	b = appendVersion(b, version) // of a fixed length, so the body after it needs no end
+	return append(b, body...)
 }
 
 // answerRecorder passes a delegate's answer on to the client and records it, to be kept: its

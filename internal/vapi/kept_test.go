@@ -223,6 +223,52 @@ func TestKeptVersionedAnswersFollowTheFamilysState(t *testing.T) {
 	}
 }
 
+// TestKeptReadsThatTakeABodyAreKeptByIt: a read bound as a POST with an action is kept like a GET,
+// each body with its own answer; a POST with no action is no read to keep.
+func TestKeptReadsThatTakeABodyAreKeptByIt(t *testing.T) {
+	var inputs atomic.Uint64
+	var runs atomic.Int64
+	reg := NewRegistry()
+	find := Binding{Service: "com.example.things", Name: "find", Method: http.MethodPost, Path: "/things",
+		Action: "find", Wrapped: []string{"name"}, Status: http.StatusOK, Privilege: auth.PrivilegeNone}
+	reg.Extend(find, func(c *Call) (any, error) {
+		var name string
+		if _, err := c.BindOptional("name", &name); err != nil {
+			return nil, err
+		}
+		return map[string]any{"run": runs.Add(1), "name": name}, nil
+	}, false)
+	reg.Keep("com.example.things", "find")
+	api := testAPI(reg, roleIdentity{})
+	api.KeptInputs = func() KeptInputs { return KeptInputs{Store: inputs.Load()} }
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv}
+	admin := login(t, srv.URL, "admin", "pw")
+	want := func(body, answer string, wantRuns int64) {
+		t.Helper()
+		r := f.do(t, "POST", "/api/things?action=find", admin, body)
+		if r.status != http.StatusOK || string(r.body) != answer || runs.Load() != wantRuns {
+			t.Fatalf("find %s: %d %s after %d runs, want %s after %d", body, r.status, r.body, runs.Load(), answer, wantRuns)
+		}
+	}
+	want(`{"name":"a"}`, `{"name":"a","run":1}`, 1)
+	want(`{"name":"a"}`, `{"name":"a","run":1}`, 1)
+	want(`{"name":"b"}`, `{"name":"b","run":2}`, 2)
+	want(`{"name":"a"}`, `{"name":"a","run":1}`, 2)
+	inputs.Add(1)
+	want(`{"name":"a"}`, `{"name":"a","run":3}`, 3)
+
+	defer func() {
+		if recover() == nil {
+			t.Error("keeping a POST bound by no action did not panic")
+		}
+	}()
+	reg.Extend(Binding{Service: "com.example.things", Name: "create", Method: http.MethodPost, Path: "/things",
+		Status: http.StatusCreated, Privilege: auth.PrivilegeNone}, nil, false)
+	reg.Keep("com.example.things", "create")
+}
+
 // TestKeptDelegatedAnswersFollowTheirVersion: a delegate's GET that KeepDelegated names is answered
 // again, with the delegate's status, headers and body and the request's own id, while the version,
 // the inputs, the query and the host stay; every other request, and every failed one, reaches the
@@ -239,6 +285,11 @@ func TestKeptDelegatedAnswersFollowTheirVersion(t *testing.T) {
 			return
 		}
 		w.Header().Set("X-Served-By", "delegate")
+		if r.Method == http.MethodPost {
+			body, _ := io.ReadAll(r.Body)
+			_, _ = fmt.Fprintf(w, `{"value":{"run":%d,"body":%q}}`, n, body)
+			return
+		}
 		_, _ = fmt.Fprintf(w, `{"value":{"run":%d,"host":%q}}`, n, r.Host)
 	})
 	api := testAPI(NewRegistry(), roleIdentity{})
@@ -247,8 +298,8 @@ func TestKeptDelegatedAnswersFollowTheirVersion(t *testing.T) {
 	var settled atomic.Bool // false while the delegate's state changes on its own
 	settled.Store(true)
 	versionOf := func() (KeptVersion, bool) { return KeptVersion{version.Load()}, settled.Load() }
-	api.KeepDelegated("sim", func(path string) KeptVersionFunc {
-		if strings.HasPrefix(path, "/rest/com/vmware/kept") {
+	api.KeepDelegated("sim", func(method, path, action string) KeptVersionFunc {
+		if strings.HasPrefix(path, "/rest/com/vmware/kept") && (method == http.MethodGet || action == "find") {
 			return versionOf
 		}
 		return nil
@@ -260,9 +311,9 @@ func TestKeptDelegatedAnswersFollowTheirVersion(t *testing.T) {
 		body, requestID string
 		header          http.Header
 	}
-	do := func(method, target, host, session string) answer {
+	send := func(method, target, host, session, body string) answer {
 		t.Helper()
-		req := httptest.NewRequest(method, target, nil)
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
 		req.Host = host
 		if session != "" {
 			req.Header.Set(SessionHeader, session)
@@ -270,6 +321,10 @@ func TestKeptDelegatedAnswersFollowTheirVersion(t *testing.T) {
 		w := httptest.NewRecorder()
 		api.ServeHTTP(w, req)
 		return answer{w.Code, w.Body.String(), w.Header().Get(requestIDHeader), w.Header()}
+	}
+	do := func(method, target, host, session string) answer {
+		t.Helper()
+		return send(method, target, host, session, "")
 	}
 	want := func(a answer, status int, body string, wantRuns int64) {
 		t.Helper()
@@ -304,14 +359,32 @@ func TestKeptDelegatedAnswersFollowTheirVersion(t *testing.T) {
 	version.Add(1)
 	want(do("GET", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":8,"host":"a"}}`, 8)
 
-	// Not kept: another method, a path the delegate's reads do not name, a failure.
-	want(do("POST", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":9,"host":"a"}}`, 9)
-	want(do("POST", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":10,"host":"a"}}`, 10)
-	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":11,"host":"a"}}`, 11)
-	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":12,"host":"a"}}`, 12)
+	// A POST that reads is kept by its body too, which the delegate still reads whole when it runs.
+	const find = "/rest/com/vmware/kept?~action=find"
+	want(send("POST", find, "a", token, `{"name":"a"}`), 200, `{"value":{"run":9,"body":"{\"name\":\"a\"}"}}`, 9)
+	want(send("POST", find, "a", token, `{"name":"a"}`), 200, `{"value":{"run":9,"body":"{\"name\":\"a\"}"}}`, 9)
+	want(send("POST", find, "a", token, `{"name":"b"}`), 200, `{"value":{"run":10,"body":"{\"name\":\"b\"}"}}`, 10)
+	want(send("POST", find, "a", token, ""), 200, `{"value":{"run":11,"body":""}}`, 11)
+	want(send("POST", find, "a", token, ""), 200, `{"value":{"run":11,"body":""}}`, 11)
+	inputs.Add(1)
+	want(send("POST", find, "a", token, `{"name":"a"}`), 200, `{"value":{"run":12,"body":"{\"name\":\"a\"}"}}`, 12)
+	// A body longer than is kept reaches the delegate whole, every time.
+	long := `{"name":"` + strings.Repeat("x", maxKeptDelegatedBody) + `"}`
+	wantLong := fmt.Sprintf(`{"value":{"run":%%d,"body":%q}}`, long)
+	want(send("POST", find, "a", token, long), 200, fmt.Sprintf(wantLong, 13), 13)
+	want(send("POST", find, "a", token, long), 200, fmt.Sprintf(wantLong, 14), 14)
+
+	// Not kept: a POST the reads do not name (the same path and body), another method, a path the
+	// delegate's reads do not name, a failure.
+	want(send("POST", "/rest/com/vmware/kept?~action=create", "a", token, `{"name":"a"}`), 200, `{"value":{"run":15,"body":"{\"name\":\"a\"}"}}`, 15)
+	want(send("POST", "/rest/com/vmware/kept?~action=create", "a", token, `{"name":"a"}`), 200, `{"value":{"run":16,"body":"{\"name\":\"a\"}"}}`, 16)
+	want(do("PUT", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":17,"host":"a"}}`, 17)
+	want(do("PUT", "/rest/com/vmware/kept?x=1", "a", token), 200, `{"value":{"run":18,"host":"a"}}`, 18)
+	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":19,"host":"a"}}`, 19)
+	want(do("GET", "/rest/com/vmware/other", "a", token), 200, `{"value":{"run":20,"host":"a"}}`, 20)
 	missing := `{"type":"com.vmware.vapi.std.errors.not_found"}`
-	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 13)
-	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 14)
+	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 21)
+	want(do("GET", "/rest/com/vmware/kept/missing", "a", token), 404, missing, 22)
 }
 
 func TestKeepDelegatedNeedsTheDelegate(t *testing.T) {
@@ -320,5 +393,5 @@ func TestKeepDelegatedNeedsTheDelegate(t *testing.T) {
 			t.Fatal("keeping the reads of an unknown delegate did not panic")
 		}
 	}()
-	testAPI(NewRegistry(), roleIdentity{}).KeepDelegated("nobody", func(string) KeptVersionFunc { return nil })
+	testAPI(NewRegistry(), roleIdentity{}).KeepDelegated("nobody", func(string, string, string) KeptVersionFunc { return nil })
 }
