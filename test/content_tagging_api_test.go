@@ -104,6 +104,10 @@ func TestTaggingAndLibrariesOnAPI(t *testing.T) {
 	if itemModel["library_id"] != libraryVMImages || itemModel["File"] != nil || itemModel["Template"] != nil {
 		t.Fatalf("item get: %v, want content.library.item_model's fields only", itemModel)
 	}
+	// An item's changes, which the simulator has no service for: UNSUPPORTED, not that the item
+	// is missing.
+	expectError(t, env.Do("GET", "/api/content/library/item/"+items[0]+"/changes", token, nil),
+		400, "UNSUPPORTED", "com.vmware.content.library.item.changes.list")
 	item, err := rpc.Invoke(ctx, "com.vmware.content.library.item", "get", map[string]any{"library_item_id": items[0]})
 	if err != nil || item.(map[string]any)["library_id"] != libraryVMImages {
 		t.Fatalf("item get over JSON-RPC: %v %v", item, err)

@@ -58,6 +58,25 @@ func TestFilesFetchedFromURLsShowOnTheirItem(t *testing.T) {
 			t.Fatalf("files of the new item: %v", got)
 		}
 	}
+	// fileSize is the size the get of the file by its name answers, on /api and on /rest (a POST
+	// there), or -1 where neither has it.
+	fileSize := func() int64 {
+		t.Helper()
+		type file struct{ Size int64 }
+		var onAPI file
+		var onREST struct{ Value file }
+		api := env.Do("GET", "/api/content/library/item/"+item+"/file?name=notes.txt", token, nil)
+		rest := env.Do("POST", "/rest/com/vmware/content/library/item/file/id:"+item+"?~action=get", token, map[string]any{"name": "notes.txt"})
+		switch {
+		case api.Status == 404 && rest.Status == 404:
+			return -1
+		case api.Status != 200 || rest.Status != 200 || json.Unmarshal(api.Body, &onAPI) != nil || json.Unmarshal(rest.Body, &onREST) != nil:
+			t.Fatalf("the file's get: %d %s on /api, %d %s on /rest", api.Status, api.Body, rest.Status, rest.Body)
+		case onAPI.Size != onREST.Value.Size:
+			t.Fatalf("the file's size: %d on /api, %d on /rest", onAPI.Size, onREST.Value.Size)
+		}
+		return onAPI.Size
+	}
 
 	r := env.Do("POST", "/api/content/library/item/update-session", token, map[string]any{"library_item_id": item})
 	var session string
@@ -73,20 +92,26 @@ func TestFilesFetchedFromURLsShowOnTheirItem(t *testing.T) {
 		if got := files(); len(got) != 0 {
 			t.Fatalf("files while the file is fetched: %v", got)
 		}
+		if size := fileSize(); size != -1 {
+			t.Fatalf("the file's get while it is fetched: size %d, want not found", size)
+		}
 	}
 	let()
 	// Waiting as a client does, on the file's status in its session: the simulator adds the file
 	// to its item outside its lock, and marks it READY under the lock after, so the item's files
 	// are read only once that shows.
 	servertest.Eventually(t, "the fetched file READY in its session", 20*time.Second, func(context.Context) (bool, error) {
-		// The list, a GET on /rest too: the get of one file is a POST there, which would count as a
-		// change and drop the kept answers this test is about.
 		var sessionFiles []struct{ Name, Status string }
 		env.Do("GET", "/api/content/library/item/update-session/"+session+"/file", token, nil).JSON(t, &sessionFiles)
 		return len(sessionFiles) == 1 && sessionFiles[0].Status == "READY", nil
 	})
 	if got := files(); !slices.Equal(got, []string{"notes.txt"}) {
 		t.Fatalf("files once the fetch ended: %v", got)
+	}
+	for range 2 {
+		if size := fileSize(); size != int64(len("fetched from a URL\n")) {
+			t.Fatalf("the file's get once the fetch ended: size %d, want the fetched file's", size)
+		}
 	}
 	if r := env.Do("POST", "/api/content/library/item/update-session/"+session+"?action=complete", token, nil); r.Status != 204 {
 		t.Fatalf("complete: %d %s", r.Status, r.Body)

@@ -135,7 +135,8 @@ func (f *Family) Register(r *vapi.Registry) {
 	f.faults.Register(r)
 
 	// Every read is derived from the store and the inventory alone (the Kubernetes API server's
-	// state reaches a Supervisor's record through the controller), so the API keeps its answers.
+	// state reaches a Supervisor's record through the controller), so the API keeps its answers; the
+	// checks too, which are reads bound as a POST.
 	const nm = "namespace_management."
 	r.Keep(nm+"clusters", "get", "list")
 	r.Keep(nm+"clusters.topology", "get")
@@ -150,7 +151,13 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Keep(nm+"edge_cluster_compatibility", "list")
 	r.Keep(nm+"NSX_tier0_gateway", "list")
 	r.Keep(nm+"networks.nsx.distributed_switches", "list")
+	r.Keep(nm+"networks.nsx.distributed_switches.compatibility", "check")
 	r.Keep(nm+"networks.nsx.edges", "list")
+	r.Keep(nm+"networks.nsx.edges.compatibility", "check")
+	// The storage policies are PBM's, which change through PBM's calls alone and are counted apart.
+	r.KeepVersioned(nm+"storage.profiles", "check", func() (vapi.KeptVersion, bool) {
+		return vapi.KeptVersion{f.deps.Inventory.PolicyGeneration()}, true
+	})
 	r.Keep(nm+"namespace_resource_options", "get")
 	r.Keep(nm+"load_balancers", "get", "list")
 	r.Keep(nm+"networks", "get", "list")

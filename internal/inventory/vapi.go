@@ -127,6 +127,8 @@ var vapiReadPosts = map[string][]string{
 	"/rest/com/vmware/cis/tagging/tag-association/id:":               {"list-attached-objects"},
 	"/rest/com/vmware/content/library":                               {"find"},
 	"/rest/com/vmware/content/library/item":                          {"find"},
+	"/rest/com/vmware/content/library/item/file/id:":                 {"get"},
+	"/rest/com/vmware/content/library/item/storage/id:":              {"get"},
 	updateSessionFilePrefix:                                          {"get", "validate"},
 	"/rest/com/vmware/content/library/item/downloadsession/file/id:": {"get"},
 	"/rest/com/vmware/vcenter/ovf/library-item/id:":                  {"filter"},

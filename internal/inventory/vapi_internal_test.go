@@ -100,6 +100,13 @@ func TestVAPIReadPostsChangeNothing(t *testing.T) {
 	}
 	const item = "2c124d15-f76e-51e1-be93-1bb0da79ddad" // the default library's first image
 	const vm = `{"id":"vm-42","type":"VirtualMachine"}`
+	var files struct{ Value []struct{ Name string } }
+	rec := httptest.NewRecorder()
+	inv.VAPIHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/rest/com/vmware/content/library/item/file?library_item_id="+item, nil))
+	if json.Unmarshal(rec.Body.Bytes(), &files) != nil || len(files.Value) == 0 {
+		t.Fatalf("the files of the default library's first image: %d %s", rec.Code, rec.Body)
+	}
+	itemFile := files.Value[0].Name
 	category := value("/rest/com/vmware/cis/tagging/category",
 		`{"create_spec":{"name":"zone","description":"","cardinality":"MULTIPLE","associable_types":[]}}`)
 	tag := value("/rest/com/vmware/cis/tagging/tag", `{"create_spec":{"name":"gold","description":"","category_id":"`+category+`"}}`)
@@ -121,6 +128,8 @@ func TestVAPIReadPostsChangeNothing(t *testing.T) {
 		{"/rest/com/vmware/cis/tagging/tag-association/id:" + tag + "?~action=list-attached-objects", `{}`, "vm-42"},
 		{"/rest/com/vmware/content/library?~action=find", `{"spec":{"name":"wcpd-vm-images"}}`, "8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"},
 		{"/rest/com/vmware/content/library/item?~action=find", `{"spec":{"library_id":"8f0b64d2-3c1e-4d5a-9b7e-2a1c5e6f7a01"}}`, item},
+		{"/rest/com/vmware/content/library/item/file/id:" + item + "?~action=get", `{"name":"` + itemFile + `"}`, itemFile},
+		{"/rest/com/vmware/content/library/item/storage/id:" + item + "?~action=get", `{"file_name":"` + itemFile + `"}`, itemFile},
 		{updateSessionFilePrefix + upload + "?~action=get", `{"file_name":"notes.txt"}`, "WAITING_FOR_TRANSFER"},
 		{updateSessionFilePrefix + upload + "?~action=validate", `{}`, `"has_errors"`},
 		{downloadFile + download + "?~action=get", `{"file_name":"notes.txt"}`, "PREPARED"},

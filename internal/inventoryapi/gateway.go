@@ -36,11 +36,10 @@ var gatewayServices = []string{"com.vmware.cis.tagging.", "com.vmware.content.li
 // items and of their subscribers, the libraries and items a find names, and a subscription. A
 // library's get carries its items with their files, and an item's get, files and storage show its
 // files, which the simulator also writes on its own while it fetches one from a URL: those are kept
-// only while it fetches none (keptWithFiles). The reads that take a body, which /api and /rest bind
-// as a POST with an action, are kept with their body; each must be one of the POSTs the inventory
-// counts as reads (inventory.PostOnlyReads), or /rest does not keep it. Not kept: the update and
-// download sessions, which expire and end with the clock, and a file's or a storage's get by its
-// name, which move the count themselves.
+// only while it fetches none (keptWithFiles), and so are a file's and its storage's get by the
+// file's name. The reads /rest binds as a POST with an action are kept with their body; each must be
+// one of the POSTs the inventory counts as reads (inventory.PostOnlyReads), or /rest does not keep
+// it. Not kept: the update and download sessions, which expire and end with the clock.
 var keptGatewayReads = map[string]keptBy{
 	"com.vmware.cis.tagging.category.get":                                  keptByCount,
 	"com.vmware.cis.tagging.category.list":                                 keptByCount,
@@ -64,14 +63,17 @@ var keptGatewayReads = map[string]keptBy{
 	"com.vmware.content.subscribed_library.get":                            keptWithFiles,
 	"com.vmware.content.library.item.get":                                  keptWithFiles,
 	"com.vmware.content.library.item.file.list":                            keptWithFiles,
+	"com.vmware.content.library.item.file.get":                             keptWithFiles,
 	"com.vmware.content.library.item.storage.list":                         keptWithFiles,
+	"com.vmware.content.library.item.storage.get":                          keptWithFiles,
 }
 
 // simulatorLacks are the gateway's operations the simulator accepts without carrying them out: it
 // answers an empty success (the used-by lists of categories and tags and the revocation of their
 // permissions, a tag's detachment from several objects, the attachable tags, a subscription's and
-// an update session's update, a subscribed library's probe), or takes the POST for a create (the
-// lists of used categories and tags, which would make an object). /api and JSON-RPC answer them
+// an update session's update, a subscribed library's probe), takes the POST for a create (the
+// lists of used categories and tags, which would make an object), or has no such service and
+// answers that the item is not found (an item's changes). /api and JSON-RPC answer them
 // UNSUPPORTED rather than pretend; /rest, the simulator's own protocol, still reaches it.
 var simulatorLacks = map[string]bool{
 	"com.vmware.cis.tagging.category.list_used_categories":                    true,
@@ -85,6 +87,8 @@ var simulatorLacks = map[string]bool{
 	"com.vmware.cis.tagging.tag_association.list_attachable_tags":             true,
 	"com.vmware.cis.tagging.tag_association.detach_tag_from_multiple_objects": true,
 	"com.vmware.content.library.subscriptions.update":                         true,
+	"com.vmware.content.library.item.changes.get":                             true,
+	"com.vmware.content.library.item.changes.list":                            true,
 	"com.vmware.content.library.item.update_session.update":                   true,
 	"com.vmware.content.subscribed_library.probe":                             true,
 }

@@ -33,12 +33,14 @@ func TestKeptLegacyReads(t *testing.T) {
 		{post, "/rest/com/vmware/content/library/item", "find"}:                                 keptByCount,
 		{post, "/rest/com/vmware/content/library/subscriptions/id:lib1", "get"}:                 keptByCount,
 		// What shows an item's files, which the simulator writes on its own while it fetches one.
-		{get, "/rest/com/vmware/content/library/id:lib1", ""}:         keptWithFiles,
-		{get, "/rest/com/vmware/content/local-library/id:lib1", ""}:   keptWithFiles,
-		{get, "/rest/com/vmware/content/library/item/id:item1", ""}:   keptWithFiles,
-		{get, "/rest/com/vmware/content/library/item/file", ""}:       keptWithFiles, // ?library_item_id=…
-		{get, "/rest/com/vmware/content/library/item/storage", ""}:    keptWithFiles, // ?library_item_id=…
-		{get, "/rest/com/vmware/content/library/item/file/id:i1", ""}: notKeptByGateway,
+		{get, "/rest/com/vmware/content/library/id:lib1", ""}:                keptWithFiles,
+		{get, "/rest/com/vmware/content/local-library/id:lib1", ""}:          keptWithFiles,
+		{get, "/rest/com/vmware/content/library/item/id:item1", ""}:          keptWithFiles,
+		{get, "/rest/com/vmware/content/library/item/file", ""}:              keptWithFiles, // ?library_item_id=…
+		{get, "/rest/com/vmware/content/library/item/storage", ""}:           keptWithFiles, // ?library_item_id=…
+		{post, "/rest/com/vmware/content/library/item/file/id:i1", "get"}:    keptWithFiles, // {"name": …}
+		{post, "/rest/com/vmware/content/library/item/storage/id:i1", "get"}: keptWithFiles, // {"file_name": …}
+		{get, "/rest/com/vmware/content/library/item/file/id:i1", ""}:        notKeptByGateway,
 		// Sessions, which expire and end with the clock, and what no read is.
 		{get, "/rest/com/vmware/content/library/item/updatesession/id:s1", ""}:          notKeptByGateway,
 		{get, "/rest/com/vmware/content/library/item/download-session", ""}:             notKeptByGateway,
