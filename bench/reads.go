@@ -1,8 +1,8 @@
 package main
 
-// The reads scenario: every read operation (every GET) of the vCenter API reference, served by wcpd
-// on a realistic state, against a ceiling process replaying wcpd's own answers byte for byte, and
-// against vcsim where it serves the same operation.
+// The reads scenario: every read operation of the vCenter API reference (every GET, and the checks
+// it binds as a POST), served by wcpd on a realistic state, against a ceiling process replaying
+// wcpd's own answers byte for byte, and against vcsim where it serves the same operation.
 
 import (
 	"encoding/base64"
@@ -56,6 +56,9 @@ const (
 	readsCluster   = "domain-c9"
 )
 
+// readsServiceContent is the benchmark's Supervisor Service's content, base64 as the API takes it.
+var readsServiceContent = base64.StdEncoding.EncodeToString([]byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench-operator\n"))
+
 // measureReads sets the state up, records wcpd's answer to every read operation of the reference,
 // and measures each against a ceiling that replays those answers.
 func measureReads(s readsSetup) ([]readRow, error) {
@@ -80,16 +83,17 @@ func measureReads(s readsSetup) ([]readRow, error) {
 	var answers []recordedAnswer
 	for _, svc := range services {
 		for _, op := range svc.Ops {
-			if op.HTTP != "GET" {
+			name := strings.TrimPrefix(svc.Iface, "com.vmware.vcenter.") + " " + op.Name
+			body, postRead := postReadBody(name, values)
+			if op.HTTP != "GET" && !postRead {
 				continue
 			}
-			name := strings.TrimPrefix(svc.Iface, "com.vmware.vcenter.") + " " + op.Name
 			path, err := readPath(op, values)
 			if err != nil {
 				reads = append(reads, read{row: readRow{operation: name, path: "/api" + op.URL, note: "not measured: " + err.Error()}})
 				continue
 			}
-			r := request{method: "GET", path: path, header: withSession(s.wTok)}
+			r := request{method: op.HTTP, path: path, header: withSession(s.wTok), body: body}
 			answer, err := record(c, s.wcpd.url, r)
 			if err != nil {
 				return nil, err
@@ -97,7 +101,7 @@ func measureReads(s readsSetup) ([]readRow, error) {
 			r.want = answer.Status
 			rd := read{row: readRow{operation: name, path: path, status: answer.Status, bytes: len(answer.Body)}, wcpd: r}
 			answers = append(answers, answer)
-			if vpath, err := readPath(op, vcsimValues); err == nil {
+			if vpath, err := readPath(op, vcsimValues); err == nil && !postRead {
 				vr := request{method: "GET", path: vpath, header: withSession(s.vTok), want: 200}
 				// vcsim answers some paths under the ones it serves with an empty 200: not the operation.
 				if status, answer, err := do(c, s.vcsim.url, vr); err == nil && status == 200 && len(answer) > 0 {
@@ -140,9 +144,27 @@ func measureReads(s readsSetup) ([]readRow, error) {
 	return rows, nil
 }
 
+// postReadBody is the body a read the reference binds as a POST is asked with, by the operation's
+// name in the rows, and whether the operation is one: the checks of compatibility (a filter, or
+// none for every distributed switch) and of a Supervisor Service's content (the benchmark's own
+// service). Every other POST of the reference writes.
+func postReadBody(name string, values map[string]string) ([]byte, bool) {
+	switch name {
+	case "namespace_management.networks.nsx.distributed_switches.compatibility check":
+		return nil, true
+	case "namespace_management.networks.nsx.edges.compatibility check":
+		return mustJSON(map[string]any{"filter": map[string]any{"distributed_switch": []string{values["distributed_switch"]}}}), true
+	case "namespace_management.storage.profiles check":
+		return mustJSON(map[string]any{"zones": []string{"zone-" + values["cluster"]}}), true
+	case "namespace_management.supervisor_services check_content":
+		return mustJSON(map[string]any{"spec": map[string]any{"content": readsServiceContent}}), true
+	}
+	return nil, false
+}
+
 // readPath is the operation's path under /api with its path variables and query parameters taken
-// from values (by the reference's parameter names); the time series asks for the last ten minutes of
-// the cluster.
+// from values (by the reference's parameter names), and the action that selects it; the time
+// series asks for the last ten minutes of the cluster.
 func readPath(op reference.Op, values map[string]string) (string, error) {
 	path := op.URL
 	for placeholder, param := range op.PathVars {
@@ -170,6 +192,9 @@ func readPath(op reference.Op, values map[string]string) (string, error) {
 		q.Set("cluster", cluster)
 		q.Set("start", strconv.FormatInt(now-600, 10))
 		q.Set("end", strconv.FormatInt(now, 10))
+	}
+	if action := op.Dispatch["action"]; action != "" {
+		q.Set("action", action)
 	}
 	if len(q) > 0 {
 		path += "?" + q.Encode()
@@ -207,11 +232,10 @@ func prepareReadState(c *http.Client, base, tok, caFile string) (map[string]stri
 	}, 0); err != nil {
 		return nil, err
 	}
-	content := base64.StdEncoding.EncodeToString([]byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench-operator\n"))
 	if _, err := send("POST", "/api/vcenter/namespace-management/supervisor-services", map[string]any{
 		"custom_spec": map[string]any{"supervisor_service": readsService, "display_name": "Benchmark service",
 			"description": "A service for the benchmark to read.", "version_spec": map[string]any{
-				"version": readsVersion, "display_name": "Benchmark service 1.0.0", "content": content, "trusted_provider": false}},
+				"version": readsVersion, "display_name": "Benchmark service 1.0.0", "content": readsServiceContent, "trusted_provider": false}},
 	}, 0); err != nil {
 		return nil, err
 	}
@@ -354,9 +378,11 @@ func readsSection(rows []readRow, load string, clients int, d time.Duration) str
 	var b strings.Builder
 	b.WriteString("\n## Every read operation\n\n")
 	b.WriteString(sectionStamp(load))
-	b.WriteString("Every GET of the reference (vcenter-api-8.0U2.json), served by the wcpd above on a Supervisor with 101\n")
-	b.WriteString("namespaces, one of them with an access entry, storage, a quota, VM classes and a content library, an\n")
-	b.WriteString("installed Supervisor Service, an identity provider and an active self-service template. `ceiling` is\n")
+	b.WriteString("Every read operation of the reference (vcenter-api-8.0U2.json): every GET, and the checks it binds as a\n")
+	b.WriteString("POST (`check`, `check_content`), asked with a filter or the content to check. Served by the wcpd above\n")
+	b.WriteString("on a Supervisor with 101 namespaces, one of them with an access entry, storage, a quota, VM classes and\n")
+	b.WriteString("a content library, an installed Supervisor Service, an identity provider and an active self-service\n")
+	b.WriteString("template. `ceiling` is\n")
 	b.WriteString("one process replaying wcpd's recorded answer to each of these requests: the same status, headers and\n")
 	fmt.Fprintf(&b, "body, byte for byte. wrk loads each target for %v per operation (%d connections, in %d rounds that\n", d, clients, readTurns)
 	b.WriteString("rotate which goes first). vcsim is measured where it answers the same operation with 200 and a body; its\n")

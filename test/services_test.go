@@ -500,6 +500,38 @@ func TestSupervisorServicesCatalogue(t *testing.T) {
 		if r = check(svcB64(svcCustomYAML)); r.Status != "VALID" || r.ContentType != "CUSTOM_YAML" || r.Vsphere != nil || r.Carvel != nil {
 			t.Fatalf("custom: %+v", r)
 		}
+		// Checks are kept answers: one signed by a key the store gains, loses and has replaced in
+		// place, with a file of the same size, follows the store at the next check each time.
+		later := svcTrustKey(t, c.env, "later", false)
+		laterFile := filepath.Join(c.env.Server.DataDir(), "trust", "later.pem")
+		laterPEM, err := os.ReadFile(laterFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signedLater := svcB64(svcSign(t, later, svcVsphereYAML("checked-later", "1.0.0", "")))
+		if err := os.Remove(laterFile); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if r = check(signedLater); r.Status != "VALID_WITH_WARNINGS" {
+				t.Fatalf("signed by a key the store does not hold: %+v", r)
+			}
+		}
+		if err := os.WriteFile(laterFile, laterPEM, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if r = check(signedLater); r.Status != "VALID" {
+				t.Fatalf("signed by a key put in the store: %+v", r)
+			}
+		}
+		svcTrustKey(t, c.env, "later", false) // another key, in the same file, of the same size
+		if r = check(signedLater); r.Status != "VALID_WITH_WARNINGS" {
+			t.Fatalf("signed by a key replaced in the store: %+v", r)
+		}
+		if err := os.Remove(laterFile); err != nil {
+			t.Fatal(err)
+		}
 		// Every problem is listed.
 		bad := strings.Replace(svcCarvelYAML("Bad_Id", "x.y-"), "displayName: Bad_Id operator", "displayName: ''", 1)
 		r = check(svcB64(bad))
