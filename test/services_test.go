@@ -500,8 +500,9 @@ func TestSupervisorServicesCatalogue(t *testing.T) {
 		if r = check(svcB64(svcCustomYAML)); r.Status != "VALID" || r.ContentType != "CUSTOM_YAML" || r.Vsphere != nil || r.Carvel != nil {
 			t.Fatalf("custom: %+v", r)
 		}
-		// Checks are kept answers: one signed by a key the store gains, loses and has replaced in
-		// place, with a file of the same size, follows the store at the next check each time.
+		// A check follows the trust store at the next check: a content signed by a key the store
+		// loses, gains and has replaced in place (a file of the same size) is asked twice each time,
+		// so that an answer kept across the change would show.
 		later := svcTrustKey(t, c.env, "later", false)
 		laterFile := filepath.Join(c.env.Server.DataDir(), "trust", "later.pem")
 		laterPEM, err := os.ReadFile(laterFile)

@@ -150,11 +150,9 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Keep(svc, "get", "list")
 	r.Keep(ver, "get", "list")
 	r.Keep(inst, "get", "list")
-	// A content's check reads nothing but the content and the trust store's files, which the
-	// administrator edits outside any API: kept by what those files hold, read at every check.
-	r.KeepVersioned(svc, "check_content", func() (vapi.KeptVersion, bool) {
-		return trustStore{dir: f.trustDir()}.fingerprint()
-	})
+	// Not kept: check_content, whose answer depends on the trust store's files, which the
+	// administrator edits outside any API. Telling at every check whether they changed (reading and
+	// hashing them) cost more than the check itself (docs/performance.md).
 }
 
 // Start opens the family's collections, registers the built-in services on first start, and starts

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -16,8 +15,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/wcpd/wcpd/internal/vapi"
 )
 
 // The trust scheme (docs/services.md): a signed content ends with a signature document, the last
@@ -114,31 +111,6 @@ func keyID(pub any) (string, error) {
 
 // trustStore reads the administrator's keys from dir.
 type trustStore struct{ dir string }
-
-// fingerprint identifies what the store's files hold: a SHA-256 of every key file's name and bytes,
-// in name order, read again at each call, so an edit of the store shows at the next check whatever
-// its timestamps say. It reports false while a file cannot be read.
-func (t trustStore) fingerprint() (vapi.KeptVersion, bool) {
-	if t.dir == "" {
-		return vapi.KeptVersion{}, true
-	}
-	files, err := filepath.Glob(filepath.Join(t.dir, "*.pem"))
-	if err != nil {
-		return vapi.KeptVersion{}, false
-	}
-	sort.Strings(files)
-	h := sha256.New()
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return vapi.KeptVersion{}, false
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(file), len(data))
-		h.Write(data)
-	}
-	sum := h.Sum(nil)
-	return vapi.KeptVersion{binary.BigEndian.Uint64(sum), binary.BigEndian.Uint64(sum[8:])}, true
-}
 
 // keys reads every usable key of the store; skipped lists files and blocks it could not use, so the
 // log can say why a key the administrator added does not count.
