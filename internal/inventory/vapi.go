@@ -477,8 +477,8 @@ func (t soapTagging) DetachTag(ref types.ManagedObjectReference, tagID string) t
 }
 
 // changedBySOAP counts a change the SOAP side made to the vAPI state, within a task: the generation
-// moves, and the durable inventory saves the state with its next sync, which the task's end (its VM
-// changed too) brings before a client can see the task done.
+// moves, and the durable inventory saves the state with its next sync, which every answer that
+// could show the task done waits for (durable.go).
 func (p *vapiProxy) changedBySOAP() {
 	p.generation.Add(1)
 	if p.changed != nil {
