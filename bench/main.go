@@ -835,10 +835,12 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 		}
 	}
 
-	// 5. Start-up and size.
-	startup := []string{fmt.Sprintf("| wcpd, fresh data dir | %.0f ms |", ms(w.ready)), fmt.Sprintf("| vcsim (simulator alone) | %.0f ms |", ms(v.ready))}
-	var sizeRows []string
+	// 5. Start-up and size. The start-up section's last row is the start with a data dir at size,
+	// which only the size scenario measures: a run without it writes no start-up section and so
+	// leaves the one the last run with it wrote, rather than replace it with one lacking that row.
+	var startup, sizeRows []string
 	if bigNS > 0 {
+		startup = []string{fmt.Sprintf("| wcpd, fresh data dir | %.0f ms |", ms(w.ready)), fmt.Sprintf("| vcsim (simulator alone) | %.0f ms |", ms(v.ready))}
 		w.stop() // the at-size server gets the machine to itself
 		v.stop()
 		loads["size"] = loadAverages()
@@ -849,11 +851,6 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 			startup = append(startup, rows[0])
 			sizeRows = rows[1:]
 		}
-	} else {
-		// The section's last row is the start with a data dir at size, which only the size scenario
-		// measures: a run without it leaves the section as the last one with it wrote it, rather than
-		// replace it with one that lacks that row.
-		startup = nil
 	}
 	report := render(results, readRows, loads, startup, sizeRows, clients, d, readD)
 	if want["kubernetes"] {

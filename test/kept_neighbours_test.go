@@ -301,7 +301,8 @@ func TestKeptTagAssociationsFollowEveryAttachment(t *testing.T) {
 		if inputs == nil {
 			inputs = body.(map[string]any)
 		}
-		out, err := rpc.Invoke(ctx, rpcOp[:strings.LastIndex(rpcOp, ".")], rpcOp[strings.LastIndex(rpcOp, ".")+1:], inputs)
+		dot := strings.LastIndex(rpcOp, ".") // the service, then the operation
+		out, err := rpc.Invoke(ctx, rpcOp[:dot], rpcOp[dot+1:], inputs)
 		if err != nil {
 			t.Fatalf("%s over JSON-RPC: %v", what, err)
 		}

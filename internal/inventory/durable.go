@@ -548,8 +548,8 @@ func (d *durable) restore(ctx context.Context) error {
 type storedObject struct {
 	ref types.ManagedObjectReference
 	// obj is the seed's object of that reference, or a new one to put (existing says which); dst
-	// is its vSphere value, and decoded points to the stored properties: to dst itself for a new
-	// object, to a value of its own for the seed's.
+	// is its vSphere value. A new object's stored properties are decoded into dst itself; the
+	// seed's into decoded, a value of its own that restoreObject lays over dst.
 	obj      mo.Reference
 	existing bool
 	dst      reflect.Value
@@ -610,7 +610,7 @@ func (o *storedObject) fail(format string, args ...any) {
 	o.err = fmt.Errorf("stored object %s: "+format, append([]any{o.ref}, args...)...)
 }
 
-// decode inflates and decodes the stored entry into o.decoded.
+// decode inflates and decodes the stored entry into o.dst, or o.decoded for the seed's object.
 func (o *storedObject) decode(e store.KeyValue) {
 	data, err := unpackObject(e.Value)
 	if err != nil {
@@ -623,7 +623,8 @@ func (o *storedObject) decode(e store.KeyValue) {
 	// that restoreObject lays over it.
 	into := o.dst.Addr()
 	if o.existing {
-		into = reflect.New(o.dst.Type())
+		o.decoded = reflect.New(o.dst.Type())
+		into = o.decoded
 	}
 	if err := types.NewJSONDecoder(bytes.NewReader(data)).Decode(into.Interface()); err != nil {
 		o.fail("%w", err)
@@ -631,9 +632,7 @@ func (o *storedObject) decode(e store.KeyValue) {
 	}
 	if got := into.Interface().(mo.Reference).Reference(); got != o.ref {
 		o.fail("holds %s", got)
-		return
 	}
-	o.decoded = into
 }
 
 // restoreObject gives the seed's object its stored properties, or puts the new one.

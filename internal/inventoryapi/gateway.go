@@ -137,9 +137,12 @@ func keptLegacyRead(method, path, action string) keptBy {
 		return notKeptByGateway
 	}
 	for _, f := range keptLegacyForms() {
+		if f.method != method || f.action != action {
+			continue
+		}
 		rest, ok := strings.CutPrefix(path, f.path)
 		switch {
-		case !ok || f.method != method || f.action != action:
+		case !ok:
 		case !f.namesObject && rest == "",
 			f.namesObject && strings.HasPrefix(rest, "/id:") && !strings.Contains(rest[len("/id:"):], "/"):
 			return f.kept
