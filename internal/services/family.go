@@ -99,6 +99,9 @@ type Family struct {
 	// checks hold within this process. Single-record rules are enforced inside store.Mutate.
 	mu sync.Mutex
 
+	// trust follows the trust store's files for the kept answers of check_content.
+	trust *trustWatch
+
 	// clusterExists tells a cluster that does not exist from one without a Supervisor; tests replace it.
 	clusterExists func(ctx context.Context, id string) (bool, error)
 }
@@ -150,9 +153,10 @@ func (f *Family) Register(r *vapi.Registry) {
 	r.Keep(svc, "get", "list")
 	r.Keep(ver, "get", "list")
 	r.Keep(inst, "get", "list")
-	// Not kept: check_content, whose answer depends on the trust store's files, which the
-	// administrator edits outside any API. Telling at every check whether they changed (reading and
-	// hashing them) cost more than the check itself (docs/performance.md).
+	// A content's check reads the content and the trust store's files, which the administrator
+	// edits outside any API: kept while the kernel reports no change to those files (trustwatch.go).
+	f.trust = newTrustWatch(f.trustDir())
+	r.KeepVersioned(svc, "check_content", f.trust.version)
 }
 
 // Start opens the family's collections, registers the built-in services on first start, and starts
