@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,8 +47,9 @@ type API struct {
 	// KeptInputs reads the change counts kept answers follow (kept.go); nil keeps nothing.
 	KeptInputs func() KeptInputs
 
-	delegates []delegate
-	kept      keptAnswers
+	delegates   []delegate
+	kept        keptAnswers
+	resolutions resolutions
 
 	// Request ids are this API's random prefix and a count: unique without a random read per
 	// request.
@@ -218,17 +220,7 @@ func (a *API) serve(x *exchange) {
 		a.serveUISession(x)
 		return
 	}
-	var query url.Values // parsed once, and only when there is a query
-	if r.URL.RawQuery != "" {
-		query = r.URL.Query()
-	}
-	action := query.Get("action")
-	if x.legacy {
-		if a := query.Get("~action"); a != "" {
-			action = a
-		}
-	}
-	op, params, err := a.Registry.Resolve(r.Method, rel, action, query, x.params[:0])
+	op, params, query, action, err := a.resolve(x, rel)
 	for _, d := range a.delegates {
 		if err == nil {
 			break // a registry operation comes first, also below a delegated prefix
@@ -292,6 +284,32 @@ func (a *API) serve(x *exchange) {
 		return
 	}
 	a.writeResult(x, op.Status, result)
+}
+
+// resolve finds the operation the request addresses, its path parameters (in x's storage), its
+// query (nil for none) and its action. A request target that resolved before is found in the
+// kept resolutions (resolutions.go), without parsing its query or walking the routes again.
+func (a *API) resolve(x *exchange, rel string) (*Operation, PathParams, url.Values, string, error) {
+	r := x.r
+	routes := a.Registry.routes()
+	if res, ok := a.resolutions.get(r, routes); ok {
+		return res.op, append(x.params[:0], res.params...), res.query, res.action, nil
+	}
+	var query url.Values // parsed once, and only when there is a query
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
+	action := query.Get("action")
+	if x.legacy {
+		if a := query.Get("~action"); a != "" {
+			action = a
+		}
+	}
+	op, params, err := routes.resolve(r.Method, rel, action, query, x.params[:0])
+	if err == nil {
+		a.resolutions.put(r, routes, resolution{op: op, params: slices.Clone(params), query: query, action: action})
+	}
+	return op, params, query, action, err
 }
 
 // sentPath is the request's path as the client sent it. net/http keeps the request target as sent

@@ -146,12 +146,17 @@ func (r *Registry) Lookup(id string) (*Operation, bool) {
 // nothing matched (404 for an unknown path, 405 for a known path with another method,
 // OPERATION_NOT_FOUND for an unknown action).
 func (r *Registry) Resolve(method, path, action string, query url.Values, into PathParams) (*Operation, PathParams, error) {
+	return r.routes().resolve(method, path, action, query, into)
+}
+
+// routes is the router of the operations as they are now, built on first use after a change.
+func (r *Registry) routes() *router {
 	rt := r.router.Load()
 	if rt == nil {
 		rt = newRouter(r.ops)
 		r.router.Store(rt)
 	}
-	return rt.resolve(method, path, action, query, into)
+	return rt
 }
 
 // CoverageTable renders which operations are implemented, one line each, for the coverage command.

@@ -1,0 +1,78 @@
+package vapi
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+)
+
+// Clients ask the same few request targets over and over (a list, the get of each object they
+// follow), and what a target resolves to never changes once the routes are built: the same
+// method, path and query always address the same operation with the same path parameters. So the
+// API keeps what each target resolved to, by method and target as sent, and a request for one it
+// has seen skips parsing its query and walking the routes (about a microsecond of a kept read's
+// work; docs/performance.md). Only targets that resolved to an operation are kept.
+
+// maxResolutions bounds the targets kept: past it new targets are resolved every time, as before,
+// so a client naming ever new paths costs memory only up to here.
+const maxResolutions = 4096
+
+// resolution is what one request target resolved to. Every request with that target shares its
+// parameters and query, which nothing changes: a call reads them (Call.Query, Call.Param) and the
+// exchange copies the parameters into its own storage.
+type resolution struct {
+	op     *Operation
+	params PathParams
+	query  url.Values // nil for none
+	action string
+}
+
+// resolutions are the request targets resolved so far by one router: an operation added to the
+// registry later builds another, which may resolve them otherwise.
+type resolutions struct {
+	mu       sync.RWMutex
+	routes   *router
+	byTarget map[string]resolution
+}
+
+// resolutionKey appends the method and the target as sent (RequestURI) to b. A request made in
+// process has no target as sent and is not kept.
+func resolutionKey(b []byte, r *http.Request) ([]byte, bool) {
+	if r.RequestURI == "" || r.RequestURI[0] != '/' {
+		return nil, false
+	}
+	b = append(b, r.Method...)
+	b = append(b, ' ')
+	return append(b, r.RequestURI...), true
+}
+
+func (rs *resolutions) get(r *http.Request, routes *router) (resolution, bool) {
+	var buf [256]byte
+	key, ok := resolutionKey(buf[:0], r)
+	if !ok {
+		return resolution{}, false
+	}
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	if rs.routes != routes {
+		return resolution{}, false
+	}
+	res, ok := rs.byTarget[string(key)] // no allocation: the conversion is only for the lookup
+	return res, ok
+}
+
+func (rs *resolutions) put(r *http.Request, routes *router, res resolution) {
+	var buf [256]byte
+	key, ok := resolutionKey(buf[:0], r)
+	if !ok {
+		return
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.routes != routes {
+		rs.routes, rs.byTarget = routes, make(map[string]resolution)
+	}
+	if len(rs.byTarget) < maxResolutions {
+		rs.byTarget[string(key)] = res
+	}
+}
