@@ -915,6 +915,12 @@ func prepareWcpdNamespaces(c *http.Client, base, tok string, count int) error {
 		}
 		time.Sleep(10 * time.Millisecond) // waiting on another process; not a test
 	}
+	// The services every Supervisor must run are installed by a pass every 10 s, each with a
+	// namespace and a resource pool of its own: wait for them, so that work (and the change it
+	// makes to every kept answer) does not land among the measurements.
+	if err := waitFor(time.Minute, func() (bool, error) { return mustRunServicesInstalled(c, base, tok, "domain-c9") }); err != nil {
+		return fmt.Errorf("the services every Supervisor runs were not installed: %w", err)
+	}
 	for _, name := range namespaceNames(count) {
 		status, body, err := do(c, base, request{method: "POST", path: "/api/vcenter/namespaces/instances", header: withSession(tok),
 			body: mustJSON(map[string]any{"cluster": "domain-c9", "namespace": name, "description": "benchmark namespace"})})
@@ -1094,6 +1100,47 @@ func waitFor(timeout time.Duration, done func() (bool, error)) error {
 }
 
 // allRunning reports whether the list shows count namespaces named with prefix, all RUNNING.
+// mustRunServicesInstalled reports whether every Supervisor Service marked must_be_installed is
+// installed and CONFIGURED on cluster.
+func mustRunServicesInstalled(c *http.Client, base, tok, cluster string) (bool, error) {
+	get := func(path string, into any) error {
+		status, body, err := do(c, base, request{method: "GET", path: path, header: withSession(tok)})
+		if err != nil || status != 200 {
+			return fmt.Errorf("GET %s: %d %v %.200s", path, status, err, body)
+		}
+		return json.Unmarshal(body, into)
+	}
+	var services []struct {
+		ID string `json:"supervisor_service"`
+	}
+	if err := get("/api/vcenter/namespace-management/supervisor-services", &services); err != nil {
+		return false, err
+	}
+	var installs []struct {
+		ID     string `json:"supervisor_service"`
+		Status string `json:"config_status"`
+	}
+	if err := get("/api/vcenter/namespace-management/clusters/"+cluster+"/supervisor-services", &installs); err != nil {
+		return false, err
+	}
+	configured := map[string]bool{}
+	for _, in := range installs {
+		configured[in.ID] = in.Status == "CONFIGURED"
+	}
+	for _, svc := range services {
+		var info struct {
+			MustBeInstalled bool `json:"must_be_installed"`
+		}
+		if err := get("/api/vcenter/namespace-management/supervisor-services/"+url.PathEscape(svc.ID), &info); err != nil {
+			return false, err
+		}
+		if info.MustBeInstalled && !configured[svc.ID] {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 func allRunning(c *http.Client, base, tok, prefix string, count int) (bool, error) {
 	status, body, err := do(c, base, request{method: "GET", path: "/api/vcenter/namespaces/instances", header: withSession(tok)})
 	if err != nil || status != 200 {
