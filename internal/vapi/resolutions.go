@@ -14,8 +14,13 @@ import (
 // work; docs/performance.md). Only targets that resolved to an operation are kept.
 
 // maxResolutions bounds the targets kept: past it new targets are resolved every time, as before,
-// so a client naming ever new paths costs memory only up to here.
-const maxResolutions = 4096
+// so a client naming ever new paths costs memory only up to here. maxResolvedTarget bounds the
+// length of a kept target (with its method), which could otherwise be as long as the header limit
+// allows, and is what a lookup's key fits in without allocating.
+const (
+	maxResolutions    = 1024
+	maxResolvedTarget = 256
+)
 
 // resolution is what one request target resolved to. Every request with that target shares its
 // parameters and query, which nothing changes: a call reads them (Call.Query, Call.Param) and the
@@ -36,9 +41,9 @@ type resolutions struct {
 }
 
 // resolutionKey appends the method and the target as sent (RequestURI) to b. A request made in
-// process has no target as sent and is not kept.
+// process has no target as sent, and one longer than maxResolvedTarget is not kept either.
 func resolutionKey(b []byte, r *http.Request) ([]byte, bool) {
-	if r.RequestURI == "" || r.RequestURI[0] != '/' {
+	if r.RequestURI == "" || r.RequestURI[0] != '/' || len(r.Method)+1+len(r.RequestURI) > maxResolvedTarget {
 		return nil, false
 	}
 	b = append(b, r.Method...)
@@ -47,7 +52,7 @@ func resolutionKey(b []byte, r *http.Request) ([]byte, bool) {
 }
 
 func (rs *resolutions) get(r *http.Request, routes *router) (resolution, bool) {
-	var buf [256]byte
+	var buf [maxResolvedTarget]byte
 	key, ok := resolutionKey(buf[:0], r)
 	if !ok {
 		return resolution{}, false
@@ -62,7 +67,7 @@ func (rs *resolutions) get(r *http.Request, routes *router) (resolution, bool) {
 }
 
 func (rs *resolutions) put(r *http.Request, routes *router, res resolution) {
-	var buf [256]byte
+	var buf [maxResolvedTarget]byte
 	key, ok := resolutionKey(buf[:0], r)
 	if !ok {
 		return

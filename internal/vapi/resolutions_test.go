@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,17 @@ func TestTargetsPastTheKeptOnesStillResolve(t *testing.T) {
 			t.Fatalf("%s ns-%d: status %d, body %s; want %q", method, i, r.status, r.body, want)
 		}
 	}
+	// A target longer than the bound on a kept one (a query as long as the header limit allows, say)
+	// is answered and not kept.
+	long := "/api/vcenter/namespaces/instances/ns-0?pad=" + strings.Repeat("x", maxResolvedTarget)
+	if r := f.do(t, http.MethodGet, long, token, ""); r.status != http.StatusOK || string(r.body) != `"com.vmware.vcenter.namespaces.instances.get ns-0"` {
+		t.Fatalf("GET with a long query: status %d, body %s", r.status, r.body)
+	}
+	api.resolutions.mu.RLock()
+	if n := len(api.resolutions.byTarget); n != 0 {
+		t.Errorf("a target of %d bytes was kept", len(long))
+	}
+	api.resolutions.mu.RUnlock()
 	for i := range maxResolutions + 10 {
 		ask(http.MethodGet, i)
 	}
