@@ -23,8 +23,8 @@ const (
 )
 
 // resolution is what one request target resolved to. Every request with that target shares its
-// parameters and query, which nothing changes: a call reads them (Call.Query, Call.Param) and the
-// exchange copies the parameters into its own storage.
+// parameters and query, which nothing changes: a call only reads them (Call.Path, Call.Query,
+// Bind), and the exchange copies the parameters into its own storage.
 type resolution struct {
 	op     *Operation
 	params PathParams
