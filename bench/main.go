@@ -1099,7 +1099,6 @@ func waitFor(timeout time.Duration, done func() (bool, error)) error {
 	return waitForEvery(timeout, 200*time.Millisecond, done)
 }
 
-// allRunning reports whether the list shows count namespaces named with prefix, all RUNNING.
 // mustRunServicesInstalled reports whether every Supervisor Service marked must_be_installed is
 // installed and CONFIGURED on cluster.
 func mustRunServicesInstalled(c *http.Client, base, tok, cluster string) (bool, error) {
@@ -1141,6 +1140,7 @@ func mustRunServicesInstalled(c *http.Client, base, tok, cluster string) (bool, 
 	return true, nil
 }
 
+// allRunning reports whether the list shows count namespaces named with prefix, all RUNNING.
 func allRunning(c *http.Client, base, tok, prefix string, count int) (bool, error) {
 	status, body, err := do(c, base, request{method: "GET", path: "/api/vcenter/namespaces/instances", header: withSession(tok)})
 	if err != nil || status != 200 {

@@ -112,14 +112,21 @@ func keyID(pub any) (string, error) {
 // trustStore reads the administrator's keys from dir.
 type trustStore struct{ dir string }
 
+// files lists the key files of the store, in name order: every file keys reads, and every file
+// the kept checks' watch follows (trustwatch.go).
+func (t trustStore) files() ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(t.dir, "*.pem"))
+	sort.Strings(files)
+	return files, err
+}
+
 // keys reads every usable key of the store; skipped lists files and blocks it could not use, so the
 // log can say why a key the administrator added does not count.
 func (t trustStore) keys() (keys []trustedKey, skipped []string) {
 	if t.dir == "" {
 		return nil, nil
 	}
-	files, _ := filepath.Glob(filepath.Join(t.dir, "*.pem"))
-	sort.Strings(files)
+	files, _ := t.files()
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {

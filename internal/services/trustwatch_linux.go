@@ -2,7 +2,6 @@ package services
 
 import (
 	"errors"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,7 +53,7 @@ func watchTrustFiles(fd int, dir string) bool {
 	if _, err := unix.InotifyAddWatch(fd, dir, trustDirEvents); err != nil {
 		return false // no store yet, or one that cannot be watched: not kept
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.pem"))
+	files, err := trustStore{dir: dir}.files()
 	if err != nil {
 		return false
 	}
