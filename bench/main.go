@@ -47,8 +47,8 @@ func main() {
 	bigNamespaces := flag.Int("big-namespaces", 10000, "namespaces stored for the at-size measurements (0 skips them)")
 	bigClasses := flag.Int("big-classes", 1000, "VM classes stored for the at-size measurements")
 	out := flag.String("out", "docs/BENCHMARKS.md", "markdown report to write (empty: stdout only)")
-	scenarios := flag.String("scenarios", "login,list,get,reads,create,size,kubernetes",
-		"comma-separated scenarios to run: login, list, get, create (each against the three servers), reads (every read operation of the reference against its same-bytes ceiling), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API); or soak alone (-soak long, bench/soak.go), or pods alone (vSphere Pods, bench/pods.go)")
+	scenarios := flag.String("scenarios", "login,list,get,reads,changes,create,size,kubernetes",
+		"comma-separated scenarios to run: login, list, get, create (each against the three servers), reads (every read operation of the reference against its same-bytes ceiling), changes (a read costly to make while a namespace changes), size (wcpd at size), kubernetes (the Supervisors' Kubernetes API); or soak alone (-soak long, bench/soak.go), or pods alone (vSphere Pods, bench/pods.go)")
 	flag.IntVar(&kubeNamespaces, "kube-namespaces", 1000, "namespaces realised at once in the Kubernetes measurements")
 	soakFor := flag.Duration("soak", 20*time.Minute, "how long the soak scenario runs")
 	flag.IntVar(&podsPerNS, "pods-per-namespace", 100, "pods per namespace (of 10) created at once in the pods scenario")
@@ -67,7 +67,7 @@ func main() {
 	want := map[string]bool{}
 	for _, sc := range strings.Split(*scenarios, ",") {
 		switch sc = strings.TrimSpace(sc); sc {
-		case "login", "list", "get", "reads", "create", "size", "kubernetes", "soak", "pods":
+		case "login", "list", "get", "reads", "changes", "create", "size", "kubernetes", "soak", "pods":
 			want[sc] = true
 		case "":
 		default:
@@ -458,6 +458,9 @@ type contender struct {
 	sample *request
 	// afterRound, when set, runs after each of the contender's rounds (to remove what it left).
 	afterRound func()
+	// during, when set, starts work that runs beside each of the contender's rounds, and returns
+	// what ends it (see alongside).
+	during func() (end func())
 }
 
 // fixed is a contender that sends r over and over to server.
@@ -492,7 +495,12 @@ func compare(clients int, d time.Duration, turns int, contenders []contender) []
 			// The server's CPU time is read right before and after wrk, before afterRound's cleanup,
 			// so it covers the round's requests and what the process did meanwhile, nothing else.
 			cpuBefore, readBefore := processCPU(c.pid)
+			end := func() {}
+			if c.during != nil {
+				end = c.during()
+			}
 			res, err := runWrk(c.base, c.script, clients, d/time.Duration(turns), strconv.Itoa(r))
+			end()
 			if cpuAfter, readAfter := processCPU(c.pid); readBefore && readAfter && err == nil {
 				res.cpu, res.cpuRequests = cpuAfter-cpuBefore, res.n
 			}
@@ -699,7 +707,7 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 	// runs for its scenario's measurement only.
 	var ceiling *proc
 	defer func() { ceiling.stop() }()
-	ceilingFor := func(scenario string, like request) []contender {
+	startCeiling := func(like request) (contender, error) {
 		answer, err := record(setup, w.url, like)
 		if err == nil && answer.Status/100 != 2 {
 			err = fmt.Errorf("wcpd answered %d %.80s", answer.Status, answer.Body)
@@ -708,10 +716,17 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 			ceiling, err = startReplayingCeiling(ceilingBin, cert, key, filepath.Join(tmp, "ceiling-answer.json"), []recordedAnswer{answer})
 		}
 		if err != nil {
+			return contender{}, err
+		}
+		return fixed("ceiling", ceiling, like), nil
+	}
+	ceilingFor := func(scenario string, like request) []contender {
+		c, err := startCeiling(like)
+		if err != nil {
 			add(result{}, "ceiling", scenario, "not measured: "+err.Error())
 			return nil
 		}
-		return []contender{fixed("ceiling", ceiling, like)}
+		return []contender{c}
 	}
 	measure := func(scenario string, contenders []contender, notes map[string]string) {
 		for _, r := range compare(clients, d, rounds, contenders) {
@@ -740,7 +755,7 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 	// wcpd's namespaces and the Supervisor they need are made once, for the list, the reads and
 	// create+delete.
 	var wcpdNamespaces error
-	if want["list"] || want["create"] || want["reads"] {
+	if want["list"] || want["create"] || want["reads"] || want["changes"] {
 		wcpdNamespaces = prepareWcpdNamespaces(setup, w.url, wTok, 100)
 	}
 
@@ -809,7 +824,34 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 		}
 	}
 
-	// 5. Create then delete a namespace: not compared with the ceiling, which does no work. What a
+	// 5. A read that is costly to make while a namespace changes (changes.go), after the reads, whose
+	// answers the changes would otherwise drop while they were measured.
+	var changeResults []result
+	var changes, changeFailures atomic.Int64
+	if want["changes"] {
+		loads["changes"] = loadAverages()
+		check := storageCheck(wTok, "domain-c9")
+		if wcpdNamespaces != nil {
+			changeResults = []result{{target: changingTarget, note: "not measured: " + wcpdNamespaces.Error()}}
+		} else {
+			changing := fixed(changingTarget, w, check)
+			changing.during = alongside(func(stop <-chan struct{}) {
+				changeEvery(setup, w.url, wTok, namespaceNames(1)[0], changeInterval, stop, &changes, &changeFailures)
+			})
+			contenders := []contender{changing, fixed(quietTarget, w, check)}
+			c, err := startCeiling(check)
+			if err == nil {
+				contenders = append(contenders, c)
+			}
+			changeResults = compare(clients, d, rounds, contenders)
+			if err != nil {
+				changeResults = append(changeResults, result{target: "ceiling", note: "not measured: " + err.Error()})
+			}
+			ceiling.stop()
+		}
+	}
+
+	// 6. Create then delete a namespace: not compared with the ceiling, which does no work. What a
 	// round leaves (createDeleteLag) is removed before the next.
 	createDelete := func(name string, server *proc, tok, cluster string) contender {
 		prefix := "cd-" + strings.ReplaceAll(name, " ", "")
@@ -835,7 +877,7 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 		}
 	}
 
-	// 5. Start-up and size. The start-up section's last row is the start with a data dir at size,
+	// 7. Start-up and size. The start-up section's last row is the start with a data dir at size,
 	// which only the size scenario measures: a run without it writes no start-up section and so
 	// leaves the one the last run with it wrote, rather than replace it with one lacking that row.
 	var startup, sizeRows []string
@@ -853,6 +895,9 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 		}
 	}
 	report := render(results, readRows, loads, startup, sizeRows, clients, d, readD)
+	if len(changeResults) > 0 {
+		report += "\n" + changesSection(changeResults, loads["changes"], clients, d, changes.Load(), changeFailures.Load())
+	}
 	if want["kubernetes"] {
 		w.stop()
 		v.stop()

@@ -17,6 +17,7 @@ import (
 var sectionOrder = []string{
 	"## Against vcsim and the ceiling",
 	"## Every read operation",
+	changesHeading,
 	"## Start-up to ready",
 	"## At size",
 	"## The Supervisor's Kubernetes API",

@@ -38,6 +38,11 @@ type KeptInputs struct {
 	Identity  uint64 // auth.Directory.Changes: roles and permissions decide what a caller may see
 }
 
+// before reports whether in are older than other: some count in them has moved since.
+func (in KeptInputs) before(other KeptInputs) bool {
+	return in.Store < other.Store || in.Inventory < other.Inventory || in.Identity < other.Identity
+}
+
 // KeptVersion identifies the state outside the store, the inventory and the directory that a
 // read kept with KeepVersioned is derived from.
 type KeptVersion [2]uint64
@@ -68,7 +73,24 @@ type keptAnswers struct {
 	// answers hold each answer as the Raw (or, for /rest, the restAnswer) the handlers' callers
 	// take, boxed once when kept rather than at every request that sends it.
 	answers map[string]any
+	// making holds the answers being made now, by key. A change drops every kept answer at once,
+	// so every client of a read then finds its answer missing together; a request for an answer
+	// already being made at the same inputs waits for it instead of running the handler again.
+	// Without that, a read that takes milliseconds to make (one reading the inventory) was made
+	// once per waiting connection after every change. Entries live only while their handler runs.
+	making map[string]*making
 }
+
+// making is one answer being made at some inputs, for the requests that wait for it.
+type making struct {
+	inputs KeptInputs
+	done   chan struct{} // closed once made
+	answer any           // what was kept, set before done is closed; nil when nothing was
+}
+
+// testHookKeptWait, when set by a test, is called as a request starts waiting for an answer
+// another request is making.
+var testHookKeptWait func()
 
 func (k *keptAnswers) get(key []byte, in KeptInputs) (any, bool) {
 	k.mu.RLock()
@@ -80,17 +102,77 @@ func (k *keptAnswers) get(key []byte, in KeptInputs) (any, bool) {
 	return answer, ok
 }
 
+// find returns the answer kept for key at inputs in. Failing that, it returns the making of that
+// answer that another request has under way at the same inputs, to wait for; or else, as own, a
+// making that the caller must end with made, whatever happens (nil when another request is making
+// the answer at newer inputs: the caller then makes its own and keeps it with put).
+func (k *keptAnswers) find(key []byte, in KeptInputs) (answer any, wait, own *making) {
+	if answer, ok := k.get(key, in); ok {
+		return answer, nil, nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.inputs == in {
+		if answer, ok := k.answers[string(key)]; ok { // kept while the lock was free
+			return answer, nil, nil
+		}
+	}
+	if m := k.making[string(key)]; m != nil {
+		if m.inputs == in {
+			return nil, m, nil
+		}
+		if in.before(m.inputs) {
+			return nil, nil, nil // the requests to come will wait for the newer one
+		}
+	}
+	if k.making == nil {
+		k.making = make(map[string]*making)
+	}
+	own = &making{inputs: in, done: make(chan struct{})}
+	k.making[string(key)] = own
+	return nil, nil, own
+}
+
+// made ends m, the making of key's answer: it keeps answer (unless nil: nothing to keep) and
+// hands it to the requests waiting for it.
+func (k *keptAnswers) made(key []byte, m *making, answer any) {
+	k.mu.Lock()
+	if answer != nil {
+		k.putLocked(key, m.inputs, answer)
+	}
+	if k.making[string(key)] == m { // not one made at newer inputs since
+		delete(k.making, string(key))
+	}
+	k.mu.Unlock()
+	m.answer = answer
+	close(m.done)
+}
+
 func (k *keptAnswers) put(key []byte, in KeptInputs, answer any) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.putLocked(key, in, answer)
+}
+
+func (k *keptAnswers) putLocked(key []byte, in KeptInputs, answer any) {
 	switch {
 	case in == k.inputs && k.answers != nil && len(k.answers) < maxKeptAnswers:
-	case in.Store < k.inputs.Store || in.Inventory < k.inputs.Inventory || in.Identity < k.inputs.Identity:
+	case in.before(k.inputs):
 		return // made at older inputs than the kept ones: never to be sent again
 	default:
 		k.inputs, k.answers = in, make(map[string]any)
 	}
 	k.answers[string(key)] = answer
+}
+
+// wait waits for m and returns what it kept, nil when nothing (its handler failed: the waiting
+// request then runs its own, as it would have alone).
+func (m *making) wait() any {
+	if testHookKeptWait != nil {
+		testHookKeptWait()
+	}
+	<-m.done
+	return m.answer
 }
 
 // Keep declares that the answers of service's read operations names (service below
@@ -152,18 +234,42 @@ func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte,
 	var buf [256]byte
 	key := keptKey(buf[:0], op, call, version)
 	in := a.KeptInputs() // before the handler reads anything: a change after it is seen next time
-	if answer, ok := a.kept.get(key, in); ok {
+	answer, wait, own := a.kept.find(key, in)
+	if answer != nil {
 		return answer, nil
 	}
+	if wait != nil {
+		if answer := wait.wait(); answer != nil {
+			return answer, nil
+		}
+	}
+	var kept any // what is kept of the answer made here: nothing until it is made
+	if own != nil {
+		defer func() { a.kept.made(key, own, kept) }() // also when the handler panics
+	}
+	answer, keep, err := a.makeAnswer(op, call, encode)
+	if err != nil || !keep {
+		return answer, err
+	}
+	if kept = answer; own == nil {
+		a.kept.put(key, in, answer)
+	}
+	return answer, nil
+}
+
+// makeAnswer runs op's handler for a kept read and encodes its answer in the form kept. It
+// reports whether that answer may be kept: not when there is no content, or a file, which it
+// returns as the handler gave it.
+func (a *API) makeAnswer(op *Operation, call *Call, encode func(result any) ([]byte, error)) (answer any, keep bool, err error) {
 	result, err := a.runHandler(op, call)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var body []byte
 	switch result.(type) {
 	case nil, Attachment:
 		if encode == nil {
-			return result, nil // nothing to keep: no content, or a file
+			return result, false, nil // nothing to keep: no content, or a file
 		}
 		body, err = encode(result)
 	default:
@@ -172,14 +278,12 @@ func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte,
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var answer any = Raw(body)
 	if call.Legacy {
-		answer = restShape(body)
+		return restShape(body), true, nil
 	}
-	a.kept.put(key, in, answer)
-	return answer, nil
+	return Raw(body), true, nil
 }
 
 // keptKey appends what identifies a kept answer: the operation, the protocol's shape (/rest wraps
@@ -331,7 +435,11 @@ func (a *API) serveDelegated(x *exchange, d *delegate, action string) {
 	var buf [256]byte
 	key := delegatedKey(buf[:0], d, r, version, body)
 	in := a.KeptInputs() // before the delegate reads anything, as for a registry read
-	if answer, ok := a.kept.get(key, in); ok {
+	answer, wait, own := a.kept.find(key, in)
+	if answer == nil && wait != nil {
+		answer = wait.wait()
+	}
+	if answer != nil {
 		kept := answer.(*delegatedAnswer)
 		h := x.w.Header()
 		for name, values := range kept.header {
@@ -341,10 +449,17 @@ func (a *API) serveDelegated(x *exchange, d *delegate, action string) {
 		_, _ = x.w.Write(kept.body)
 		return
 	}
+	var kept any // the answer made here, once it is one to keep
+	if own != nil {
+		defer func() { a.kept.made(key, own, kept) }() // also when the delegate panics
+	}
 	rec := &answerRecorder{ResponseWriter: w}
 	d.handler.ServeHTTP(rec, r)
 	if rec.status == http.StatusOK && !rec.tooLong {
-		a.kept.put(key, in, &delegatedAnswer{header: rec.header, body: rec.body})
+		kept = &delegatedAnswer{header: rec.header, body: rec.body}
+		if own == nil {
+			a.kept.put(key, in, kept)
+		}
 	}
 }
 

@@ -395,3 +395,144 @@ func TestKeepDelegatedNeedsTheDelegate(t *testing.T) {
 	}()
 	testAPI(NewRegistry(), roleIdentity{}).KeepDelegated("nobody", func(string, string, string) KeptVersionFunc { return nil })
 }
+
+// heldRuns counts a handler's runs and holds or fails the runs a test picks, so that the test can
+// send requests while one run is under way.
+type heldRuns struct {
+	runs       atomic.Int64
+	hold, fail atomic.Int64 // the run (counted from 1) to hold until release, and the one to fail
+	started    chan struct{}
+	release    chan struct{}
+}
+
+func (h *heldRuns) run() (n int64, failed bool) {
+	n = h.runs.Add(1)
+	if n == h.hold.Load() {
+		h.started <- struct{}{}
+		<-h.release
+	}
+	return n, n == h.fail.Load()
+}
+
+// TestRequestsForAnAnswerBeingMadeWaitForIt: after a change every client of a kept read finds its
+// answer gone at once. Those that ask while one of them is making it, at the same inputs, are sent
+// that answer rather than each running the handler (or the delegate) again; a request after a
+// further change does not wait, and is not sent the older answer; a failed run is not shared.
+func TestRequestsForAnAnswerBeingMadeWaitForIt(t *testing.T) {
+	var inputs atomic.Uint64
+	h := &heldRuns{started: make(chan struct{})}
+	reg := NewRegistry()
+	reg.Handle("namespace_management.cluster_compatibility", "list", func(*Call) (any, error) {
+		n, failed := h.run()
+		if failed {
+			return nil, NotFound("Cluster", "domain-c1")
+		}
+		return map[string]any{"run": n}, nil
+	})
+	reg.Keep("namespace_management.cluster_compatibility", "list")
+	api := testAPI(reg, roleIdentity{})
+	api.KeptInputs = func() KeptInputs { return KeptInputs{Store: inputs.Load()} }
+	api.Delegate("sim", []string{"/rest/com/vmware/"}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n, failed := h.run()
+		if failed {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		_, _ = fmt.Fprintf(w, `{"value":{"run":%d}}`, n)
+	}))
+	api.KeepDelegated("sim", func(string, string, string) KeptVersionFunc {
+		return func() (KeptVersion, bool) { return KeptVersion{}, true }
+	})
+	token := api.Sessions.Create(auth.Principal{Name: "admin", Domain: auth.Domain}).ID
+
+	waiting := make(chan struct{})
+	testHookKeptWait = func() { waiting <- struct{}{} }
+	t.Cleanup(func() { testHookKeptWait = nil })
+
+	type answer struct {
+		status int
+		run    int64
+	}
+	for _, target := range []string{"/api/vcenter/namespace-management/cluster-compatibility", "/rest/com/vmware/kept"} {
+		// ask sends a request from a goroutine of its own; its answer comes on the channel.
+		ask := func() chan answer {
+			done := make(chan answer, 1)
+			go func() {
+				req := httptest.NewRequest(http.MethodGet, target, nil)
+				req.Header.Set(SessionHeader, token)
+				w := httptest.NewRecorder()
+				api.ServeHTTP(w, req)
+				var v struct {
+					Run   int64
+					Value struct{ Run int64 }
+				}
+				_ = json.Unmarshal(w.Body.Bytes(), &v)
+				done <- answer{w.Code, v.Run + v.Value.Run}
+			}()
+			return done
+		}
+		// within fails the test if ch sends nothing in a long while: the request it waits for is
+		// stuck, which is what this test is to find.
+		within := func(what string, ch chan answer) answer {
+			t.Helper()
+			select {
+			case a := <-ch:
+				return a
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: %s never came", target, what)
+				return answer{}
+			}
+		}
+		// hold starts a request whose run is held, and n more while it is; they must all wait.
+		hold := func(n int) (held chan answer, waiters []chan answer) {
+			t.Helper()
+			h.release = make(chan struct{})
+			h.hold.Store(h.runs.Load() + 1)
+			held = ask()
+			<-h.started
+			for range n {
+				waiters = append(waiters, ask())
+				select {
+				case <-waiting:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("%s: a request for the answer being made did not wait for it", target)
+				}
+			}
+			return held, waiters
+		}
+
+		inputs.Add(1)
+		first := h.runs.Load() + 1
+		held, waiters := hold(3)
+		inputs.Add(1) // a change while the answer is made: the next request may not be sent it
+		if a := within("the answer after a change", ask()); a != (answer{200, first + 1}) {
+			t.Fatalf("%s after a change: %+v, want run %d (its own)", target, a, first+1)
+		}
+		close(h.release)
+		for i, ch := range append(waiters, held) {
+			if a := within("a waiting answer", ch); a != (answer{200, first}) {
+				t.Fatalf("%s, request %d of those made together: %+v, want run %d", target, i+1, a, first)
+			}
+		}
+		if a := within("the kept answer", ask()); a != (answer{200, first + 1}) || h.runs.Load() != first+1 {
+			t.Fatalf("%s: %+v after %d runs, want the answer made after the change (run %d) kept", target, a, h.runs.Load(), first+1)
+		}
+
+		// A run that fails hands nothing on: each waiting request runs its own.
+		inputs.Add(1)
+		h.fail.Store(h.runs.Load() + 1)
+		held, waiters = hold(2)
+		close(h.release)
+		if a := within("the failed answer", held); a.status != http.StatusNotFound {
+			t.Fatalf("%s: the held run's answer %+v, want its failure", target, a)
+		}
+		runs := map[int64]bool{}
+		for _, ch := range waiters {
+			a := within("a waiting answer", ch)
+			if a.status != 200 || a.run <= h.fail.Load() || runs[a.run] {
+				t.Fatalf("%s after a failed run: %+v, want a run of its own after %d", target, a, h.fail.Load())
+			}
+			runs[a.run] = true
+		}
+	}
+}
