@@ -50,6 +50,8 @@ type API struct {
 	delegates   []delegate
 	kept        keptAnswers
 	resolutions resolutions
+	// rpcResolutions are what JSON-RPC invokes' inputs resolved to (resolutions.go).
+	rpcResolutions rpcResolutions
 
 	// Request ids are this API's random prefix and a count: unique without a random read per
 	// request.

@@ -42,8 +42,9 @@ const (
 // sessions every other operation authenticates with.
 const sessionService = "com.vmware.cis.session"
 
-// rpcRequest is the JSON-RPC envelope, decoded in one pass with its params: only the operation's
-// input stays untyped (the operation's metadata types it), so the security context costs no maps.
+// rpcRequest is the JSON-RPC envelope, decoded in one pass with its params. The operation's input
+// stays as its bytes: the operation's metadata types it (rpcCall), and an invoke with the same input
+// as one before is not decoded again (rpcResolutions).
 type rpcRequest struct {
 	JSONRPC string          `json:"jsonrpc"`
 	Method  string          `json:"method"`
@@ -52,9 +53,9 @@ type rpcRequest struct {
 }
 
 type rpcParams struct {
-	ServiceID   string `json:"serviceId"`
-	OperationID string `json:"operationId"`
-	Input       any    `json:"input"`
+	ServiceID   string          `json:"serviceId"`
+	OperationID string          `json:"operationId"`
+	Input       json.RawMessage `json:"input"`
 	Ctx         struct {
 		SecurityCtx rpcSecurity `json:"securityCtx"`
 	} `json:"ctx"`
@@ -82,14 +83,7 @@ func (a *API) serveJSONRPC(x *exchange) {
 		return
 	}
 	var req rpcRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber() // the input's numbers stay exact for its metadata to type
-	err = dec.Decode(&req)
-	if err == nil {
-		if _, end := dec.Token(); end != io.EOF {
-			err = errors.New("more follows the request's object")
-		}
-	}
+	err = json.Unmarshal(body, &req) // which refuses anything after the request's object too
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typeErr) && !strings.HasPrefix(typeErr.Field, "params"):
@@ -163,7 +157,7 @@ func (a *API) invokeRPC(x *exchange, params *rpcParams) (any, error) {
 	if !op.Implemented() {
 		return nil, NewError(ErrorUnsupported, "wcpd.operation.not_implemented", "wcpd does not implement "+op.ID()+" yet.", op.ID())
 	}
-	call, err := rpcCall(x, op, mop, params.Input, meta)
+	call, err := a.rpcCallFor(x, op, mop, params, meta)
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +174,27 @@ func operationNotFound(params *rpcParams) *Error {
 	return NewError(ErrorOperationNotFound, "wcpd.operation.not_found",
 		fmt.Sprintf("No operation %s of service %s is served.", params.OperationID, params.ServiceID),
 		params.OperationID, params.ServiceID)
+}
+
+// rpcCallFor is the call an invoke of op makes: from what the same input resolved to before, or
+// else by decoding and typing the input (rpcCall), which it then keeps for the next invoke.
+func (a *API) rpcCallFor(x *exchange, op *Operation, mop *idl.Operation, params *rpcParams, meta *idl.Metadata) (*Call, error) {
+	if res, ok := a.rpcResolutions.get(params); ok {
+		return &Call{Ctx: x.r.Context(), Op: op, Request: x.r, params: res.params, query: res.query, inputs: res.inputs}, nil
+	}
+	var input any
+	if len(params.Input) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(params.Input))
+		dec.UseNumber() // the input's numbers stay exact for its metadata to type
+		if err := dec.Decode(&input); err != nil {
+			return nil, err // not reached: the envelope holding it was decoded
+		}
+	}
+	call, err := rpcCall(x, op, mop, input, meta)
+	if err == nil {
+		a.rpcResolutions.put(params, rpcResolution{params: call.params, query: call.query, inputs: call.inputs})
+	}
+	return call, err
 }
 
 // rpcCall turns the operation-input structure into a call: path variables and query parameters as

@@ -1,6 +1,7 @@
 package vapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"sync"
@@ -79,5 +80,69 @@ func (rs *resolutions) put(r *http.Request, routes *router, res resolution) {
 	}
 	if len(rs.byTarget) < maxResolutions {
 		rs.byTarget[string(key)] = res
+	}
+}
+
+// JSON-RPC clients likewise invoke the same few operations with the same inputs over and over (the
+// SDKs' get of an object they follow), and what an operation's input resolves to (rpcCall: its
+// path variables, query parameters and body inputs in the REST form) depends on nothing else: the
+// operation's metadata is fixed. So the API keeps what each service, operation and input bytes
+// resolved to, and an invoke with the same input skips decoding it and typing it (a few
+// microseconds of a kept read's work; docs/performance.md). Only inputs that resolved are kept,
+// within the same bounds as the targets.
+const maxResolvedInput = 512
+
+// rpcResolution is what one operation's input resolved to. Every invoke with that input shares
+// its parameters, query and inputs, which nothing changes: a call only reads them.
+type rpcResolution struct {
+	params PathParams
+	query  url.Values
+	inputs map[string]json.RawMessage
+}
+
+// rpcResolutions are the inputs resolved so far, by service, operation and input as sent.
+type rpcResolutions struct {
+	mu      sync.RWMutex
+	byInput map[string]rpcResolution
+}
+
+// rpcResolutionKey appends the service, the operation and the input bytes to b, or reports false
+// for an input too long to keep.
+func rpcResolutionKey(b []byte, params *rpcParams) ([]byte, bool) {
+	if len(params.ServiceID)+len(params.OperationID)+len(params.Input)+2 > maxResolvedInput {
+		return nil, false
+	}
+	b = append(b, params.ServiceID...)
+	b = append(b, 0)
+	b = append(b, params.OperationID...)
+	b = append(b, 0)
+	return append(b, params.Input...), true
+}
+
+func (rs *rpcResolutions) get(params *rpcParams) (rpcResolution, bool) {
+	var buf [maxResolvedInput]byte
+	key, ok := rpcResolutionKey(buf[:0], params)
+	if !ok {
+		return rpcResolution{}, false
+	}
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	res, ok := rs.byInput[string(key)] // no allocation: the conversion is only for the lookup
+	return res, ok
+}
+
+func (rs *rpcResolutions) put(params *rpcParams, res rpcResolution) {
+	var buf [maxResolvedInput]byte
+	key, ok := rpcResolutionKey(buf[:0], params)
+	if !ok {
+		return
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.byInput == nil {
+		rs.byInput = make(map[string]rpcResolution)
+	}
+	if len(rs.byInput) < maxResolutions {
+		rs.byInput[string(key)] = res
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -65,5 +66,76 @@ func TestTargetsPastTheKeptOnesStillResolve(t *testing.T) {
 	r := f.do(t, http.MethodGet, "/api/vcenter/namespaces/instances/ns-0", token, "")
 	if r.status != http.StatusOK || string(r.body) != `"com.example.test.get"` {
 		t.Fatalf("GET ns-0 once an operation has that path: status %d, body %s", r.status, r.body)
+	}
+}
+
+// An invoke on JSON-RPC with the same operation and input as one before is resolved as that one
+// was, and one with another input as its own; past the bound, and for an input longer than a kept
+// one, invokes are resolved as they were before any were kept; an input that does not resolve is
+// refused every time and not kept.
+func TestInvokesPastTheKeptInputsStillResolve(t *testing.T) {
+	t.Parallel()
+	reg := NewRegistry()
+	var given atomic.Value // what the last call's handler was given
+	reg.Handle("namespaces.access", "delete", func(c *Call) (any, error) {
+		given.Store(c.Path("namespace") + " " + c.Path("domain") + " " + c.Path("subject") + " " + c.Query("type"))
+		return nil, nil
+	})
+	api := testAPI(reg, allowAll{})
+	f := &fixture{srv: httptest.NewServer(api)}
+	defer f.srv.Close()
+	token := login(t, f.srv.URL, "u", "pw")
+	invoke := func(input string) (result json.RawMessage) {
+		t.Helper()
+		body := `{"jsonrpc":"2.0","method":"invoke","id":"1","params":{"serviceId":"com.vmware.vcenter.namespaces.access","operationId":"delete",` +
+			`"input":{"STRUCTURE":{"operation-input":` + input + `}},"ctx":{"securityCtx":{"schemeId":"` + SchemeSessionID + `","sessionId":"` + token + `"}}}}`
+		r := f.do(t, http.MethodPost, "/api", "", body)
+		var answer struct{ Result json.RawMessage }
+		if r.status != http.StatusOK || json.Unmarshal(r.body, &answer) != nil || answer.Result == nil {
+			t.Fatalf("invoke with %s: status %d, body %s", input, r.status, r.body)
+		}
+		return answer.Result
+	}
+	remove := func(i int, subjectType string) {
+		t.Helper()
+		given.Store("")
+		input := fmt.Sprintf(`{"namespace":"ns-%d","domain":"vsphere.local","subject":"user-%d","type":"%s"}`, i, i, subjectType)
+		if result := invoke(input); string(result) != `{"output":null}` {
+			t.Fatalf("delete of ns-%d's %s entry: %s", i, subjectType, result)
+		}
+		if want := fmt.Sprintf("ns-%d vsphere.local user-%d %s", i, i, subjectType); given.Load() != want {
+			t.Fatalf("the handler was given %q, want %q", given.Load(), want)
+		}
+	}
+	kept := func() int {
+		api.rpcResolutions.mu.RLock()
+		defer api.rpcResolutions.mu.RUnlock()
+		return len(api.rpcResolutions.byInput)
+	}
+
+	// An input that does not resolve (no subject) is refused, each time, and not kept.
+	for range 2 {
+		if result := invoke(`{"namespace":"ns-0","domain":"vsphere.local","type":"USER"}`); !strings.Contains(string(result), "invalid_argument") {
+			t.Fatalf("an input without its subject: %s", result)
+		}
+	}
+	// An input longer than a kept one is resolved and not kept.
+	long := fmt.Sprintf(`{"namespace":"ns-0","domain":"vsphere.local","subject":"%s","type":"USER"}`, strings.Repeat("x", maxResolvedInput))
+	invoke(long)
+	if given.Load() != "ns-0 vsphere.local "+strings.Repeat("x", maxResolvedInput)+" USER" {
+		t.Fatalf("the long input's handler was given %q", given.Load())
+	}
+	if n := kept(); n != 0 {
+		t.Fatalf("%d inputs kept after only a refused one and one too long", n)
+	}
+	for i := range maxResolutions + 10 {
+		remove(i, "USER")
+	}
+	for _, i := range []int{0, maxResolutions - 1, maxResolutions, maxResolutions + 9} {
+		remove(i, "USER")
+		remove(i, "GROUP")
+	}
+	if n := kept(); n != maxResolutions {
+		t.Errorf("%d inputs kept, want the bound, %d", n, maxResolutions)
 	}
 }
