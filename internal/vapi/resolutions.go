@@ -88,8 +88,9 @@ func (rs *resolutions) put(r *http.Request, routes *router, res resolution) {
 // path variables, query parameters and body inputs in the REST form) depends on nothing else: the
 // operation's metadata is fixed. So the API keeps what each service, operation and input bytes
 // resolved to, and an invoke with the same input skips decoding it and typing it (a few
-// microseconds of a kept read's work; docs/performance.md). Only inputs that resolved are kept,
-// within the same bounds as the targets.
+// microseconds of a kept read's work; docs/performance.md). Only inputs that resolved are kept, at
+// most maxResolutions of them, each (with its service and operation) at most maxResolvedInput
+// bytes long: an SDK's get names an object or two, and a longer input is resolved every time.
 const maxResolvedInput = 512
 
 // rpcResolution is what one operation's input resolved to. Every invoke with that input shares
