@@ -33,13 +33,40 @@ type resolution struct {
 	action string
 }
 
+// resolved holds what keys resolved to, up to maxResolutions of them, for one owner (the router
+// that resolved them, or none): a put for another owner starts the table anew, and a get for
+// another owner finds nothing. Keys come from the callers' stack buffers; only a kept key is copied.
+type resolved[V any] struct {
+	mu    sync.RWMutex
+	owner any
+	byKey map[string]V
+}
+
+func (t *resolved[V]) get(owner any, key []byte) (V, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.owner != owner {
+		var none V
+		return none, false
+	}
+	v, ok := t.byKey[string(key)] // no allocation: the conversion is only for the lookup
+	return v, ok
+}
+
+func (t *resolved[V]) put(owner any, key []byte, v V) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byKey == nil || t.owner != owner {
+		t.owner, t.byKey = owner, make(map[string]V)
+	}
+	if len(t.byKey) < maxResolutions {
+		t.byKey[string(key)] = v
+	}
+}
+
 // resolutions are the request targets resolved so far by one router: an operation added to the
 // registry later builds another, which may resolve them otherwise.
-type resolutions struct {
-	mu       sync.RWMutex
-	routes   *router
-	byTarget map[string]resolution
-}
+type resolutions struct{ resolved[resolution] }
 
 // resolutionKey appends the method and the target as sent (RequestURI) to b. A request made in
 // process has no target as sent, and one longer than maxResolvedTarget is not kept either.
@@ -54,32 +81,16 @@ func resolutionKey(b []byte, r *http.Request) ([]byte, bool) {
 
 func (rs *resolutions) get(r *http.Request, routes *router) (resolution, bool) {
 	var buf [maxResolvedTarget]byte
-	key, ok := resolutionKey(buf[:0], r)
-	if !ok {
-		return resolution{}, false
+	if key, ok := resolutionKey(buf[:0], r); ok {
+		return rs.resolved.get(routes, key)
 	}
-	rs.mu.RLock()
-	defer rs.mu.RUnlock()
-	if rs.routes != routes {
-		return resolution{}, false
-	}
-	res, ok := rs.byTarget[string(key)] // no allocation: the conversion is only for the lookup
-	return res, ok
+	return resolution{}, false
 }
 
 func (rs *resolutions) put(r *http.Request, routes *router, res resolution) {
 	var buf [maxResolvedTarget]byte
-	key, ok := resolutionKey(buf[:0], r)
-	if !ok {
-		return
-	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.routes != routes {
-		rs.routes, rs.byTarget = routes, make(map[string]resolution)
-	}
-	if len(rs.byTarget) < maxResolutions {
-		rs.byTarget[string(key)] = res
+	if key, ok := resolutionKey(buf[:0], r); ok {
+		rs.resolved.put(routes, key, res)
 	}
 }
 
@@ -101,11 +112,9 @@ type rpcResolution struct {
 	inputs map[string]json.RawMessage
 }
 
-// rpcResolutions are the inputs resolved so far, by service, operation and input as sent.
-type rpcResolutions struct {
-	mu      sync.RWMutex
-	byInput map[string]rpcResolution
-}
+// rpcResolutions are the inputs resolved so far, by service, operation and input as sent. They
+// have no owner: the metadata that types an input never changes.
+type rpcResolutions struct{ resolved[rpcResolution] }
 
 // rpcResolutionKey appends the service, the operation and the input bytes to b, or reports false
 // for an input too long to keep.
@@ -122,28 +131,15 @@ func rpcResolutionKey(b []byte, params *rpcParams) ([]byte, bool) {
 
 func (rs *rpcResolutions) get(params *rpcParams) (rpcResolution, bool) {
 	var buf [maxResolvedInput]byte
-	key, ok := rpcResolutionKey(buf[:0], params)
-	if !ok {
-		return rpcResolution{}, false
+	if key, ok := rpcResolutionKey(buf[:0], params); ok {
+		return rs.resolved.get(nil, key)
 	}
-	rs.mu.RLock()
-	defer rs.mu.RUnlock()
-	res, ok := rs.byInput[string(key)] // no allocation: the conversion is only for the lookup
-	return res, ok
+	return rpcResolution{}, false
 }
 
 func (rs *rpcResolutions) put(params *rpcParams, res rpcResolution) {
 	var buf [maxResolvedInput]byte
-	key, ok := rpcResolutionKey(buf[:0], params)
-	if !ok {
-		return
-	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.byInput == nil {
-		rs.byInput = make(map[string]rpcResolution)
-	}
-	if len(rs.byInput) < maxResolutions {
-		rs.byInput[string(key)] = res
+	if key, ok := rpcResolutionKey(buf[:0], params); ok {
+		rs.resolved.put(nil, key, res)
 	}
 }

@@ -43,7 +43,7 @@ func TestTargetsPastTheKeptOnesStillResolve(t *testing.T) {
 		t.Fatalf("GET with a long query: status %d, body %s", r.status, r.body)
 	}
 	api.resolutions.mu.RLock()
-	if n := len(api.resolutions.byTarget); n != 0 {
+	if n := len(api.resolutions.byKey); n != 0 {
 		t.Errorf("a target of %d bytes was kept", len(long))
 	}
 	api.resolutions.mu.RUnlock()
@@ -55,7 +55,7 @@ func TestTargetsPastTheKeptOnesStillResolve(t *testing.T) {
 		ask(http.MethodDelete, i)
 	}
 	api.resolutions.mu.RLock()
-	if n := len(api.resolutions.byTarget); n != maxResolutions {
+	if n := len(api.resolutions.byKey); n != maxResolutions {
 		t.Errorf("%d resolutions kept, want the bound, %d", n, maxResolutions)
 	}
 	api.resolutions.mu.RUnlock()
@@ -110,7 +110,7 @@ func TestInvokesPastTheKeptInputsStillResolve(t *testing.T) {
 	kept := func() int {
 		api.rpcResolutions.mu.RLock()
 		defer api.rpcResolutions.mu.RUnlock()
-		return len(api.rpcResolutions.byInput)
+		return len(api.rpcResolutions.byKey)
 	}
 
 	// An input that does not resolve (no subject) is refused, each time, and not kept.
