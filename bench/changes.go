@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -50,20 +49,6 @@ func changeEvery(c *http.Client, base, tok, namespace string, interval time.Dura
 		case <-stop:
 			return
 		case <-tick.C:
-		}
-	}
-}
-
-// alongside runs work (given a channel closed when it should end) while the contender's rounds
-// run, and waits for it to end after each.
-func alongside(work func(stop <-chan struct{})) func() func() {
-	return func() func() {
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() { work(stop) })
-		return func() {
-			close(stop)
-			wg.Wait()
 		}
 	}
 }

@@ -458,9 +458,9 @@ type contender struct {
 	sample *request
 	// afterRound, when set, runs after each of the contender's rounds (to remove what it left).
 	afterRound func()
-	// during, when set, starts work that runs beside each of the contender's rounds, and returns
-	// what ends it (see alongside).
-	during func() (end func())
+	// during, when set, runs beside each of the contender's rounds, in a goroutine of its own, until
+	// stop is closed; the round ends once it has returned.
+	during func(stop <-chan struct{})
 }
 
 // fixed is a contender that sends r over and over to server.
@@ -495,12 +495,16 @@ func compare(clients int, d time.Duration, turns int, contenders []contender) []
 			// The server's CPU time is read right before and after wrk, before afterRound's cleanup,
 			// so it covers the round's requests and what the process did meanwhile, nothing else.
 			cpuBefore, readBefore := processCPU(c.pid)
-			end := func() {}
-			if c.during != nil {
-				end = c.during()
-			}
+			stop, beside := make(chan struct{}), make(chan struct{})
+			go func() {
+				defer close(beside)
+				if c.during != nil {
+					c.during(stop)
+				}
+			}()
 			res, err := runWrk(c.base, c.script, clients, d/time.Duration(turns), strconv.Itoa(r))
-			end()
+			close(stop)
+			<-beside
 			if cpuAfter, readAfter := processCPU(c.pid); readBefore && readAfter && err == nil {
 				res.cpu, res.cpuRequests = cpuAfter-cpuBefore, res.n
 			}
@@ -835,9 +839,9 @@ func run(clients int, d, readD time.Duration, bigNS, bigClasses int, out string,
 			changeResults = []result{{target: changingTarget, note: "not measured: " + wcpdNamespaces.Error()}}
 		} else {
 			changing := fixed(changingTarget, w, check)
-			changing.during = alongside(func(stop <-chan struct{}) {
+			changing.during = func(stop <-chan struct{}) {
 				changeEvery(setup, w.url, wTok, namespaceNames(1)[0], changeInterval, stop, &changes, &changeFailures)
-			})
+			}
 			contenders := []contender{changing, fixed(quietTarget, w, check)}
 			c, err := startCeiling(check)
 			if err == nil {
