@@ -251,7 +251,8 @@ func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte,
 	if err != nil || !keep {
 		return answer, err
 	}
-	if kept = answer; own == nil {
+	kept = answer // for made, when this request is the one making it
+	if own == nil {
 		a.kept.put(key, in, answer)
 	}
 	return answer, nil

@@ -255,51 +255,62 @@ func TestEveryReferenceOperationRoutes(t *testing.T) {
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	token := login(t, srv.URL, "u", "pw")
+	// Each reference operation on /api and on /rest, with its action where it has one.
+	type request struct {
+		method, url, id string
+		legacy          bool
+		want            map[string]string // path parameters
+	}
+	var requests []request
+	for _, svc := range services {
+		for _, ref := range svc.Ops {
+			path, want := concretePath(ref.URL)
+			for _, legacy := range []bool{false, true} {
+				u, actionKey := srv.URL+"/api"+path, "?action="
+				if legacy {
+					u, actionKey = srv.URL+"/rest"+path, "?~action="
+				}
+				if a := ref.Dispatch["action"]; a != "" {
+					u += actionKey + a
+				}
+				requests = append(requests, request{ref.HTTP, u, svc.Iface + "." + ref.Name, legacy, want})
+			}
+		}
+	}
+	// routed sends r and reports whether it reached its operation with its parameters bound.
+	routed := func(r request) bool {
+		req, _ := http.NewRequest(r.method, r.url, nil)
+		req.Header.Set(SessionHeader, token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var got echo
+		if r.legacy {
+			var wrapped struct{ Value echo }
+			err = json.Unmarshal(raw, &wrapped)
+			got = wrapped.Value
+		} else {
+			err = json.Unmarshal(raw, &got)
+		}
+		if res.StatusCode != http.StatusOK || err != nil || got.ID != r.id {
+			t.Errorf("%s %s: status %d, body %s; want operation %s", r.method, r.url, res.StatusCode, raw, r.id)
+			return false
+		}
+		for k, v := range r.want {
+			if got.Params[k] != v {
+				t.Errorf("%s: path parameter %s = %q, want %q", r.url, k, got.Params[k], v)
+			}
+		}
+		return true
+	}
 	n := 0
 	for range 2 {
-		for _, svc := range services {
-			for _, ref := range svc.Ops {
-				id := svc.Iface + "." + ref.Name
-				path, want := concretePath(ref.URL)
-				for _, legacy := range []bool{false, true} {
-					u := srv.URL + "/api" + path
-					if legacy {
-						u = srv.URL + "/rest" + path
-					}
-					if a := ref.Dispatch["action"]; a != "" {
-						if legacy {
-							u += "?~action=" + a
-						} else {
-							u += "?action=" + a
-						}
-					}
-					req, _ := http.NewRequest(ref.HTTP, u, nil)
-					req.Header.Set(SessionHeader, token)
-					res, err := http.DefaultClient.Do(req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					raw, _ := io.ReadAll(res.Body)
-					res.Body.Close()
-					var got echo
-					if legacy {
-						var wrapped struct{ Value echo }
-						err = json.Unmarshal(raw, &wrapped)
-						got = wrapped.Value
-					} else {
-						err = json.Unmarshal(raw, &got)
-					}
-					if res.StatusCode != http.StatusOK || err != nil || got.ID != id {
-						t.Errorf("%s %s: status %d, body %s; want operation %s", ref.HTTP, u, res.StatusCode, raw, id)
-						continue
-					}
-					for k, v := range want {
-						if got.Params[k] != v {
-							t.Errorf("%s: path parameter %s = %q, want %q", u, k, got.Params[k], v)
-						}
-					}
-					n++
-				}
+		for _, r := range requests {
+			if routed(r) {
+				n++
 			}
 		}
 	}
