@@ -3,8 +3,11 @@ package vapi
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
+
+	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/wcpd/wcpd/internal/vapi/idl"
 )
@@ -27,4 +30,38 @@ func TestRPCOutputIsTheEnvelopeWriteRPCWrites(t *testing.T) {
 				pieces.Code, pieces.Header(), pieces.Body, whole.Code, whole.Header(), whole.Body)
 		}
 	}
+}
+
+// FuzzEnvelopeDecodersAgree: the envelope's fast decoder (decodeEnvelope) accepts exactly the
+// requests the standard library's decoder accepts, and decodes them to the same values, so that
+// taking it changes nothing a client can see. The seeds are the corners where JSON decoders are
+// known to differ: duplicate and case-folded member names, null over a value, invalid UTF-8,
+// control characters and escapes in strings, numbers out of range, trailing data.
+func FuzzEnvelopeDecodersAgree(f *testing.F) {
+	for _, seed := range []string{
+		`{"jsonrpc":"2.0","method":"invoke","id":"1","params":{"serviceId":"com.vmware.vcenter.namespaces.instances","operationId":"list",` +
+			`"input":{"STRUCTURE":{"operation-input":{}}},"ctx":{"appCtx":{"opId":"1"},"securityCtx":{"schemeId":"com.vmware.vapi.std.security.session_id","sessionId":"s"}}}}`,
+		`{"id":1}`, `{"id":1,"id":null}`, `{"jsonrpc":"2.0","params":null}`, `{"ID":"x","Params":{"ServiceID":"a"}}`,
+		`{"method":"a","METHOD":"b"}`, `{"params":{"serviceId":"a"},"params":{"operationId":"b"}}`,
+		`{"params":{"serviceId":"a","serviceId":null}}`, `{"params":{"input":1,"input":null}}`,
+		`{"params":{"ſerviceId":"x"}}`, `{"params":{"\u017fERVICEID":"x"}}`, "{\"method\":\"\xf6\"}", "{\"\x11\":{}}",
+		"{\"method\":\"a\tb\"}", `{"id":"\ud800"}`, `{"params":{"ctx":{"appCtx":{"opId":[1e999]}}}}`,
+		`{"params":{"serviceId":1}}`, `{"id":[1,}`, `{"method":"invoke"} {}`, `{"params":{"input":{"a":01}}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast, std rpcRequest
+		fastErr := fastjson.Unmarshal(body, &fast)
+		stdErr := json.Unmarshal(body, &std)
+		if (fastErr == nil) != (stdErr == nil) {
+			t.Fatalf("%q: the fast decoder says %v, the standard library %v", body, fastErr, stdErr)
+		}
+		if stdErr != nil {
+			return
+		}
+		if !reflect.DeepEqual(fast, std) { // params too: DeepEqual follows the pointer
+			t.Fatalf("%q: the fast decoder made %+v (params %+v), the standard library %+v (params %+v)", body, fast, fast.Params, std, std.Params)
+		}
+	})
 }
