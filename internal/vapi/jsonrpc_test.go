@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	fastjson "github.com/segmentio/encoding/json"
-
 	"github.com/wcpd/wcpd/internal/vapi/idl"
 )
 
@@ -32,11 +30,12 @@ func TestRPCOutputIsTheEnvelopeWriteRPCWrites(t *testing.T) {
 	}
 }
 
-// FuzzEnvelopeDecodersAgree: the envelope's fast decoder (decodeEnvelope) accepts exactly the
-// requests the standard library's decoder accepts, and decodes them to the same values, so that
-// taking it changes nothing a client can see. The seeds are the corners where JSON decoders are
-// known to differ: duplicate and case-folded member names, null over a value, invalid UTF-8,
-// control characters and escapes in strings, numbers out of range, trailing data.
+// FuzzEnvelopeDecodersAgree: the envelope's fast decoder (decodeEnvelopeFast) takes exactly the
+// requests the standard library's decoder accepts, up to its length bound, and decodes them to the
+// same values, so that taking it changes nothing a client can see. The seeds are the corners where
+// JSON decoders are known to differ: duplicate and case-folded member names, null over a value,
+// invalid UTF-8, control characters and escapes in strings, numbers out of range, trailing data,
+// nesting at the standard library's depth limit.
 func FuzzEnvelopeDecodersAgree(f *testing.F) {
 	for _, seed := range []string{
 		`{"jsonrpc":"2.0","method":"invoke","id":"1","params":{"serviceId":"com.vmware.vcenter.namespaces.instances","operationId":"list",` +
@@ -47,21 +46,50 @@ func FuzzEnvelopeDecodersAgree(f *testing.F) {
 		`{"params":{"ſerviceId":"x"}}`, `{"params":{"\u017fERVICEID":"x"}}`, "{\"method\":\"\xf6\"}", "{\"\x11\":{}}",
 		"{\"method\":\"a\tb\"}", `{"id":"\ud800"}`, `{"params":{"ctx":{"appCtx":{"opId":[1e999]}}}}`,
 		`{"params":{"serviceId":1}}`, `{"id":[1,}`, `{"method":"invoke"} {}`, `{"params":{"input":{"a":01}}}`,
+		// Nesting: 4,997 levels within the fast decoder's length bound; 10,000 and 10,001, past it
+		// (the standard library's limit and one more), so that a longer bound fails here.
+		`{"id":` + strings.Repeat("[", 4_996) + strings.Repeat("]", 4_996) + "}",
+		`{"params":{"input":` + strings.Repeat("[", 9_998) + strings.Repeat("]", 9_998) + "}}",
+		`{"params":{"input":` + strings.Repeat("[", 9_999) + strings.Repeat("]", 9_999) + "}}",
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var fast, std rpcRequest
-		fastErr := fastjson.Unmarshal(body, &fast)
+		fast, taken := decodeEnvelopeFast(body)
+		var std rpcRequest
 		stdErr := json.Unmarshal(body, &std)
-		if (fastErr == nil) != (stdErr == nil) {
-			t.Fatalf("%q: the fast decoder says %v, the standard library %v", body, fastErr, stdErr)
+		if len(body) <= maxFastEnvelope && taken != (stdErr == nil) {
+			t.Fatalf("%q: the fast decoder took it: %v; the standard library says %v", body, taken, stdErr)
 		}
-		if stdErr != nil {
-			return
-		}
-		if !reflect.DeepEqual(fast, std) { // params too: DeepEqual follows the pointer
+		if taken && !reflect.DeepEqual(fast, std) { // params too: DeepEqual follows the pointer
 			t.Fatalf("%q: the fast decoder made %+v (params %+v), the standard library %+v (params %+v)", body, fast, fast.Params, std, std.Params)
 		}
 	})
+}
+
+// TestADeeplyNestedInvokeIsRefused: a request nested deeper than JSON decoders allow (here in the
+// operation's input, 16 MB deep) is refused with the standard library's words, as a parse error,
+// and the server goes on answering. The fast decoder recurses without bound: given this request,
+// it would exhaust the goroutine's stack and stop the process.
+func TestADeeplyNestedInvokeIsRefused(t *testing.T) {
+	reg := NewRegistry()
+	reg.Handle("namespaces.instances", "list", func(*Call) (any, error) { return []any{}, nil })
+	api := testAPI(reg, roleIdentity{})
+	deep := MaxBodyBytes/2 - 100
+	body := `{"jsonrpc":"2.0","method":"invoke","id":"1","params":{"serviceId":"com.vmware.vcenter.namespaces.instances",` +
+		`"operationId":"list","input":` + strings.Repeat("[", deep) + strings.Repeat("]", deep) + `}}`
+	w := httptest.NewRecorder()
+	api.ServeHTTP(w, httptest.NewRequest("POST", "/api", strings.NewReader(body)))
+	var answer struct {
+		Error struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &answer); err != nil {
+		t.Fatalf("%d %s: %v", w.Code, w.Body, err)
+	}
+	if answer.Error.Code != rpcParseError || !strings.Contains(answer.Error.Message, "exceeded max depth") {
+		t.Fatalf("a request nested %d deep: want a parse error naming the depth, got %+v", deep, answer.Error)
+	}
 }
