@@ -19,7 +19,11 @@ type Metrics struct {
 	// the vectors (hashing and validating the labels) on every request cost more than serving a
 	// kept answer's body.
 	observers sync.Map // opStatus -> *requestObservers
+	// rpcCounts holds the rpc series per operation and error type, for the same reason.
+	rpcCounts sync.Map // opError -> prometheus.Counter
 }
+
+type opError struct{ op, errorType string }
 
 type opStatus struct {
 	op     string
@@ -88,5 +92,12 @@ func (m *Metrics) observeRPC(op, errorType string) {
 	if m == nil {
 		return
 	}
-	m.rpc.WithLabelValues(op, errorType).Inc()
+	key := opError{op, errorType}
+	c, ok := m.rpcCounts.Load(key)
+	if !ok {
+		// Only served operations name an invoke (invokeRPC), and error types are the standard
+		// ones: the map stays small.
+		c, _ = m.rpcCounts.LoadOrStore(key, m.rpc.WithLabelValues(op, errorType))
+	}
+	c.(prometheus.Counter).Inc()
 }
