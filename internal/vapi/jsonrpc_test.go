@@ -67,10 +67,10 @@ func FuzzEnvelopeDecodersAgree(f *testing.F) {
 	})
 }
 
-// TestADeeplyNestedInvokeIsRefused: a request nested deeper than JSON decoders allow (here in the
-// operation's input, 16 MB deep) is refused with the standard library's words, as a parse error,
-// and the server goes on answering. The fast decoder recurses without bound: given this request,
-// it would exhaust the goroutine's stack and stop the process.
+// TestADeeplyNestedInvokeIsRefused: a request nested deeper than JSON decoders allow (an operation
+// input some 8 million levels deep, 16 MB long) is refused with the standard library's words, as a
+// parse error naming the depth. The fast decoder recurses without bound: given this request, it
+// would exhaust the goroutine's stack and stop the process (here, the test binary).
 func TestADeeplyNestedInvokeIsRefused(t *testing.T) {
 	reg := NewRegistry()
 	reg.Handle("namespaces.instances", "list", func(*Call) (any, error) { return []any{}, nil })
