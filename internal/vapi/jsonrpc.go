@@ -1,7 +1,6 @@
 package vapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -218,9 +217,9 @@ func (a *API) rpcCallFor(x *exchange, op *Operation, mop *idl.Operation, params 
 	}
 	var input any
 	if len(params.Input) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(params.Input))
-		dec.UseNumber() // the input's numbers stay exact for its metadata to type
-		if err := dec.Decode(&input); err != nil {
+		var err error
+		// Numbers stay exact for the input's metadata to type them.
+		if input, err = idl.PlainOfJSON(params.Input); err != nil {
 			return nil, err // not reached: the envelope holding it was decoded
 		}
 	}

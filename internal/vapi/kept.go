@@ -148,6 +148,32 @@ func (k *keptAnswers) made(key []byte, m *making, answer any) {
 	close(m.done)
 }
 
+// keptOrMade is the answer for key at inputs in: the one kept, or the one another request is
+// making at the same inputs (waited for), or else the one build makes here, which is kept when
+// build says it may be. made reports the last: the answer is this request's own (build's, kept or
+// not, with its error). Every kept read, the registry's and the delegates', goes through it.
+func (k *keptAnswers) keptOrMade(key []byte, in KeptInputs, build func() (answer any, keep bool, err error)) (answer any, made bool, err error) {
+	answer, wait, own := k.find(key, in)
+	if answer == nil && wait != nil {
+		answer = wait.wait() // nil when that making failed: this request makes its own
+	}
+	if answer != nil {
+		return answer, false, nil
+	}
+	var kept any // what is kept of the answer made here: nothing until it is made
+	if own != nil {
+		defer func() { k.made(key, own, kept) }() // also when build panics
+	}
+	answer, keep, err := build()
+	if err == nil && keep {
+		kept = answer
+		if own == nil { // another request is making it at newer inputs: kept only if still current
+			k.put(key, in, answer)
+		}
+	}
+	return answer, true, err
+}
+
 func (k *keptAnswers) put(key []byte, in KeptInputs, answer any) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -234,28 +260,8 @@ func (a *API) answer(op *Operation, call *Call, encode func(result any) ([]byte,
 	var buf [256]byte
 	key := keptKey(buf[:0], op, call, version)
 	in := a.KeptInputs() // before the handler reads anything: a change after it is seen next time
-	answer, wait, own := a.kept.find(key, in)
-	if answer != nil {
-		return answer, nil
-	}
-	if wait != nil {
-		if answer := wait.wait(); answer != nil {
-			return answer, nil
-		}
-	}
-	var kept any // what is kept of the answer made here: nothing until it is made
-	if own != nil {
-		defer func() { a.kept.made(key, own, kept) }() // also when the handler panics
-	}
-	answer, keep, err := a.makeAnswer(op, call, encode)
-	if err != nil || !keep {
-		return answer, err
-	}
-	kept = answer // for made, when this request is the one making it
-	if own == nil {
-		a.kept.put(key, in, answer)
-	}
-	return answer, nil
+	answer, _, err := a.kept.keptOrMade(key, in, func() (any, bool, error) { return a.makeAnswer(op, call, encode) })
+	return answer, err
 }
 
 // makeAnswer runs op's handler for a kept read and encodes its answer in the form kept. It
@@ -436,11 +442,15 @@ func (a *API) serveDelegated(x *exchange, d *delegate, action string) {
 	var buf [256]byte
 	key := delegatedKey(buf[:0], d, r, version, body)
 	in := a.KeptInputs() // before the delegate reads anything, as for a registry read
-	answer, wait, own := a.kept.find(key, in)
-	if answer == nil && wait != nil {
-		answer = wait.wait()
-	}
-	if answer != nil {
+	answer, made, _ := a.kept.keptOrMade(key, in, func() (any, bool, error) {
+		rec := &answerRecorder{ResponseWriter: w}
+		d.handler.ServeHTTP(rec, r)
+		if rec.status != http.StatusOK || rec.tooLong {
+			return nil, false, nil
+		}
+		return &delegatedAnswer{header: rec.header, body: rec.body}, true, nil
+	})
+	if !made { // kept, or made by another request: this one sends it
 		kept := answer.(*delegatedAnswer)
 		h := x.w.Header()
 		for name, values := range kept.header {
@@ -448,19 +458,6 @@ func (a *API) serveDelegated(x *exchange, d *delegate, action string) {
 		}
 		x.w.WriteHeader(http.StatusOK)
 		_, _ = x.w.Write(kept.body)
-		return
-	}
-	var kept any // the answer made here, once it is one to keep
-	if own != nil {
-		defer func() { a.kept.made(key, own, kept) }() // also when the delegate panics
-	}
-	rec := &answerRecorder{ResponseWriter: w}
-	d.handler.ServeHTTP(rec, r)
-	if rec.status == http.StatusOK && !rec.tooLong {
-		kept = &delegatedAnswer{header: rec.header, body: rec.body}
-		if own == nil {
-			a.kept.put(key, in, kept)
-		}
 	}
 }
 
